@@ -1,0 +1,109 @@
+"""Factories: the bot, the FSM storage, the dispatcher. No import-time state."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
+from aiogram.fsm.storage.memory import SimpleEventIsolation
+from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
+from aiogram.utils.i18n import I18n
+
+from bot.config import Settings
+from bot.i18n import LanguageCache, ResidentI18nMiddleware, create_i18n
+from bot.integrations import Gateways, create_gateways
+from bot.middlewares import UnitOfWorkMiddleware
+from bot.services.clock import Clock, SystemClock
+from handlers import create_routers
+from handlers.texts import N_
+from storage.db import Database
+from storage.fsm import SQLAlchemyStorage
+
+log = logging.getLogger("kabinet")
+
+COMMANDS = (
+    ("start", N_("Main menu")),
+    ("help", N_("What the bot can do")),
+    ("cancel", N_("Stop what you are doing")),
+    ("settings", N_("Language, e-mail, your data")),
+)
+
+
+class MissingToken(Exception):
+    pass
+
+
+def create_bot(settings: Settings, **session_kwargs: Any) -> Bot:
+    if settings.bot_token is None:
+        raise MissingToken(
+            "BOT_TOKEN is not set: create a bot with @BotFather in Telegram (/newbot), "
+            "copy the token it gives you and put BOT_TOKEN=<token> into .env "
+            "(see .env.example) or the environment."
+        )
+    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.api_base), **session_kwargs)
+    return Bot(
+        token=settings.bot_token.get_secret_value(),
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
+    )
+
+
+def create_fsm_storage(settings: Settings, db: Database) -> tuple[BaseStorage, BaseEventIsolation]:
+    """Redis when REDIS_URL is set (several processes), the database otherwise."""
+    if settings.redis_url:
+        from aiogram.fsm.storage.base import DefaultKeyBuilder
+        from aiogram.fsm.storage.redis import RedisStorage
+
+        storage = RedisStorage.from_url(
+            settings.redis_url, key_builder=DefaultKeyBuilder(with_bot_id=True, with_destiny=True)
+        )
+        return storage, storage.create_isolation()
+    return SQLAlchemyStorage(db.session_maker), SimpleEventIsolation()
+
+
+def create_dispatcher(
+    settings: Settings,
+    db: Database,
+    *,
+    clock: Clock | None = None,
+    gateways: Gateways | None = None,
+    storage: BaseStorage | None = None,
+    i18n: I18n | None = None,
+) -> Dispatcher:
+    if storage is None:
+        storage, isolation = create_fsm_storage(settings, db)
+    else:
+        isolation = SimpleEventIsolation()
+    i18n = i18n or create_i18n(settings.default_locale)
+    lang_cache = LanguageCache()
+    dp = Dispatcher(
+        storage=storage,
+        events_isolation=isolation,
+        settings=settings,
+        db=db,
+        clock=clock or SystemClock(),
+        gateways=gateways or create_gateways(settings),
+        lang_cache=lang_cache,
+    )
+    dp.update.outer_middleware(UnitOfWorkMiddleware(db.session_maker))
+    ResidentI18nMiddleware(i18n, lang_cache).setup(dp)
+    dp.include_routers(*create_routers(settings))
+    return dp
+
+
+async def set_commands(bot: Bot, i18n: I18n) -> None:
+    """setMyCommands for private chats, in each language and as the default."""
+    scope = BotCommandScopeAllPrivateChats()
+    for language in (*i18n.available_locales, None):
+        locale = language or i18n.default_locale
+        commands = [
+            BotCommand(command=name, description=i18n.gettext(text, locale=locale))
+            for name, text in COMMANDS
+        ]
+        await bot.set_my_commands(commands, scope=scope, language_code=language)

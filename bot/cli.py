@@ -1,0 +1,105 @@
+"""The sub-commands of run_bot.py (run is the default)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Callable, Sequence
+
+from bot.config import Settings, SettingsError, load_settings
+
+Command = Callable[[argparse.Namespace, Settings], int]
+
+
+def setup_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    logging.getLogger("aiogram.event").setLevel(max(logging.getLevelName(level), logging.INFO))
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from storage.migrate import upgrade
+
+    upgrade(settings.database_url, args.revision)
+    print(f"database at {settings.database_url.split('@')[-1]}: migrated to {args.revision}")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.app import MissingToken
+    from bot.runner import StartupError, serve
+    from storage.migrate import upgrade
+
+    if settings.bot_token is None:
+        raise MissingToken(
+            "BOT_TOKEN is not set: create a bot with @BotFather in Telegram (/newbot), "
+            "copy the token it gives you and put BOT_TOKEN=<token> into .env "
+            "(see .env.example) or the environment."
+        )
+    upgrade(settings.database_url)
+    try:
+        asyncio.run(serve(settings))
+    except StartupError as exc:
+        print(f"kabinet: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_serve_api(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.runner import StartupError, serve_api
+    from storage.migrate import upgrade
+
+    upgrade(settings.database_url)
+    try:
+        asyncio.run(serve_api(settings))
+    except StartupError as exc:
+        print(f"kabinet: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="run_bot.py", description="Kabinet: a utility company's cabinet in Telegram."
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    p = sub.add_parser("run", help="apply migrations and run the bot (default)")
+    p.set_defaults(func=cmd_run)
+    p = sub.add_parser("migrate", help="apply database migrations")
+    p.add_argument("--revision", default="head")
+    p.set_defaults(func=cmd_migrate)
+    p = sub.add_parser("serve-api", help="run the billing API and /healthz without the bot")
+    p.set_defaults(func=cmd_serve_api)
+
+    from bot import cli_billing
+
+    cli_billing.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "func", None) is None:
+        args = parser.parse_args(["run", *(argv or [])])
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print("kabinet: invalid configuration:\n" + str(exc), file=sys.stderr)
+        return 2
+    setup_logging(settings.log_level)
+    from bot.app import MissingToken
+
+    try:
+        return int(args.func(args, settings))
+    except MissingToken as exc:
+        print(f"kabinet: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

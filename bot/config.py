@@ -1,0 +1,149 @@
+"""Settings: read once from the environment and `.env`, then passed down explicitly.
+
+Nothing here is global state: `load_settings()` builds a fresh `Settings` every call, and
+the application factories take it as an argument, so tests build their own.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import (
+    AnyHttpUrl,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+TOKEN_RE = re.compile(r"^\d{5,20}:[A-Za-z0-9_-]{30,}$")
+
+
+class SettingsError(Exception):
+    """Raised with one human-readable line per invalid variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+    )
+
+    bot_token: SecretStr | None = Field(default=None, description="the bot's token from @BotFather")
+    telegram_api_url: AnyHttpUrl = Field(default=AnyHttpUrl("https://api.telegram.org"))
+    database_url: str = "sqlite+aiosqlite:///data/kabinet.db"
+    redis_url: str | None = None
+    staff_chat_id: int | None = None
+    default_locale: Literal["ru", "en"] = "ru"
+    privacy_policy_url: AnyHttpUrl | None = None
+    consent_version: str = Field(default="1", min_length=1, max_length=32)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+
+    web_host: str = "127.0.0.1"
+    web_port: int = Field(default=8080, ge=0, le=65535)
+    webhook_url: AnyHttpUrl | None = None
+    webhook_secret: SecretStr | None = None
+    admin_api_token: SecretStr | None = None
+    api_max_body_mb: float = Field(default=50, gt=0)
+
+    sms_provider: Literal["log", "http"] = "log"
+    sms_http_url: AnyHttpUrl | None = None
+    sms_http_method: Literal["GET", "POST"] = "POST"
+    sms_http_auth_header: SecretStr | None = None
+    sms_http_body: str = '{"to": "{phone}", "text": "{text}"}'
+    sms_http_content_type: str = "application/json"
+    sms_http_timeout: float = Field(default=10, gt=0)
+    sms_http_retries: int = Field(default=3, ge=1, le=10)
+
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str | None = None
+    smtp_tls: Literal["starttls", "tls", "none"] = "starttls"
+    smtp_timeout: float = Field(default=15, gt=0)
+
+    code_ttl_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    link_attempts_per_day: int = Field(default=10, ge=1, le=1000)
+    reading_spike_factor: float = Field(default=5, gt=1)
+    payments_provider_token: SecretStr | None = None
+
+    @field_validator("bot_token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and value.get_secret_value() == "":
+            return None
+        if value is not None and not TOKEN_RE.match(value.get_secret_value()):
+            raise ValueError("does not look like a token from @BotFather (digits:letters)")
+        return value
+
+    @field_validator(
+        "staff_chat_id", "redis_url", "privacy_policy_url", "webhook_url", mode="before"
+    )
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("staff_chat_id")
+    @classmethod
+    def _staff_is_group(cls, value: int | None) -> int | None:
+        if value is not None and value >= 0:
+            raise ValueError("must be a group id, a negative number such as -1001234567890")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError(
+                "must be sqlite+aiosqlite:///path or postgresql+asyncpg://user:pass@host/db"
+            )
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+    @model_validator(mode="after")
+    def _consistency(self) -> Settings:
+        if self.sms_provider == "http" and self.sms_http_url is None:
+            raise ValueError("SMS_PROVIDER=http needs SMS_HTTP_URL")
+        if self.smtp_host and not self.smtp_from:
+            raise ValueError("SMTP_HOST is set but SMTP_FROM is not")
+        return self
+
+    # --- derived ---------------------------------------------------------------
+    @property
+    def api_base(self) -> str:
+        return str(self.telegram_api_url).rstrip("/")
+
+    @property
+    def webhook_path(self) -> str:
+        if self.webhook_url is None:
+            return "/webhook"
+        return self.webhook_url.path or "/webhook"
+
+    @property
+    def email_enabled(self) -> bool:
+        return bool(self.smtp_host and self.smtp_from)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build Settings; turn pydantic's errors into `VARIABLE: what is wrong` lines."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            name = "_".join(str(p) for p in err["loc"]).upper() or "settings"
+            msg = err["msg"].removeprefix("Value error, ")
+            lines.append(f"{name}: {msg}")
+        raise SettingsError("\n".join(lines)) from None

@@ -1,0 +1,116 @@
+"""Running the bot: long polling (default) or webhook, with the web app beside it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+
+from aiogram import Bot, Dispatcher
+from aiogram.exceptions import TelegramAPIError, TelegramUnauthorizedError
+from aiohttp import ClientError, web
+
+from bot.app import create_bot, create_dispatcher, set_commands
+from bot.config import Settings
+from bot.i18n import create_i18n
+from bot.web.app import create_web_app
+from storage.db import Database
+
+log = logging.getLogger("kabinet")
+
+
+class StartupError(Exception):
+    """Something the operator must fix before the bot can start; said in one sentence."""
+
+
+async def _check_bot(bot: Bot, settings: Settings) -> None:
+    try:
+        me = await bot.get_me()
+    except TelegramUnauthorizedError:
+        raise StartupError(
+            "Telegram rejected BOT_TOKEN: check it with @BotFather (/mybots → API Token)."
+        ) from None
+    except (TimeoutError, TelegramAPIError, ClientError, OSError) as exc:
+        raise StartupError(
+            f"Cannot reach the Bot API at {settings.api_base} ({exc.__class__.__name__}: {exc}); "
+            "check TELEGRAM_API_URL and the network."
+        ) from None
+    log.info("bot @%s (id %s) via %s", me.username, me.id, settings.api_base)
+
+
+async def _start_web(app: web.Application, settings: Settings) -> web.AppRunner:
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.web_host, settings.web_port)
+    try:
+        await site.start()
+    except OSError as exc:
+        await runner.cleanup()
+        raise StartupError(
+            f"Cannot listen on {settings.web_host}:{settings.web_port} ({exc.strerror}); "
+            "set WEB_HOST/WEB_PORT."
+        ) from None
+    log.info("web app on http://%s:%s (/healthz)", settings.web_host, settings.web_port)
+    return runner
+
+
+def _stop_event() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+async def serve(settings: Settings) -> None:
+    db = Database(settings.database_url)
+    bot = create_bot(settings)
+    try:
+        await _check_bot(bot, settings)
+        dp: Dispatcher = create_dispatcher(settings, db)
+        await set_commands(bot, create_i18n(settings.default_locale))
+        if settings.staff_chat_id is None:
+            log.warning("STAFF_CHAT_ID is not set: escalations to operators are disabled")
+        app = create_web_app(settings, db, bot=bot, dispatcher=dp)
+        runner = await _start_web(app, settings)
+        try:
+            if settings.webhook_url is not None:
+                secret = (
+                    settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+                )
+                await bot.set_webhook(
+                    str(settings.webhook_url),
+                    secret_token=secret,
+                    allowed_updates=dp.resolve_used_update_types(),
+                )
+                log.info("webhook mode: %s", settings.webhook_url)
+                await dp.emit_startup(bot=bot)
+                await _stop_event().wait()
+                await dp.emit_shutdown(bot=bot)
+            else:
+                await bot.delete_webhook(drop_pending_updates=False)
+                log.info("long polling")
+                await dp.start_polling(
+                    bot, allowed_updates=dp.resolve_used_update_types(), handle_signals=True
+                )
+        finally:
+            await runner.cleanup()
+            await dp.storage.close()
+    finally:
+        await bot.session.close()
+        await db.dispose()
+
+
+async def serve_api(settings: Settings) -> None:
+    """The billing API and /healthz alone, without the bot."""
+    db = Database(settings.database_url)
+    try:
+        runner = await _start_web(create_web_app(settings, db), settings)
+        try:
+            await _stop_event().wait()
+        finally:
+            await runner.cleanup()
+    finally:
+        await db.dispose()

@@ -1,0 +1,55 @@
+"""The aiohttp app: webhook endpoint, billing API, /healthz, /metrics."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from aiogram import Bot, Dispatcher
+from aiogram.webhook.aiohttp_server import SimpleRequestHandler
+from aiohttp import web
+
+from bot.config import Settings
+from storage.db import Database
+
+log = logging.getLogger("kabinet.web")
+
+SETTINGS_KEY = web.AppKey("settings", Settings)
+DB_KEY = web.AppKey("db", Database)
+STARTED_KEY = web.AppKey("started", float)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    db = request.app[DB_KEY]
+    ok = await db.ping()
+    body = {
+        "status": "ok" if ok else "unavailable",
+        "database": "ok" if ok else "unreachable",
+        "uptime_s": round(time.monotonic() - request.app[STARTED_KEY], 1),
+    }
+    return web.json_response(body, status=200 if ok else 503)
+
+
+def create_web_app(
+    settings: Settings,
+    db: Database,
+    *,
+    bot: Bot | None = None,
+    dispatcher: Dispatcher | None = None,
+) -> web.Application:
+    app = web.Application(client_max_size=int(settings.api_max_body_mb * 1024 * 1024))
+    app[SETTINGS_KEY] = settings
+    app[DB_KEY] = db
+    app[STARTED_KEY] = time.monotonic()
+    app.router.add_get("/healthz", healthz)
+
+    from bot.web.api import setup_api
+
+    setup_api(app, settings, db)
+
+    if bot is not None and dispatcher is not None and settings.webhook_url is not None:
+        secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+        SimpleRequestHandler(dispatcher=dispatcher, bot=bot, secret_token=secret).register(
+            app, path=settings.webhook_path
+        )
+    return app

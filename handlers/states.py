@@ -1,0 +1,28 @@
+"""Every StatesGroup of the bot, in one place. Each state has a way out (/cancel, Cancel)."""
+
+from aiogram.fsm.state import State, StatesGroup
+
+
+class Registration(StatesGroup):
+    consent = State()
+    phone = State()
+
+
+class Linking(StatesGroup):
+    supplier = State()
+    number = State()
+    method = State()
+    access_code = State()
+    sms_code = State()
+    request_name = State()
+    request_address = State()
+    request_photo = State()
+
+
+class EmailSetup(StatesGroup):
+    address = State()
+    code = State()
+
+
+class StaffReject(StatesGroup):
+    reason = State()

@@ -1,0 +1,349 @@
+"""The data model (see ../shared/ARCHITECTURE.md, "Data model").
+
+Money and readings are Numeric/Decimal. Every timestamp is stored and returned as an aware
+UTC datetime (`UTCDateTime`), whichever database is underneath.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+MONEY = Numeric(14, 2)
+READING = Numeric(18, 6)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out (SQLite keeps no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class TimestampMixin:
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+# --------------------------------------------------------------------------- residents
+class User(TimestampMixin, Base):
+    """A resident, keyed by Telegram id. Before consent only the id exists."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    language: Mapped[str | None] = mapped_column(String(8))
+    first_name: Mapped[str | None] = mapped_column(String(128))
+    phone: Mapped[str | None] = mapped_column(String(20), index=True)
+    consent_version: Mapped[str | None] = mapped_column(String(32))
+    consented_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    email: Mapped[str | None] = mapped_column(String(254))
+    email_verified_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+    links: Mapped[list[AccountLink]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class FsmRecord(Base):
+    """aiogram FSM state and data of one storage key (see storage/fsm.py)."""
+
+    __tablename__ = "fsm_records"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    state: Mapped[str | None] = mapped_column(String(255))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+# --------------------------------------------------------------------------- billing
+class Supplier(TimestampMixin, Base):
+    __tablename__ = "suppliers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(255))
+    account_pattern: Mapped[str] = mapped_column(String(255))
+    account_hint: Mapped[str] = mapped_column(String(255), default="")
+    window_start_day: Mapped[int] = mapped_column(Integer, default=15)
+    window_end_day: Mapped[int] = mapped_column(Integer, default=25)
+    inn: Mapped[str] = mapped_column(String(12), default="")
+    kpp: Mapped[str] = mapped_column(String(9), default="")
+    bank_name: Mapped[str] = mapped_column(String(255), default="")
+    bic: Mapped[str] = mapped_column(String(9), default="")
+    corr_account: Mapped[str] = mapped_column(String(20), default="")
+    settlement_account: Mapped[str] = mapped_column(String(20), default="")
+
+
+class Account(TimestampMixin, Base):
+    """A personal account (лицевой счёт) of a supplier."""
+
+    __tablename__ = "accounts"
+    __table_args__ = (UniqueConstraint("supplier_id", "number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("suppliers.id", ondelete="RESTRICT"))
+    number: Mapped[str] = mapped_column(String(32))
+    address: Mapped[str] = mapped_column(String(512), default="")
+    holder_name: Mapped[str] = mapped_column(String(255), default="")
+    access_code_hash: Mapped[str | None] = mapped_column(String(255))
+
+    supplier: Mapped[Supplier] = relationship(lazy="joined")
+    phones: Mapped[list[AccountPhone]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, lazy="selectin"
+    )
+
+
+class AccountPhone(Base):
+    """A phone on file for an account (E.164); indexed for 'accounts of this phone'."""
+
+    __tablename__ = "account_phones"
+
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    phone: Mapped[str] = mapped_column(String(20), primary_key=True, index=True)
+
+
+class Charge(Base):
+    __tablename__ = "charges"
+    __table_args__ = (UniqueConstraint("account_id", "period", "service"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    period: Mapped[str] = mapped_column(String(7))  # YYYY-MM
+    service: Mapped[str] = mapped_column(String(128))
+    charged: Mapped[Decimal] = mapped_column(MONEY)
+    paid: Mapped[Decimal] = mapped_column(MONEY)
+
+
+class Payment(Base):
+    __tablename__ = "payments"
+    __table_args__ = (UniqueConstraint("account_id", "paid_at", "amount"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    paid_at: Mapped[dt.date] = mapped_column(Date)
+    amount: Mapped[Decimal] = mapped_column(MONEY)
+    source: Mapped[str] = mapped_column(String(64), default="")
+
+
+class Meter(TimestampMixin, Base):
+    __tablename__ = "meters"
+    __table_args__ = (UniqueConstraint("account_id", "serial"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    serial: Mapped[str] = mapped_column(String(64))
+    service: Mapped[str] = mapped_column(String(128))
+    zones: Mapped[int] = mapped_column(Integer, default=1)
+    digits: Mapped[int] = mapped_column(Integer, default=5)
+    decimals: Mapped[int] = mapped_column(Integer, default=3)
+    verification_due: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class ReadingSource(enum.StrEnum):
+    BILLING = "billing"
+    BOT = "bot"
+    OPERATOR = "operator"
+    API = "api"
+
+
+class ReadingStatus(enum.StrEnum):
+    ACCEPTED = "accepted"
+    PENDING = "pending"  # waits for an operator (suspicious)
+    REJECTED = "rejected"
+
+
+class Reading(Base):
+    __tablename__ = "readings"
+    __table_args__ = (Index("ix_readings_meter_period", "meter_id", "period"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    meter_id: Mapped[int] = mapped_column(ForeignKey("meters.id", ondelete="CASCADE"))
+    zone: Mapped[int] = mapped_column(Integer, default=1)
+    value: Mapped[Decimal] = mapped_column(READING)
+    period: Mapped[str] = mapped_column(String(7))
+    taken_on: Mapped[dt.date | None] = mapped_column(Date)
+    submitted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    source: Mapped[str] = mapped_column(String(16), default=ReadingSource.BOT.value)
+    status: Mapped[str] = mapped_column(String(16), default=ReadingStatus.ACCEPTED.value)
+
+
+# --------------------------------------------------------------------------- linking
+class LinkStatus(enum.StrEnum):
+    PENDING = "pending"  # waits for an operator
+    ACTIVE = "active"
+    REJECTED = "rejected"
+
+
+class LinkMethod(enum.StrEnum):
+    PHONE = "phone"
+    ACCESS_CODE = "access_code"
+    SMS_CODE = "sms_code"
+    OPERATOR = "operator"
+
+
+class AccountLink(TimestampMixin, Base):
+    """A resident ↔ account link; one row per pair, verified on its own."""
+
+    __tablename__ = "account_links"
+    __table_args__ = (UniqueConstraint("user_id", "account_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(16), default=LinkStatus.PENDING.value)
+    method: Mapped[str | None] = mapped_column(String(16))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    decided_by: Mapped[int | None] = mapped_column(BigInteger)  # operator's Telegram id
+    decided_by_name: Mapped[str | None] = mapped_column(String(255))
+    reason: Mapped[str | None] = mapped_column(Text)
+    request_name: Mapped[str | None] = mapped_column(String(255))
+    request_address: Mapped[str | None] = mapped_column(String(512))
+    request_photo_file_id: Mapped[str | None] = mapped_column(String(255))
+
+    user: Mapped[User] = relationship(back_populates="links")
+    account: Mapped[Account] = relationship(lazy="joined")
+
+
+class CodePurpose(enum.StrEnum):
+    LINK_SMS = "link_sms"
+    EMAIL_VERIFY = "email_verify"
+
+
+class ConfirmationCode(Base):
+    """A one-time code: only its hash is stored."""
+
+    __tablename__ = "confirmation_codes"
+    __table_args__ = (Index("ix_confirmation_codes_target_created", "target", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(32))
+    target: Mapped[str] = mapped_column(String(254))  # a phone (E.164) or an e-mail address
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    subject: Mapped[str | None] = mapped_column(String(64))  # e.g. the account id being linked
+    code_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+# --------------------------------------------------------------------------- staff desk
+class TicketKind(enum.StrEnum):
+    LINK = "link"
+    READING = "reading"
+    QUESTION = "question"
+
+
+class TicketStatus(enum.StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class Ticket(TimestampMixin, Base):
+    """An escalation shown in the staff chat (a card, possibly in its own topic)."""
+
+    __tablename__ = "tickets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default=TicketStatus.OPEN.value)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    link_id: Mapped[int | None] = mapped_column(
+        ForeignKey("account_links.id", ondelete="SET NULL"), index=True
+    )
+    staff_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    staff_thread_id: Mapped[int | None] = mapped_column(BigInteger)
+    staff_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class TicketMessage(Base):
+    """Maps a message in the staff chat to the resident's message it mirrors."""
+
+    __tablename__ = "ticket_messages"
+    __table_args__ = (Index("ix_ticket_messages_staff", "staff_chat_id", "staff_message_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    staff_chat_id: Mapped[int] = mapped_column(BigInteger)
+    staff_message_id: Mapped[int] = mapped_column(BigInteger)
+    user_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    user_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    direction: Mapped[str] = mapped_column(String(8))  # "in" (resident → staff) | "out"
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class AuditLog(Base):
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_actor_action_at", "actor_id", "action", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    actor_kind: Mapped[str] = mapped_column(String(16))  # resident | operator | system | api
+    actor_id: Mapped[int | None] = mapped_column(BigInteger)
+    action: Mapped[str] = mapped_column(String(64))
+    object_type: Mapped[str | None] = mapped_column(String(32))
+    object_id: Mapped[str | None] = mapped_column(String(64))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

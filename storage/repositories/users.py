@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import AuditLog, User
+
+
+class UserRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, user_id: int) -> User | None:
+        return await self.session.get(User, user_id)
+
+    async def get_or_create(self, user_id: int) -> User:
+        user = await self.get(user_id)
+        if user is None:
+            user = User(id=user_id)
+            self.session.add(user)
+            await self.session.flush()
+        return user
+
+    async def language_of(self, user_id: int) -> str | None:
+        result = await self.session.execute(select(User.language).where(User.id == user_id))
+        return result.scalar_one_or_none()
+
+    async def by_phone(self, phone: str) -> list[User]:
+        result = await self.session.execute(select(User).where(User.phone == phone))
+        return list(result.scalars())
+
+    async def erase(self, user_id: int) -> None:
+        """Delete the resident's row (links and codes go with it) and anonymise the trail."""
+        await self.session.execute(
+            update(AuditLog)
+            .where(AuditLog.actor_kind == "resident", AuditLog.actor_id == user_id)
+            .values(actor_id=None)
+        )
+        await self.session.execute(delete(User).where(User.id == user_id))
