@@ -44,8 +44,8 @@ i18n-compile: $(MO)
 i18n: install-dev
 	flock $(LOCALES)/.lock $(BABEL) extract -F babel.cfg -k _ -k __ -k N_ --no-location --sort-output -o $(LOCALES)/messages.pot .
 	flock $(LOCALES)/.lock $(BABEL) update -i $(LOCALES)/messages.pot -d $(LOCALES) -D messages --no-fuzzy-matching
-	$(PY) scripts/i18n_check.py
 	$(BABEL) compile -d $(LOCALES) -D messages --statistics
+	$(PY) scripts/i18n_check.py
 
 run: install i18n-compile
 	$(PY) run_bot.py run

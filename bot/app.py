@@ -18,7 +18,7 @@ from aiogram.utils.i18n import I18n
 from bot.config import Settings
 from bot.i18n import LanguageCache, ResidentI18nMiddleware, create_i18n
 from bot.integrations import Gateways, create_gateways
-from bot.middlewares import UnitOfWorkMiddleware
+from bot.middlewares import CommitBeforeSend, UnitOfWorkMiddleware
 from bot.services.clock import Clock, SystemClock
 from handlers import create_routers
 from handlers.texts import N_
@@ -47,11 +47,19 @@ def create_bot(settings: Settings, **session_kwargs: Any) -> Bot:
             "(see .env.example) or the environment."
         )
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.api_base), **session_kwargs)
-    return Bot(
-        token=settings.bot_token.get_secret_value(),
-        session=session,
-        default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
+    return setup_bot(
+        Bot(
+            token=settings.bot_token.get_secret_value(),
+            session=session,
+            default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
+        )
     )
+
+
+def setup_bot(bot: Bot) -> Bot:
+    """Request middlewares every Bot of ours carries (tests build Bots with other sessions)."""
+    bot.session.middleware(CommitBeforeSend())
+    return bot
 
 
 def create_fsm_storage(settings: Settings, db: Database) -> tuple[BaseStorage, BaseEventIsolation]:

@@ -1,11 +1,17 @@
-"""Outer middlewares: the unit of work of an update."""
+"""Middlewares: the unit of work of an update, and committing it before the bot speaks."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiogram import BaseMiddleware
+from aiogram import BaseMiddleware, Bot
+from aiogram.client.session.middlewares.base import (
+    BaseRequestMiddleware,
+    NextRequestMiddlewareType,
+)
+from aiogram.methods import Response, TelegramMethod
+from aiogram.methods.base import TelegramType
 from aiogram.types import TelegramObject
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -31,3 +37,24 @@ class UnitOfWorkMiddleware(BaseMiddleware):
                 return await handler(event, data)
             finally:
                 current_uow.reset(token)
+
+
+class CommitBeforeSend(BaseRequestMiddleware):
+    """Nothing is said before it is stored.
+
+    Before the bot sends anything to Telegram on behalf of an update, the update's unit
+    of work is committed: a resident who reads "you are registered" is registered, even if
+    the process dies a millisecond later. Whatever the handler does after its last message
+    is committed by `UnitOfWorkMiddleware` as usual.
+    """
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        uow = current_uow.get()
+        if uow is not None:
+            await uow.commit()
+        return await make_request(bot, method)

@@ -98,3 +98,29 @@ def postgres_url() -> str:
 @pytest.fixture
 def redis_url() -> str:
     return _server_url("TEST_REDIS_URL")
+
+
+@pytest.fixture
+async def pg_database_url(postgres_url: str) -> AsyncIterator[str]:
+    """A fresh, empty PostgreSQL database for one test (dropped afterwards)."""
+    import uuid
+
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    base = make_url(postgres_url)
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    dsn = base.set(drivername="postgresql", database="postgres").render_as_string(
+        hide_password=False
+    )
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    yield base.set(database=name).render_as_string(hide_password=False)
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()

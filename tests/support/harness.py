@@ -11,6 +11,7 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.enums import ParseMode
 from aiogram.types import Update
 
+from bot.app import setup_bot
 from tests.support.fake_session import BOT_ID, BOT_USER, Call, RecordingSession
 
 TOKEN = f"{BOT_ID}:AAtest-token-abcdefghijklmnopqrstuvwxyz012"
@@ -42,9 +43,9 @@ class BotHarness:
     def __init__(self, dispatcher: Dispatcher) -> None:
         self.dp = dispatcher
         self.session = RecordingSession()
-        self.bot = Bot(
+        self.bot = setup_bot(Bot(
             TOKEN, session=self.session, default=DefaultBotProperties(parse_mode=ParseMode.HTML)
-        )
+        ))
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1)
 
