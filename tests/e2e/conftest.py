@@ -45,8 +45,13 @@ class BotProcess:
     async def start(self, timeout: float = 30.0) -> None:
         log = self.log_path.open("ab")
         self.proc = await asyncio.create_subprocess_exec(
-            sys.executable, str(ROOT / "run_bot.py"), "run",
-            cwd=str(ROOT), env=self.env, stdout=log, stderr=log,
+            sys.executable,
+            str(ROOT / "run_bot.py"),
+            "run",
+            cwd=str(ROOT),
+            env=self.env,
+            stdout=log,
+            stderr=log,
         )
         log.close()
         self.starts += 1
@@ -54,7 +59,9 @@ class BotProcess:
         async with aiohttp.ClientSession() as http:
             while True:
                 if self.proc.returncode is not None:
-                    raise AssertionError(f"the bot exited with {self.proc.returncode}:\n{self.log()}")
+                    raise AssertionError(
+                        f"the bot exited with {self.proc.returncode}:\n{self.log()}"
+                    )
                 try:
                     async with http.get(f"http://127.0.0.1:{self.web_port}/healthz") as r:
                         if r.status == 200:
@@ -91,8 +98,9 @@ class World:
     staff: Group
     operator: User
 
-    def resident(self, first_name: str = "Анна", *, language_code: str = "ru",
-                 phone: str | None = None) -> User:
+    def resident(
+        self, first_name: str = "Анна", *, language_code: str = "ru", phone: str | None = None
+    ) -> User:
         if phone is None:
             phone = "+7916" + "".join(secrets.choice("0123456789") for _ in range(7))
         return self.sb.user(first_name, language_code=language_code, phone=phone)

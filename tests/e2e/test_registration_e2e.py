@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from sandbox.testing import User as SandboxUser
 from storage.db import Database
 from storage.models import User as UserRow
-from sandbox.testing import User as SandboxUser
 from tests.e2e.conftest import World
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]
@@ -17,7 +17,9 @@ async def stored_user(world: World, user_id: int) -> UserRow | None:
     db = Database(world.database_url)
     try:
         async with db.session_maker() as s:
-            return (await s.execute(select(UserRow).where(UserRow.id == user_id))).scalar_one_or_none()
+            return (
+                await s.execute(select(UserRow).where(UserRow.id == user_id))
+            ).scalar_one_or_none()
     finally:
         await db.dispose()
 
@@ -49,15 +51,22 @@ async def test_full_registration(world: World) -> None:
     await anna.share_contact()
     done = await anna.next_message()
     assert done.text == "Спасибо, вы зарегистрированы."
-    assert done.reply_keyboard is not None and ["💳 Баланс", "📟 Показания счётчиков"] in done.reply_keyboard
+    assert (
+        done.reply_keyboard is not None
+        and ["💳 Баланс", "📟 Показания счётчиков"] in done.reply_keyboard
+    )
     row = await stored_user(world, anna.id)
     assert row is not None and row.phone == anna.phone and row.consent_version == "1"
 
 
 async def test_commands_are_registered_in_both_languages(world: World) -> None:
     scope = {"type": "all_private_chats"}
-    ru = {c["command"]: c["description"] for c in world.sb.commands(scope=scope, language_code="ru")}
-    en = {c["command"]: c["description"] for c in world.sb.commands(scope=scope, language_code="en")}
+    ru = {
+        c["command"]: c["description"] for c in world.sb.commands(scope=scope, language_code="ru")
+    }
+    en = {
+        c["command"]: c["description"] for c in world.sb.commands(scope=scope, language_code="en")
+    }
     assert ru["start"] == "Главное меню" and en["start"] == "Main menu"
     assert set(ru) == set(en) == {"start", "help", "cancel", "settings"}
 
@@ -98,7 +107,9 @@ async def test_cancel_from_every_state(world: World) -> None:
     await gleb.next_message()
     await gleb.next_message()
     await gleb.send("/cancel")  # from the consent step
-    assert (await gleb.next_message()).text == "Отменено. Отправьте /start, когда будете готовы продолжить."
+    assert (
+        await gleb.next_message()
+    ).text == "Отменено. Отправьте /start, когда будете готовы продолжить."
     await gleb.send("/start")
     await gleb.next_message()
     await gleb.press("✅ Согласен", message=await gleb.next_message())

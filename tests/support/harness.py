@@ -43,9 +43,11 @@ class BotHarness:
     def __init__(self, dispatcher: Dispatcher) -> None:
         self.dp = dispatcher
         self.session = RecordingSession()
-        self.bot = setup_bot(Bot(
-            TOKEN, session=self.session, default=DefaultBotProperties(parse_mode=ParseMode.HTML)
-        ))
+        self.bot = setup_bot(
+            Bot(
+                TOKEN, session=self.session, default=DefaultBotProperties(parse_mode=ParseMode.HTML)
+            )
+        )
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from aiogram.fsm.storage.base import StorageKey
 
 from bot.app import create_fsm_storage
@@ -59,11 +60,10 @@ async def test_writes_inside_an_update_commit_with_it(db: Database) -> None:
     assert await storage.get_state(KEY) == "X:committed"
 
 
-import pytest  # noqa: E402
-
-
 @pytest.mark.redis
-async def test_redis_storage_when_redis_url_is_set(make_settings, db: Database, redis_url: str) -> None:
+async def test_redis_storage_when_redis_url_is_set(
+    make_settings, db: Database, redis_url: str
+) -> None:
     settings = make_settings(redis_url=redis_url)
     storage, isolation = create_fsm_storage(settings, db)
     try:
