@@ -98,6 +98,7 @@ async def serve(settings: Settings) -> None:
         finally:
             await runner.cleanup()
             await dp.storage.close()
+            await dp["gateways"].aclose()
     finally:
         await bot.session.close()
         await db.dispose()

@@ -43,6 +43,13 @@ class Gateways:
     sms: SmsGateway
     email: EmailGateway | None = None
 
+    async def aclose(self) -> None:
+        """Close what the gateways keep open (the HTTP SMS gateway's session)."""
+        for gateway in (self.sms, self.email):
+            close = getattr(gateway, "aclose", None)
+            if close is not None:
+                await close()
+
 
 def create_gateways(settings: Settings) -> Gateways:
     sms: SmsGateway
