@@ -63,6 +63,8 @@ class RecordingSession(BaseSession):
         self.files: dict[str, Any] = {}
         self.queued: dict[str, deque[dict[str, Any]]] = defaultdict(deque)
         self._ids = itertools.count(1000)
+        #: getChatMember answers per user id ("member" when absent; "left", "kicked" too)
+        self.chat_member_status: dict[int, str] = {}
 
     def queue(self, method: str, response: dict[str, Any]) -> None:
         """The next call of `method` answers `response` (a raw Bot API reply)."""
@@ -133,10 +135,14 @@ class RecordingSession(BaseSession):
                 "supports_inline_queries": False,
             }
         if name == "getChatMember":
-            return {
-                "status": "member",
+            status = self.chat_member_status.get(params.get("user_id") or 0, "member")
+            member: dict[str, Any] = {
+                "status": status,
                 "user": {"id": params.get("user_id"), "is_bot": False, "first_name": "Member"},
             }
+            if status == "kicked":
+                member["until_date"] = 0
+            return member
         return True
 
     async def make_request(

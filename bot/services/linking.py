@@ -1,0 +1,818 @@
+"""Linking personal accounts (лицевой счёт) to residents: every rule, no Telegram.
+
+A resident proves an account is theirs before anything about it is shown. Routes, tried
+in this order (see docs/linking.md):
+
+1. the phone the resident shared is on file for the account → linked at once;
+2. the receipt access code (``Account.access_code_hash``);
+3. a one-time SMS code sent to the phone on file (``bot.services.codes``);
+4. an operator decides in the staff chat (name, address, optional photo of a receipt).
+
+Existence is not revealed by the number alone: after a well-formed number that is not
+proven by the resident's phone, every resident sees the same menu of routes, and a wrong
+access code for a missing account answers exactly like a wrong code for an existing one.
+The SMS and operator routes do tell "nothing to send a code to" / "no such account", and
+every such negative answer costs one of the resident's daily attempts (as does every wrong
+access code or SMS code): at most ``limit`` per Moscow calendar day, then linking is locked
+until the next day.
+
+Everything is audited (links, unlinks, requests, decisions, failures); codes and full
+phones never go into the audit details.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import logging
+import re
+from dataclasses import dataclass, field
+from functools import cache
+
+from bot.integrations import DeliveryError, SmsGateway
+from bot.services import codes
+from bot.services.clock import Clock
+from bot.services.hashing import hash_secret, verify_secret
+from bot.services.phones import mask_phone
+from storage.models import (
+    Account,
+    AccountLink,
+    CodePurpose,
+    LinkMethod,
+    LinkStatus,
+    Supplier,
+    TicketKind,
+)
+from storage.repositories.audit import AuditRepository
+from storage.repositories.links import LinkRepository
+from storage.repositories.users import UserRepository
+from storage.uow import UnitOfWork
+
+log = logging.getLogger("kabinet.linking")
+
+# audit actions
+LINKED = "account_linked"
+UNLINKED = "account_unlinked"
+REQUESTED = "link_requested"
+DECIDED = "link_decided"
+SMS_DELIVERY_FAILED = "link_sms_delivery_failed"
+FAILED_ACCESS_CODE = "link_access_code_failed"
+FAILED_LOOKUP = "link_lookup_failed"
+FAILED_SMS_CODE = "link_sms_code_failed"
+#: what counts against Settings.link_attempts_per_day
+FAILED_ACTIONS = (FAILED_ACCESS_CODE, FAILED_LOOKUP, FAILED_SMS_CODE)
+
+#: preset reasons an operator may pick when rejecting (stored as "preset:<code>")
+REJECT_PRESETS = ("mismatch", "no_proof", "unreadable")
+PRESET_PREFIX = "preset:"
+
+MAX_NUMBER_LENGTH = 32
+MAX_CODE_LENGTH = 64
+MAX_NAME_LENGTH = 255
+MAX_ADDRESS_LENGTH = 512
+MAX_REASON_LENGTH = 1000
+
+_SEPARATORS = re.compile(r"[\s\-‐‑‒–—]+")
+
+
+class Outcome(enum.StrEnum):
+    LINKED = "linked"  # the link is active now
+    ALREADY_LINKED = "already_linked"
+    ALREADY_PENDING = "already_pending"  # waits for an operator already
+    CHOOSE_ROUTE = "choose_route"  # the same answer for every other well-formed number
+    BAD_FORMAT = "bad_format"  # not counted as an attempt
+    LOCKED = "locked"  # too many failed attempts today
+    WRONG_CODE = "wrong_code"  # the access code did not match (counted)
+    NOT_FOUND = "not_found"  # SMS/operator route: nothing to use for this number (counted)
+    CODE_SENT = "code_sent"
+    RESEND_TOO_SOON = "resend_too_soon"
+    TOO_MANY_CODES = "too_many_codes"
+    DELIVERY_FAILED = "delivery_failed"
+    CODE_REJECTED = "code_rejected"  # see .problem / .attempts_left
+    REQUEST_OPEN = "request_open"  # the operator route may go on
+    UNAVAILABLE = "unavailable"  # forged or stale: nothing the presser may act on
+
+
+@dataclass(frozen=True)
+class SupplierInfo:
+    id: int
+    name: str
+    hint: str
+
+
+@dataclass(frozen=True)
+class AccountInfo:
+    id: int
+    supplier_name: str
+    number: str
+    address: str
+
+
+@dataclass(frozen=True)
+class LinkView:
+    link_id: int
+    account_id: int
+    supplier_name: str
+    number: str
+    status: LinkStatus
+    address: str | None  # shown only once the link is active
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class LinkResult:
+    outcome: Outcome
+    number: str | None = None
+    account: AccountInfo | None = None
+    unlock_at: dt.datetime | None = None
+    attempts_left: int | None = None
+    masked_phone: str | None = None
+    wait_seconds: int | None = None
+    retry_at: dt.datetime | None = None
+    problem: codes.CodeProblem | None = None
+
+
+@dataclass(frozen=True)
+class LinkCard:
+    """What the staff card of an operator request shows."""
+
+    link_id: int
+    user_id: int
+    status: LinkStatus
+    name: str
+    masked_phone: str
+    supplier_name: str
+    number: str
+    address_given: str
+    address_on_file: str
+    holder_on_file: str
+    phones_on_file: tuple[str, ...]  # masked
+    other_residents: int  # active links of other residents to this account
+    photo_file_id: str | None
+    decided_by_name: str | None = None
+    decided_at: dt.datetime | None = None
+    reason: str | None = None
+    staff_chat_id: int | None = None
+    staff_message_id: int | None = None
+
+
+class DecisionOutcome(enum.StrEnum):
+    DECIDED = "decided"  # this operator's decision won
+    ALREADY_DECIDED = "already_decided"  # someone else decided first
+    WITHDRAWN = "withdrawn"  # the resident withdrew the request (or erased their data)
+
+
+@dataclass(frozen=True)
+class Decision:
+    outcome: DecisionOutcome
+    card: LinkCard | None = None
+    resident_id: int | None = None
+    resident_language: str | None = None
+    account: AccountInfo | None = None
+
+
+@dataclass(frozen=True)
+class UnlinkResult:
+    ok: bool
+    view: LinkView | None = None
+    staff: tuple[int, int] | None = field(default=None)  # the card of a withdrawn request
+
+
+# --------------------------------------------------------------------------- helpers
+@cache
+def _dummy_hash() -> str:
+    """A hash to check against when there is no account, so both cases take the same time."""
+    return hash_secret("no-such-access-code")
+
+
+def day_bounds(moment: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    """The Moscow calendar day of `moment` and the start of the next one, in UTC."""
+    return codes.day_bounds(moment)
+
+
+def normalize_number(pattern: str, raw: str | None) -> str | None:
+    """The account number without spaces and dashes, or None when it has the wrong format."""
+    number = _SEPARATORS.sub("", raw or "")
+    if not number or len(number) > MAX_NUMBER_LENGTH:
+        return None
+    try:
+        matched = re.fullmatch(pattern, number)
+    except re.error:
+        log.error("supplier account pattern %r is not a valid regular expression", pattern)
+        return None
+    return number if matched else None
+
+
+def _account_info(account: Account) -> AccountInfo:
+    return AccountInfo(
+        id=account.id,
+        supplier_name=account.supplier.name,
+        number=account.number,
+        address=account.address,
+    )
+
+
+def _supplier_info(supplier: Supplier) -> SupplierInfo:
+    return SupplierInfo(id=supplier.id, name=supplier.name, hint=supplier.account_hint)
+
+
+def _activate(link: AccountLink, method: LinkMethod, now: dt.datetime) -> None:
+    link.status = LinkStatus.ACTIVE.value
+    link.method = method.value
+    link.decided_at = now
+    link.decided_by = None
+    link.decided_by_name = None
+    link.reason = None
+
+
+def _audit(
+    uow: UnitOfWork,
+    action: str,
+    *,
+    user_id: int,
+    clock: Clock,
+    object_type: str = "account",
+    object_id: int | str | None = None,
+    actor_kind: str = "resident",
+    **details: object,
+) -> None:
+    AuditRepository(uow.session).add(
+        action,
+        actor_kind=actor_kind,
+        actor_id=user_id,
+        object_type=object_type,
+        object_id=object_id,
+        details=dict(details),
+        at=clock.now(),
+    )
+
+
+async def _failed_today(uow: UnitOfWork, user_id: int, clock: Clock) -> int:
+    start, _ = day_bounds(clock.now())
+    return await AuditRepository(uow.session).count(
+        actor_id=user_id, actions=FAILED_ACTIONS, since=start
+    )
+
+
+async def locked_until(
+    uow: UnitOfWork, user_id: int, *, clock: Clock, limit: int
+) -> dt.datetime | None:
+    """When linking unlocks for this resident (UTC), or None when it is not locked."""
+    if await _failed_today(uow, user_id, clock) >= limit:
+        return day_bounds(clock.now())[1]
+    return None
+
+
+async def _count_failure(
+    uow: UnitOfWork,
+    action: str,
+    *,
+    user_id: int,
+    clock: Clock,
+    limit: int,
+    supplier_id: int,
+    number: str,
+) -> tuple[int, dt.datetime | None]:
+    """Audit one failed attempt; return (attempts left today, unlock time if now locked)."""
+    _audit(
+        uow,
+        action,
+        user_id=user_id,
+        clock=clock,
+        object_type="supplier",
+        object_id=supplier_id,
+        number=number,
+    )
+    await uow.session.flush()
+    left = max(0, limit - await _failed_today(uow, user_id, clock))
+    return left, (day_bounds(clock.now())[1] if left == 0 else None)
+
+
+async def _link_now(
+    uow: UnitOfWork, *, user_id: int, account: Account, method: LinkMethod, clock: Clock
+) -> LinkResult:
+    repo = LinkRepository(uow.session)
+    link = await repo.upsert_link(user_id, account.id)
+    _activate(link, method, clock.now())
+    await uow.session.flush()
+    _audit(uow, LINKED, user_id=user_id, clock=clock, object_id=account.id, method=method.value)
+    return LinkResult(Outcome.LINKED, number=account.number, account=_account_info(account))
+
+
+async def _resident_phone(uow: UnitOfWork, user_id: int) -> str | None:
+    user = await UserRepository(uow.session).get(user_id)
+    return user.phone if user else None
+
+
+# --------------------------------------------------------------------------- reading
+async def suppliers(uow: UnitOfWork) -> list[SupplierInfo]:
+    return [_supplier_info(s) for s in await LinkRepository(uow.session).suppliers()]
+
+
+async def supplier(uow: UnitOfWork, supplier_id: int) -> SupplierInfo | None:
+    found = await LinkRepository(uow.session).supplier(supplier_id)
+    return _supplier_info(found) if found else None
+
+
+async def my_links(uow: UnitOfWork, user_id: int) -> list[LinkView]:
+    """The resident's links: active ones with the address, pending and rejected without."""
+    views = []
+    for link in await LinkRepository(uow.session).links_of_user(user_id):
+        status = LinkStatus(link.status)
+        views.append(
+            LinkView(
+                link_id=link.id,
+                account_id=link.account_id,
+                supplier_name=link.account.supplier.name,
+                number=link.account.number,
+                status=status,
+                address=link.account.address if status is LinkStatus.ACTIVE else None,
+                reason=link.reason if status is LinkStatus.REJECTED else None,
+            )
+        )
+    order = {LinkStatus.ACTIVE: 0, LinkStatus.PENDING: 1, LinkStatus.REJECTED: 2}
+    return sorted(views, key=lambda v: (order[v.status], v.link_id))
+
+
+async def link_view(uow: UnitOfWork, user_id: int, account_id: int) -> LinkView | None:
+    """The resident's own link to this account (None for anyone else's: forged buttons)."""
+    for view in await my_links(uow, user_id):
+        if view.account_id == account_id:
+            return view
+    return None
+
+
+async def active_account_ids(uow: UnitOfWork, user_id: int) -> list[int]:
+    """Accounts this resident may see (for other features: balance, readings)."""
+    links = await LinkRepository(uow.session).links_of_user(user_id)
+    return [link.account_id for link in links if link.status == LinkStatus.ACTIVE.value]
+
+
+# --------------------------------------------------------------------------- by phone
+async def suggest_by_phone(uow: UnitOfWork, user_id: int, phone: str) -> list[AccountInfo]:
+    """Accounts with this phone on file that the resident has not linked or requested yet."""
+    repo = LinkRepository(uow.session)
+    mine = {link.account_id: link.status for link in await repo.links_of_user(user_id)}
+    return [
+        _account_info(account)
+        for account in await repo.accounts_by_phone(phone)
+        if mine.get(account.id) not in (LinkStatus.ACTIVE.value, LinkStatus.PENDING.value)
+    ]
+
+
+async def link_by_phone(
+    uow: UnitOfWork, *, user_id: int, account_id: int, clock: Clock
+) -> LinkResult:
+    """One tap on a suggested account: re-checked, the resident's phone must be on file."""
+    repo = LinkRepository(uow.session)
+    account = await repo.account(account_id)
+    phone = await _resident_phone(uow, user_id)
+    if account is None or not phone or not await repo.phone_on_file(account.id, phone):
+        return LinkResult(Outcome.UNAVAILABLE)
+    link = await repo.link_of(user_id, account.id)
+    if link is not None and link.status == LinkStatus.ACTIVE.value:
+        return LinkResult(
+            Outcome.ALREADY_LINKED, number=account.number, account=_account_info(account)
+        )
+    return await _link_now(
+        uow, user_id=user_id, account=account, method=LinkMethod.PHONE, clock=clock
+    )
+
+
+# --------------------------------------------------------------------------- the conversation
+async def start(
+    uow: UnitOfWork,
+    *,
+    user_id: int,
+    supplier_id: int,
+    raw_number: str,
+    clock: Clock,
+    limit: int,
+) -> LinkResult:
+    """The resident typed an account number: check its format, then the phone route."""
+    unlock = await locked_until(uow, user_id, clock=clock, limit=limit)
+    if unlock is not None:
+        return LinkResult(Outcome.LOCKED, unlock_at=unlock)
+    repo = LinkRepository(uow.session)
+    found_supplier = await repo.supplier(supplier_id)
+    if found_supplier is None:
+        return LinkResult(Outcome.UNAVAILABLE)
+    number = normalize_number(found_supplier.account_pattern, raw_number)
+    if number is None:
+        return LinkResult(Outcome.BAD_FORMAT)
+    account = await repo.find_account(supplier_id, number)
+    if account is not None:
+        link = await repo.link_of(user_id, account.id)
+        if link is not None and link.status == LinkStatus.ACTIVE.value:
+            return LinkResult(Outcome.ALREADY_LINKED, number=number, account=_account_info(account))
+        if link is not None and link.status == LinkStatus.PENDING.value:
+            return LinkResult(Outcome.ALREADY_PENDING, number=number)
+        phone = await _resident_phone(uow, user_id)
+        if phone and await repo.phone_on_file(account.id, phone):
+            return await _link_now(
+                uow, user_id=user_id, account=account, method=LinkMethod.PHONE, clock=clock
+            )
+    return LinkResult(Outcome.CHOOSE_ROUTE, number=number)
+
+
+async def enter_access_code(
+    uow: UnitOfWork,
+    *,
+    user_id: int,
+    supplier_id: int,
+    number: str,
+    code: str,
+    clock: Clock,
+    limit: int,
+) -> LinkResult:
+    """The receipt access code; a missing account or code answers like a wrong code."""
+    unlock = await locked_until(uow, user_id, clock=clock, limit=limit)
+    if unlock is not None:
+        return LinkResult(Outcome.LOCKED, unlock_at=unlock)
+    account = await LinkRepository(uow.session).find_account(supplier_id, number)
+    stored = account.access_code_hash if account is not None else None
+    plain = (code or "").strip()[:MAX_CODE_LENGTH]
+    candidates = dict.fromkeys([plain, "".join(plain.split())])
+    matched = False
+    for candidate in candidates:
+        # always one scrypt at least, so a missing account takes as long as a wrong code
+        if verify_secret(candidate, stored or _dummy_hash()) and stored:
+            matched = True
+            break
+    if matched and account is not None:
+        return await _link_now(
+            uow, user_id=user_id, account=account, method=LinkMethod.ACCESS_CODE, clock=clock
+        )
+    left, unlock = await _count_failure(
+        uow,
+        FAILED_ACCESS_CODE,
+        user_id=user_id,
+        clock=clock,
+        limit=limit,
+        supplier_id=supplier_id,
+        number=number,
+    )
+    if unlock is not None:
+        return LinkResult(Outcome.LOCKED, unlock_at=unlock, attempts_left=0)
+    return LinkResult(Outcome.WRONG_CODE, attempts_left=left)
+
+
+async def _sms_target(uow: UnitOfWork, supplier_id: int, number: str) -> tuple[Account, str] | None:
+    repo = LinkRepository(uow.session)
+    account = await repo.find_account(supplier_id, number)
+    if account is None:
+        return None
+    phones = await repo.phones_of(account.id)
+    return (account, phones[0]) if phones else None
+
+
+async def send_sms_code(
+    uow: UnitOfWork,
+    *,
+    user_id: int,
+    supplier_id: int,
+    number: str,
+    sms: SmsGateway,
+    text_template: str,
+    clock: Clock,
+    limit: int,
+    ttl_minutes: int,
+) -> LinkResult:
+    """Send a one-time code to the (first) phone on file for the account.
+
+    `text_template` is the SMS in the resident's language with `{code}` and `{number}`.
+    The code is committed before the SMS goes out; a failed delivery discards it.
+    """
+    unlock = await locked_until(uow, user_id, clock=clock, limit=limit)
+    if unlock is not None:
+        return LinkResult(Outcome.LOCKED, unlock_at=unlock)
+    target = await _sms_target(uow, supplier_id, number)
+    if target is None:
+        left, unlock = await _count_failure(
+            uow,
+            FAILED_LOOKUP,
+            user_id=user_id,
+            clock=clock,
+            limit=limit,
+            supplier_id=supplier_id,
+            number=number,
+        )
+        return LinkResult(Outcome.NOT_FOUND, attempts_left=left, unlock_at=unlock)
+    account, phone = target
+    try:
+        issued = await codes.issue_code(
+            uow,
+            purpose=CodePurpose.LINK_SMS,
+            target=phone,
+            user_id=user_id,
+            subject=str(account.id),
+            clock=clock,
+            ttl_minutes=ttl_minutes,
+        )
+    except codes.ResendTooSoon as exc:
+        return LinkResult(Outcome.RESEND_TOO_SOON, wait_seconds=exc.wait_seconds)
+    except codes.TooManyCodes as exc:
+        return LinkResult(Outcome.TOO_MANY_CODES, retry_at=exc.retry_at)
+    await uow.commit()
+    try:
+        await sms.send_sms(phone, text_template.format(code=issued.code, number=account.number))
+    except DeliveryError:
+        log.warning("SMS with a linking code to account %s could not be delivered", account.id)
+        await codes.discard_code(uow, issued.id, clock=clock)
+        _audit(uow, SMS_DELIVERY_FAILED, user_id=user_id, clock=clock, object_id=account.id)
+        return LinkResult(Outcome.DELIVERY_FAILED)
+    return LinkResult(Outcome.CODE_SENT, masked_phone=mask_phone(phone), number=number)
+
+
+async def enter_sms_code(
+    uow: UnitOfWork,
+    *,
+    user_id: int,
+    supplier_id: int,
+    number: str,
+    code: str,
+    clock: Clock,
+    limit: int,
+) -> LinkResult:
+    """Check the SMS code; CodeRejected never escapes (the attempt counter must commit)."""
+    unlock = await locked_until(uow, user_id, clock=clock, limit=limit)
+    if unlock is not None:
+        return LinkResult(Outcome.LOCKED, unlock_at=unlock)
+    target = await _sms_target(uow, supplier_id, number)
+    if target is None:
+        return LinkResult(Outcome.CODE_REJECTED, problem=codes.CodeProblem.MISSING)
+    account, phone = target
+    try:
+        await codes.verify_code(
+            uow,
+            purpose=CodePurpose.LINK_SMS,
+            target=phone,
+            user_id=user_id,
+            subject=str(account.id),
+            code=code,
+            clock=clock,
+        )
+    except codes.CodeRejected as exc:
+        if exc.problem in (codes.CodeProblem.WRONG, codes.CodeProblem.EXHAUSTED):
+            _, unlock = await _count_failure(
+                uow,
+                FAILED_SMS_CODE,
+                user_id=user_id,
+                clock=clock,
+                limit=limit,
+                supplier_id=supplier_id,
+                number=number,
+            )
+            if unlock is not None:
+                return LinkResult(Outcome.LOCKED, unlock_at=unlock)
+        return LinkResult(
+            Outcome.CODE_REJECTED, problem=exc.problem, attempts_left=exc.attempts_left
+        )
+    return await _link_now(
+        uow, user_id=user_id, account=account, method=LinkMethod.SMS_CODE, clock=clock
+    )
+
+
+async def open_operator_request(
+    uow: UnitOfWork,
+    *,
+    user_id: int,
+    supplier_id: int,
+    number: str,
+    clock: Clock,
+    limit: int,
+) -> LinkResult:
+    """The resident asks an operator: only for an account that exists (else counted)."""
+    unlock = await locked_until(uow, user_id, clock=clock, limit=limit)
+    if unlock is not None:
+        return LinkResult(Outcome.LOCKED, unlock_at=unlock)
+    repo = LinkRepository(uow.session)
+    account = await repo.find_account(supplier_id, number)
+    if account is None:
+        left, unlock = await _count_failure(
+            uow,
+            FAILED_LOOKUP,
+            user_id=user_id,
+            clock=clock,
+            limit=limit,
+            supplier_id=supplier_id,
+            number=number,
+        )
+        return LinkResult(Outcome.NOT_FOUND, attempts_left=left, unlock_at=unlock)
+    link = await repo.link_of(user_id, account.id)
+    if link is not None and link.status == LinkStatus.ACTIVE.value:
+        return LinkResult(Outcome.ALREADY_LINKED, number=number, account=_account_info(account))
+    if link is not None and link.status == LinkStatus.PENDING.value:
+        return LinkResult(Outcome.ALREADY_PENDING, number=number)
+    return LinkResult(Outcome.REQUEST_OPEN, number=number)
+
+
+async def submit_operator_request(
+    uow: UnitOfWork,
+    *,
+    user_id: int,
+    supplier_id: int,
+    number: str,
+    name: str,
+    address: str,
+    photo_file_id: str | None,
+    clock: Clock,
+    locale: str | None = None,
+) -> LinkCard | None:
+    """Make the link pending with what the resident gave; None if there is no such account.
+
+    `locale` is the language the resident uses now: remembered when they never chose one,
+    so that the decision reaches them in it.
+    """
+    repo = LinkRepository(uow.session)
+    account = await repo.find_account(supplier_id, number)
+    user = await UserRepository(uow.session).get(user_id)
+    if account is None or user is None:
+        return None
+    link = await repo.upsert_link(user_id, account.id)
+    if link.status == LinkStatus.ACTIVE.value:
+        return None
+    link.status = LinkStatus.PENDING.value
+    link.method = LinkMethod.OPERATOR.value
+    link.decided_at = None
+    link.decided_by = None
+    link.decided_by_name = None
+    link.reason = None
+    link.request_name = name.strip()[:MAX_NAME_LENGTH]
+    link.request_address = address.strip()[:MAX_ADDRESS_LENGTH]
+    link.request_photo_file_id = photo_file_id
+    if user.language is None and locale:
+        user.language = locale
+    await uow.session.flush()
+    _audit(
+        uow,
+        REQUESTED,
+        user_id=user_id,
+        clock=clock,
+        object_type="account_link",
+        object_id=link.id,
+        account_id=account.id,
+        photo=photo_file_id is not None,
+    )
+    return await card(uow, link.id)
+
+
+async def drop_request(uow: UnitOfWork, *, user_id: int, link_id: int, clock: Clock) -> None:
+    """The card could not be posted: the request is undone (the bot commits before it speaks,
+    so a rollback is too late by then)."""
+    repo = LinkRepository(uow.session)
+    link = await repo.link(link_id)
+    if link is None or link.user_id != user_id or link.status != LinkStatus.PENDING.value:
+        return
+    await repo.delete_link(link_id)
+    _audit(
+        uow,
+        "link_request_failed",
+        user_id=user_id,
+        clock=clock,
+        object_type="account_link",
+        object_id=link_id,
+    )
+
+
+async def record_card(
+    uow: UnitOfWork,
+    *,
+    link_id: int,
+    user_id: int,
+    staff_chat_id: int,
+    staff_message_id: int,
+    staff_thread_id: int | None = None,
+) -> None:
+    """Remember where the card of a request is in the staff chat (a LINK ticket)."""
+    repo = LinkRepository(uow.session)
+    ticket = repo.add_ticket(
+        kind=TicketKind.LINK,
+        user_id=user_id,
+        link_id=link_id,
+        staff_chat_id=staff_chat_id,
+        staff_message_id=staff_message_id,
+        staff_thread_id=staff_thread_id,
+    )
+    await uow.session.flush()
+    repo.add_ticket_message(
+        ticket, staff_chat_id=staff_chat_id, staff_message_id=staff_message_id, direction="in"
+    )
+
+
+async def card(uow: UnitOfWork, link_id: int) -> LinkCard | None:
+    repo = LinkRepository(uow.session)
+    link = await repo.link(link_id)
+    if link is None:
+        return None
+    account = link.account
+    phones = await repo.phones_of(account.id)
+    others = [
+        other
+        for other in await repo.links_of_account(account.id)
+        if other.user_id != link.user_id and other.status == LinkStatus.ACTIVE.value
+    ]
+    ticket = await repo.ticket_of_link(link.id)
+    return LinkCard(
+        link_id=link.id,
+        user_id=link.user_id,
+        status=LinkStatus(link.status),
+        name=link.request_name or "",
+        masked_phone=mask_phone(link.user.phone) if link.user.phone else "—",
+        supplier_name=account.supplier.name,
+        number=account.number,
+        address_given=link.request_address or "",
+        address_on_file=account.address,
+        holder_on_file=account.holder_name,
+        phones_on_file=tuple(mask_phone(p) for p in phones),
+        other_residents=len(others),
+        photo_file_id=link.request_photo_file_id,
+        decided_by_name=link.decided_by_name,
+        decided_at=link.decided_at,
+        reason=link.reason,
+        staff_chat_id=ticket.staff_chat_id if ticket else None,
+        staff_message_id=ticket.staff_message_id if ticket else None,
+    )
+
+
+async def decide(
+    uow: UnitOfWork,
+    *,
+    link_id: int,
+    approve: bool,
+    operator_id: int,
+    operator_name: str,
+    reason: str | None,
+    clock: Clock,
+) -> Decision:
+    """An operator's decision; exactly one of two concurrent deciders wins.
+
+    The winner is the one whose `UPDATE … WHERE status = 'pending'` changed the row.
+    """
+    repo = LinkRepository(uow.session)
+    now = clock.now()
+    if reason is not None:
+        reason = reason.strip()[:MAX_REASON_LENGTH] or None
+    won = await repo.decide(
+        link_id,
+        status=LinkStatus.ACTIVE if approve else LinkStatus.REJECTED,
+        operator_id=operator_id,
+        operator_name=operator_name,
+        reason=None if approve else reason,
+        at=now,
+    )
+    current = await card(uow, link_id)
+    if current is None:
+        return Decision(DecisionOutcome.WITHDRAWN)
+    if not won:
+        return Decision(DecisionOutcome.ALREADY_DECIDED, card=current)
+    ticket = await repo.ticket_of_link(link_id)
+    if ticket is not None:
+        await repo.close_ticket(ticket, now)
+    AuditRepository(uow.session).add(
+        DECIDED,
+        actor_kind="operator",
+        actor_id=operator_id,
+        object_type="account_link",
+        object_id=link_id,
+        details={
+            "decision": "approved" if approve else "rejected",
+            "reason": None if approve else reason,
+            "resident_id": current.user_id,
+        },
+        at=now,
+    )
+    link = await repo.link(link_id)
+    assert link is not None
+    return Decision(
+        DecisionOutcome.DECIDED,
+        card=current,
+        resident_id=link.user_id,
+        resident_language=link.user.language,
+        account=_account_info(link.account),
+    )
+
+
+# --------------------------------------------------------------------------- unlinking
+async def unlink(uow: UnitOfWork, *, user_id: int, account_id: int, clock: Clock) -> UnlinkResult:
+    """Remove the resident's own link (or withdraw their pending request)."""
+    view = await link_view(uow, user_id, account_id)
+    if view is None:
+        return UnlinkResult(ok=False)
+    repo = LinkRepository(uow.session)
+    staff: tuple[int, int] | None = None
+    ticket = await repo.ticket_of_link(view.link_id)
+    if ticket is not None and view.status is LinkStatus.PENDING:
+        await repo.close_ticket(ticket, clock.now())
+        if ticket.staff_chat_id and ticket.staff_message_id:
+            staff = (ticket.staff_chat_id, ticket.staff_message_id)
+    await repo.delete_link(view.link_id)
+    _audit(
+        uow,
+        UNLINKED,
+        user_id=user_id,
+        clock=clock,
+        object_id=account_id,
+        status=view.status.value,
+    )
+    return UnlinkResult(ok=True, view=view, staff=staff)

@@ -1,0 +1,464 @@
+"""Linking rules (bot/services/linking.py) without Telegram."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+
+from sqlalchemy import select
+
+from bot.integrations import DeliveryError, LogSmsGateway
+from bot.services import linking
+from bot.services.clock import FrozenClock
+from bot.services.codes import CodeProblem
+from bot.services.linking import DecisionOutcome, Outcome
+from storage.db import Database
+from storage.models import AccountLink, AuditLog, LinkStatus, Ticket
+from storage.uow import UnitOfWork
+from tests.support import factories as f
+
+ANNA_PHONE = "+79161234567"
+BORIS_PHONE = "+79035550011"
+HOLDER_PHONE = "+79261112233"
+TEMPLATE = "code {code} for {number}"
+
+
+async def seed(db: Database) -> dict[str, int]:
+    voda = f.supplier()
+    mine = f.account(voda, "1000000001", phones=(ANNA_PHONE,), access_code="AB12CD")
+    coded = f.account(voda, "1000000002", phones=(HOLDER_PHONE,), access_code="XY34ZW")
+    bare = f.account(voda, "1000000003")  # no phone, no code
+    await f.add(db, voda, mine, coded, bare, f.resident(1, ANNA_PHONE), f.resident(2, BORIS_PHONE))
+    return {"supplier": voda.id, "mine": mine.id, "coded": coded.id, "bare": bare.id}
+
+
+async def links(db: Database) -> list[AccountLink]:
+    async with db.session_maker() as s:
+        return list((await s.execute(select(AccountLink).order_by(AccountLink.id))).scalars())
+
+
+async def audit(db: Database, action: str | None = None) -> list[AuditLog]:
+    async with db.session_maker() as s:
+        q = select(AuditLog).order_by(AuditLog.id)
+        if action:
+            q = q.where(AuditLog.action == action)
+        return list((await s.execute(q)).scalars())
+
+
+def test_number_format_tolerates_spaces_and_dashes() -> None:
+    assert linking.normalize_number(r"\d{10}", " 10-000 00 001 ") == "1000000001"
+    assert linking.normalize_number(r"\d{10}", "100000000") is None  # full match only
+    assert linking.normalize_number(r"\d{10}", "10000000012") is None
+    assert linking.normalize_number(r"\d{10}", "abc") is None
+    assert linking.normalize_number(r"\d{10}", "") is None
+    assert linking.normalize_number(r"[", "1") is None  # a broken pattern refuses, not crashes
+
+
+async def test_bad_format_is_not_an_attempt(db: Database, uow: UnitOfWork, clock) -> None:
+    ids = await seed(db)
+    for _ in range(5):
+        result = await linking.start(
+            uow, user_id=2, supplier_id=ids["supplier"], raw_number="12", clock=clock, limit=3
+        )
+        assert result.outcome is Outcome.BAD_FORMAT
+    await uow.commit()
+    assert await linking.locked_until(uow, 2, clock=clock, limit=3) is None
+    assert await audit(db) == []
+
+
+async def test_phone_on_file_links_at_once(db: Database, uow: UnitOfWork, clock) -> None:
+    ids = await seed(db)
+    result = await linking.start(
+        uow,
+        user_id=1,
+        supplier_id=ids["supplier"],
+        raw_number="1000-000-001",
+        clock=clock,
+        limit=10,
+    )
+    await uow.commit()
+    assert result.outcome is Outcome.LINKED
+    assert result.account is not None and result.account.address.startswith("ул. Ленина")
+    [link] = await links(db)
+    assert (link.user_id, link.account_id, link.status, link.method) == (
+        1,
+        ids["mine"],
+        "active",
+        "phone",
+    )
+    again = await linking.start(
+        uow, user_id=1, supplier_id=ids["supplier"], raw_number="1000000001", clock=clock, limit=10
+    )
+    assert again.outcome is Outcome.ALREADY_LINKED
+    assert [a.action for a in await audit(db)] == ["account_linked"]
+
+
+async def test_existence_is_not_revealed(db: Database, uow: UnitOfWork, clock) -> None:
+    """Someone else's account, one without phone or code, and a missing one look alike."""
+    ids = await seed(db)
+    seen = []
+    for number in ("1000000002", "1000000003", "1999999999"):
+        first = await linking.start(
+            uow, user_id=2, supplier_id=ids["supplier"], raw_number=number, clock=clock, limit=10
+        )
+        code = await linking.enter_access_code(
+            uow,
+            user_id=2,
+            supplier_id=ids["supplier"],
+            number=number,
+            code="WRONG1",
+            clock=clock,
+            limit=100,
+        )
+        seen.append((first.outcome, first.account, code.outcome, code.account))
+    assert seen == [(Outcome.CHOOSE_ROUTE, None, Outcome.WRONG_CODE, None)] * 3
+    await uow.commit()
+    assert await links(db) == []
+    assert len(await audit(db, linking.FAILED_ACCESS_CODE)) == 3
+
+
+async def test_access_code_route(db: Database, uow: UnitOfWork, clock) -> None:
+    ids = await seed(db)
+    result = await linking.enter_access_code(
+        uow,
+        user_id=2,
+        supplier_id=ids["supplier"],
+        number="1000000002",
+        code="  XY34ZW ",
+        clock=clock,
+        limit=10,
+    )
+    await uow.commit()
+    assert result.outcome is Outcome.LINKED
+    [link] = await links(db)
+    assert (link.user_id, link.account_id, link.method) == (2, ids["coded"], "access_code")
+
+
+async def test_sms_route(db: Database, uow: UnitOfWork, clock: FrozenClock) -> None:
+    ids = await seed(db)
+    sms = LogSmsGateway()
+    args = {"user_id": 2, "supplier_id": ids["supplier"], "number": "1000000002"}
+    sent = await linking.send_sms_code(
+        uow, **args, sms=sms, text_template=TEMPLATE, clock=clock, limit=10, ttl_minutes=30
+    )
+    assert sent.outcome is Outcome.CODE_SENT
+    assert sent.masked_phone == "+7 *** ***-22-33"
+    [(phone, text)] = sms.sent
+    assert phone == HOLDER_PHONE and text.endswith("for 1000000002")
+    code = text.split()[1]
+
+    again = await linking.send_sms_code(
+        uow, **args, sms=sms, text_template=TEMPLATE, clock=clock, limit=10, ttl_minutes=30
+    )
+    assert again.outcome is Outcome.RESEND_TOO_SOON and again.wait_seconds == 60
+
+    wrong = "000000" if code != "000000" else "111111"
+    bad = await linking.enter_sms_code(uow, **args, code=wrong, clock=clock, limit=10)
+    assert (bad.outcome, bad.problem, bad.attempts_left) == (
+        Outcome.CODE_REJECTED,
+        CodeProblem.WRONG,
+        4,
+    )
+    good = await linking.enter_sms_code(uow, **args, code=code, clock=clock, limit=10)
+    assert good.outcome is Outcome.LINKED
+    used = await linking.enter_sms_code(uow, **args, code=code, clock=clock, limit=10)
+    assert used.outcome is Outcome.CODE_REJECTED and used.problem is CodeProblem.USED
+    await uow.commit()
+    [link] = await links(db)
+    assert (link.user_id, link.account_id, link.method) == (2, ids["coded"], "sms_code")
+    assert len(await audit(db, linking.FAILED_SMS_CODE)) == 1
+
+
+async def test_sms_code_expires(db: Database, uow: UnitOfWork, clock: FrozenClock) -> None:
+    ids = await seed(db)
+    sms = LogSmsGateway()
+    args = {"user_id": 2, "supplier_id": ids["supplier"], "number": "1000000002"}
+    await linking.send_sms_code(
+        uow, **args, sms=sms, text_template=TEMPLATE, clock=clock, limit=10, ttl_minutes=30
+    )
+    clock.advance(minutes=31)
+    late = await linking.enter_sms_code(
+        uow, **args, code=sms.sent[0][1].split()[1], clock=clock, limit=10
+    )
+    assert late.problem is CodeProblem.EXPIRED
+
+
+async def test_sms_without_phone_on_file_is_a_counted_lookup(
+    db: Database, uow: UnitOfWork, clock
+) -> None:
+    ids = await seed(db)
+    sms = LogSmsGateway()
+    for number in ("1000000003", "1999999999"):
+        result = await linking.send_sms_code(
+            uow,
+            user_id=2,
+            supplier_id=ids["supplier"],
+            number=number,
+            sms=sms,
+            text_template=TEMPLATE,
+            clock=clock,
+            limit=10,
+            ttl_minutes=30,
+        )
+        assert result.outcome is Outcome.NOT_FOUND and result.masked_phone is None
+    assert sms.sent == []
+    await uow.commit()
+    assert len(await audit(db, linking.FAILED_LOOKUP)) == 2
+
+
+async def test_sms_delivery_failure_discards_the_code(db: Database, uow: UnitOfWork, clock) -> None:
+    ids = await seed(db)
+
+    class Broken:
+        async def send_sms(self, phone: str, text: str) -> None:
+            raise DeliveryError("gateway down")
+
+    result = await linking.send_sms_code(
+        uow,
+        user_id=2,
+        supplier_id=ids["supplier"],
+        number="1000000002",
+        sms=Broken(),
+        text_template=TEMPLATE,
+        clock=clock,
+        limit=10,
+        ttl_minutes=30,
+    )
+    await uow.commit()
+    assert result.outcome is Outcome.DELIVERY_FAILED
+    assert [a.action for a in await audit(db)][-1] == linking.SMS_DELIVERY_FAILED
+    missing = await linking.enter_sms_code(
+        uow,
+        user_id=2,
+        supplier_id=ids["supplier"],
+        number="1000000002",
+        code="123456",
+        clock=clock,
+        limit=10,
+    )
+    assert missing.problem is CodeProblem.MISSING
+
+
+async def test_lockout_until_the_next_moscow_day(
+    db: Database, uow: UnitOfWork, clock: FrozenClock
+) -> None:
+    ids = await seed(db)
+    clock.set(dt.datetime(2026, 11, 20, 20, 0, tzinfo=dt.UTC))  # 23:00 in Moscow
+    args = {"user_id": 2, "supplier_id": ids["supplier"], "number": "1000000002"}
+    outcomes = []
+    for _ in range(3):
+        result = await linking.enter_access_code(uow, **args, code="nope", clock=clock, limit=3)
+        outcomes.append((result.outcome, result.attempts_left))
+    assert outcomes == [(Outcome.WRONG_CODE, 2), (Outcome.WRONG_CODE, 1), (Outcome.LOCKED, 0)]
+    midnight_moscow = dt.datetime(2026, 11, 20, 21, 0, tzinfo=dt.UTC)
+    assert result.unlock_at == midnight_moscow
+    # locked: even the right code is not checked, nor a new number
+    right = await linking.enter_access_code(uow, **args, code="XY34ZW", clock=clock, limit=3)
+    assert (right.outcome, right.unlock_at) == (Outcome.LOCKED, midnight_moscow)
+    start = await linking.start(
+        uow, user_id=2, supplier_id=ids["supplier"], raw_number="1000000003", clock=clock, limit=3
+    )
+    assert start.outcome is Outcome.LOCKED
+    # another resident is not affected
+    other = await linking.start(
+        uow, user_id=1, supplier_id=ids["supplier"], raw_number="1000000003", clock=clock, limit=3
+    )
+    assert other.outcome is Outcome.CHOOSE_ROUTE
+    clock.set(midnight_moscow - dt.timedelta(seconds=1))
+    assert await linking.locked_until(uow, 2, clock=clock, limit=3) == midnight_moscow
+    clock.set(midnight_moscow)
+    assert await linking.locked_until(uow, 2, clock=clock, limit=3) is None
+    right = await linking.enter_access_code(uow, **args, code="XY34ZW", clock=clock, limit=3)
+    assert right.outcome is Outcome.LINKED
+
+
+async def test_family_links_are_verified_separately(db: Database, uow: UnitOfWork, clock) -> None:
+    ids = await seed(db)
+    first = await linking.start(
+        uow, user_id=1, supplier_id=ids["supplier"], raw_number="1000000001", clock=clock, limit=10
+    )
+    assert first.outcome is Outcome.LINKED
+    # Boris lives there too, but his phone is not on file: Anna's link proves nothing for him
+    second = await linking.start(
+        uow, user_id=2, supplier_id=ids["supplier"], raw_number="1000000001", clock=clock, limit=10
+    )
+    assert second.outcome is Outcome.CHOOSE_ROUTE
+    code = await linking.enter_access_code(
+        uow,
+        user_id=2,
+        supplier_id=ids["supplier"],
+        number="1000000001",
+        code="AB12CD",
+        clock=clock,
+        limit=10,
+    )
+    assert code.outcome is Outcome.LINKED
+    await uow.commit()
+    assert [(x.user_id, x.method) for x in await links(db)] == [(1, "phone"), (2, "access_code")]
+    # one leaves, the other stays
+    gone = await linking.unlink(uow, user_id=1, account_id=ids["mine"], clock=clock)
+    await uow.commit()
+    assert gone.ok
+    assert [(x.user_id, x.status) for x in await links(db)] == [(2, "active")]
+    assert await linking.active_account_ids(uow, 2) == [ids["mine"]]
+    assert await linking.active_account_ids(uow, 1) == []
+
+
+async def test_unlink_someone_elses_account_does_nothing(
+    db: Database, uow: UnitOfWork, clock
+) -> None:
+    ids = await seed(db)
+    await linking.start(
+        uow, user_id=1, supplier_id=ids["supplier"], raw_number="1000000001", clock=clock, limit=10
+    )
+    await uow.commit()
+    assert await linking.link_view(uow, 2, ids["mine"]) is None
+    result = await linking.unlink(uow, user_id=2, account_id=ids["mine"], clock=clock)
+    await uow.commit()
+    assert not result.ok
+    assert len(await links(db)) == 1
+    assert [a.action for a in await audit(db)] == ["account_linked"]
+
+
+async def test_suggestions_by_phone(db: Database, uow: UnitOfWork, clock) -> None:
+    ids = await seed(db)
+    found = await linking.suggest_by_phone(uow, 1, ANNA_PHONE)
+    assert [a.id for a in found] == [ids["mine"]]
+    # a forged suggestion: Anna's phone is not on file for "coded"
+    forged = await linking.link_by_phone(uow, user_id=1, account_id=ids["coded"], clock=clock)
+    assert forged.outcome is Outcome.UNAVAILABLE
+    missing = await linking.link_by_phone(uow, user_id=1, account_id=99999, clock=clock)
+    assert missing.outcome is Outcome.UNAVAILABLE
+    done = await linking.link_by_phone(uow, user_id=1, account_id=ids["mine"], clock=clock)
+    assert done.outcome is Outcome.LINKED
+    assert await linking.suggest_by_phone(uow, 1, ANNA_PHONE) == []
+
+
+async def request(uow: UnitOfWork, ids: dict[str, int], clock, number: str = "1000000003"):
+    opened = await linking.open_operator_request(
+        uow, user_id=2, supplier_id=ids["supplier"], number=number, clock=clock, limit=10
+    )
+    assert opened.outcome is Outcome.REQUEST_OPEN
+    card = await linking.submit_operator_request(
+        uow,
+        user_id=2,
+        supplier_id=ids["supplier"],
+        number=number,
+        name="Борис Петров",
+        address="Ленина 1-3",
+        photo_file_id=None,
+        clock=clock,
+        locale="en",
+    )
+    assert card is not None
+    await linking.record_card(
+        uow, link_id=card.link_id, user_id=2, staff_chat_id=-100, staff_message_id=77
+    )
+    await uow.commit()
+    return card
+
+
+async def test_operator_request_for_a_missing_account_is_a_counted_lookup(
+    db: Database, uow: UnitOfWork, clock
+) -> None:
+    ids = await seed(db)
+    result = await linking.open_operator_request(
+        uow, user_id=2, supplier_id=ids["supplier"], number="1999999999", clock=clock, limit=10
+    )
+    assert result.outcome is Outcome.NOT_FOUND and result.attempts_left == 9
+
+
+async def test_concurrent_decisions_one_wins(db: Database, uow: UnitOfWork, clock) -> None:
+    ids = await seed(db)
+    card = await request(uow, ids, clock)
+    assert card.status is LinkStatus.PENDING and card.masked_phone == "+7 *** ***-00-11"
+
+    async def decide(operator: int, approve: bool) -> linking.Decision:
+        async with UnitOfWork(db.session_maker) as unit:
+            return await linking.decide(
+                unit,
+                link_id=card.link_id,
+                approve=approve,
+                operator_id=operator,
+                operator_name=f"Operator {operator}",
+                reason=None if approve else "preset:mismatch",
+                clock=clock,
+            )
+
+    first, second = await asyncio.gather(decide(901, True), decide(902, False))
+    outcomes = sorted([first.outcome, second.outcome])
+    assert outcomes == [DecisionOutcome.ALREADY_DECIDED, DecisionOutcome.DECIDED]
+    winner = first if first.outcome is DecisionOutcome.DECIDED else second
+    loser = second if winner is first else first
+    [link] = await links(db)
+    assert winner.card is not None and loser.card is not None
+    assert link.status == winner.card.status.value
+    assert loser.card.decided_by_name == winner.card.decided_by_name == link.decided_by_name
+    assert winner.resident_id == 2 and winner.resident_language == "en"
+    assert len(await audit(db, linking.DECIDED)) == 1
+    async with db.session_maker() as s:
+        [ticket] = (await s.execute(select(Ticket))).scalars().all()
+    assert ticket.status == "closed" and ticket.staff_message_id == 77
+
+
+async def test_withdrawn_request_cannot_be_decided(db: Database, uow: UnitOfWork, clock) -> None:
+    ids = await seed(db)
+    card = await request(uow, ids, clock)
+    result = await linking.unlink(uow, user_id=2, account_id=ids["bare"], clock=clock)
+    await uow.commit()
+    assert result.ok and result.staff == (-100, 77)
+    decision = await linking.decide(
+        uow,
+        link_id=card.link_id,
+        approve=True,
+        operator_id=901,
+        operator_name="Op",
+        reason=None,
+        clock=clock,
+    )
+    assert decision.outcome is DecisionOutcome.WITHDRAWN
+    assert await links(db) == []
+
+
+async def test_rejected_request_may_be_made_again(db: Database, uow: UnitOfWork, clock) -> None:
+    ids = await seed(db)
+    card = await request(uow, ids, clock)
+    await linking.decide(
+        uow,
+        link_id=card.link_id,
+        approve=False,
+        operator_id=901,
+        operator_name="Op",
+        reason="  Не совпадает адрес  ",
+        clock=clock,
+    )
+    await uow.commit()
+    [view] = await linking.my_links(uow, 2)
+    assert (view.status, view.reason, view.address) == (
+        LinkStatus.REJECTED,
+        "Не совпадает адрес",
+        None,
+    )
+    again = await request(uow, ids, clock)
+    assert again.link_id == card.link_id and again.status is LinkStatus.PENDING
+    assert again.reason is None and again.decided_by_name is None
+
+
+async def test_audit_keeps_no_codes_or_phones(db: Database, uow: UnitOfWork, clock) -> None:
+    ids = await seed(db)
+    sms = LogSmsGateway()
+    args = {"user_id": 2, "supplier_id": ids["supplier"], "number": "1000000002"}
+    await linking.send_sms_code(
+        uow, **args, sms=sms, text_template=TEMPLATE, clock=clock, limit=10, ttl_minutes=30
+    )
+    code = sms.sent[0][1].split()[1]
+    await linking.enter_access_code(uow, **args, code="XY34ZX", clock=clock, limit=10)
+    await linking.enter_sms_code(uow, **args, code=code, clock=clock, limit=10)
+    await uow.commit()
+    dumped = json.dumps([a.details for a in await audit(db)], ensure_ascii=False)
+    assert code not in dumped and "XY34ZX" not in dumped
+    assert HOLDER_PHONE not in dumped and HOLDER_PHONE[1:] not in dumped
+    assert {"account_linked", "code_sent", linking.FAILED_ACCESS_CODE} <= {
+        a.action for a in await audit(db)
+    }
