@@ -23,10 +23,29 @@ def setup_logging(level: str) -> None:
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
-def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+class MigrationFailed(Exception):
+    pass
+
+
+def migrate_or_explain(database_url: str, revision: str = "head") -> None:
+    """Apply migrations; a failure becomes one sentence (the transaction was rolled back)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     from storage.migrate import upgrade
 
-    upgrade(settings.database_url, args.revision)
+    try:
+        upgrade(database_url, revision)
+    except (SQLAlchemyError, OSError) as exc:
+        where = database_url.split("@")[-1]
+        first_line = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
+        raise MigrationFailed(
+            f"could not migrate the database at {where}: {first_line}. Nothing was changed; "
+            "check DATABASE_URL and that the database is reachable and was created by Kabinet."
+        ) from exc
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    migrate_or_explain(settings.database_url, args.revision)
     print(f"database at {settings.database_url.split('@')[-1]}: migrated to {args.revision}")
     return 0
 
@@ -34,7 +53,6 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from bot.app import MissingToken
     from bot.runner import StartupError, serve
-    from storage.migrate import upgrade
 
     if settings.bot_token is None:
         raise MissingToken(
@@ -42,7 +60,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             "copy the token it gives you and put BOT_TOKEN=<token> into .env "
             "(see .env.example) or the environment."
         )
-    upgrade(settings.database_url)
+    migrate_or_explain(settings.database_url)
     try:
         asyncio.run(serve(settings))
     except StartupError as exc:
@@ -53,9 +71,8 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_serve_api(args: argparse.Namespace, settings: Settings) -> int:
     from bot.runner import StartupError, serve_api
-    from storage.migrate import upgrade
 
-    upgrade(settings.database_url)
+    migrate_or_explain(settings.database_url)
     try:
         asyncio.run(serve_api(settings))
     except StartupError as exc:
@@ -101,5 +118,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MissingToken as exc:
         print(f"kabinet: {exc}", file=sys.stderr)
         return 2
+    except MigrationFailed as exc:
+        print(f"kabinet: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130

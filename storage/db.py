@@ -34,7 +34,21 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
+def _sqlite_driver_autocommit(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # the driver issues no BEGIN of its own …
+
+
+def _sqlite_begin(conn: Any) -> None:
+    conn.exec_driver_sql("BEGIN")  # … we do, so DDL is inside the transaction too
+
+
+def create_engine(url: str, *, echo: bool = False, transactional_ddl: bool = False) -> AsyncEngine:
+    """An async engine; SQLite gets WAL, foreign keys and a busy timeout.
+
+    `transactional_ddl` (migrations) makes SQLite run CREATE/ALTER inside the transaction, so
+    a migration that fails half-way leaves nothing behind. The driver's default (DDL commits
+    at once) is kept for the bot, whose short transactions read before they write.
+    """
     ensure_sqlite_folder(url)
     kwargs: dict[str, Any] = {"echo": echo}
     if make_url(url).get_backend_name() == "sqlite":
@@ -44,6 +58,9 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     engine = create_async_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        if transactional_ddl:
+            event.listen(engine.sync_engine, "connect", _sqlite_driver_autocommit)
+            event.listen(engine.sync_engine, "begin", _sqlite_begin)
     return engine
 
 

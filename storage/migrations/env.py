@@ -37,6 +37,7 @@ def _configure(connection: Connection | None = None, url: str | None = None) -> 
         render_as_batch=is_sqlite,
         compare_type=True,
         render_item=_render_item,
+        transactional_ddl=True,
         literal_binds=connection is None,
     )
 
@@ -54,7 +55,7 @@ def _do_run(connection: Connection) -> None:
 
 
 async def run_migrations_online() -> None:
-    engine = create_engine(_url())
+    engine = create_engine(_url(), transactional_ddl=True)
     try:
         async with engine.connect() as connection:
             await connection.run_sync(_do_run)

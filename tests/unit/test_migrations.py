@@ -80,3 +80,30 @@ async def test_sqlite_pragmas(tmp_path) -> None:
         assert (mode, fks, busy) == ("wal", 1, 10_000)
     finally:
         await db.dispose()
+
+
+def test_a_migration_failing_half_way_leaves_nothing(tmp_path) -> None:
+    """SQLite runs the DDL inside the transaction: a killed or failed upgrade is undone."""
+    import shutil
+
+    from alembic import command
+
+    from storage.migrate import MIGRATIONS, alembic_config
+
+    scripts = tmp_path / "migrations"
+    shutil.copytree(MIGRATIONS, scripts, ignore=shutil.ignore_patterns("__pycache__"))
+    first = scripts / "versions" / "0001_initial_schema.py"
+    source = first.read_text(encoding="utf-8")
+    cut = source.index("def downgrade")
+    first.write_text(
+        source[:cut].rstrip() + "\n    raise RuntimeError('half-way')\n\n\n" + source[cut:],
+        encoding="utf-8",
+    )
+    url = f"sqlite+aiosqlite:///{tmp_path / 'half.db'}"
+    cfg = alembic_config(url)
+    cfg.set_main_option("script_location", str(scripts))
+    with pytest.raises(RuntimeError, match="half-way"):
+        command.upgrade(cfg, "head")
+    assert asyncio.run(_tables(url)) == set()
+    upgrade(url)  # the real migrations then apply cleanly
+    assert "users" in asyncio.run(_tables(url))
