@@ -18,7 +18,7 @@ from aiogram.utils.i18n import I18n
 from bot.config import Settings
 from bot.i18n import LanguageCache, ResidentI18nMiddleware, create_i18n
 from bot.integrations import Gateways, create_gateways
-from bot.middlewares import CommitBeforeSend, UnitOfWorkMiddleware
+from bot.middlewares import CommitBeforeSend, RetryAfter, UnitOfWorkMiddleware
 from bot.services.clock import Clock, SystemClock
 from handlers import create_routers
 from handlers.texts import N_
@@ -59,6 +59,7 @@ def create_bot(settings: Settings, **session_kwargs: Any) -> Bot:
 def setup_bot(bot: Bot) -> Bot:
     """Request middlewares every Bot of ours carries (tests build Bots with other sessions)."""
     bot.session.middleware(CommitBeforeSend())
+    bot.session.middleware(RetryAfter())
     return bot
 
 

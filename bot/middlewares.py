@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -10,12 +12,15 @@ from aiogram.client.session.middlewares.base import (
     BaseRequestMiddleware,
     NextRequestMiddlewareType,
 )
+from aiogram.exceptions import TelegramRetryAfter
 from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiogram.types import TelegramObject
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.uow import UnitOfWork, current_uow
+
+log = logging.getLogger("kabinet")
 
 
 class UnitOfWorkMiddleware(BaseMiddleware):
@@ -58,3 +63,37 @@ class CommitBeforeSend(BaseRequestMiddleware):
         if uow is not None:
             await uow.commit()
         return await make_request(bot, method)
+
+
+class RetryAfter(BaseRequestMiddleware):
+    """Honour Telegram's flood control: on 429, wait `retry_after` and send again.
+
+    Bounded: at most `tries` sends and `max_wait` seconds for one wait; past that the
+    error goes up (the update's error handler tells the resident to try again).
+    """
+
+    def __init__(self, tries: int = 3, max_wait: float = 30.0) -> None:
+        self.tries = tries
+        self.max_wait = max_wait
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        for attempt in range(1, self.tries + 1):
+            try:
+                return await make_request(bot, method)
+            except TelegramRetryAfter as exc:
+                if attempt == self.tries or exc.retry_after > self.max_wait:
+                    raise
+                log.warning(
+                    "flood control on %s: waiting %s s (try %s of %s)",
+                    method.__api_method__,
+                    exc.retry_after,
+                    attempt,
+                    self.tries,
+                )
+                await asyncio.sleep(exc.retry_after)
+        raise AssertionError("unreachable")  # pragma: no cover

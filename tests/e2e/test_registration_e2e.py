@@ -173,3 +173,13 @@ async def test_restart_half_way_resumes(world: World) -> None:
     assert (await egor.next_message()).text == "Спасибо, вы зарегистрированы."
     row = await stored_user(world, egor.id)
     assert row is not None and row.phone == egor.phone
+
+
+async def test_flood_control_over_http(world: World) -> None:
+    zoya = world.resident("Зоя")
+    world.sb.simulate_flood("sendMessage", retry_after=1, times=1, chat_id=zoya.id)
+    await zoya.send("/start")
+    assert (await zoya.next_message()).text.startswith("Здравствуйте, Зоя!")
+    assert "152-ФЗ" in (await zoya.next_message()).text
+    refused = world.sb.sent(chat_id=zoya.id, method="sendMessage", ok=False)
+    assert [c.error_code for c in refused] == [429]

@@ -192,3 +192,20 @@ async def test_forged_callbacks(harness: BotHarness) -> None:
         calls = await harness.press(anna, data)
         assert answers(calls), data
         assert answers(calls)[0].params.get("show_alert") in (True, None)
+
+
+async def test_flood_control_is_waited_out(harness: BotHarness) -> None:
+    """A 429 on the greeting is honoured: the bot waits retry_after and sends again."""
+    harness.session.queue(
+        "sendMessage",
+        {
+            "ok": False,
+            "error_code": 429,
+            "description": "Too Many Requests: retry after 1",
+            "parameters": {"retry_after": 1},
+        },
+    )
+    calls = await harness.send(Person(512), "/start")
+    sends = [c for c in calls if c.method == "sendMessage"]
+    assert len(sends) == 3  # the greeting twice (429, then sent), then the consent request
+    assert sends[0].text == sends[1].text and sends[1].text.startswith("Здравствуйте")
