@@ -15,7 +15,7 @@ from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
 from aiogram.utils.i18n import I18n
 
-from bot.config import Settings
+from bot.config import Settings, require_token
 from bot.i18n import LanguageCache, ResidentI18nMiddleware, create_i18n
 from bot.integrations import Gateways, create_gateways
 from bot.middlewares import CommitBeforeSend, RetryAfter, UnitOfWorkMiddleware
@@ -35,21 +35,12 @@ COMMANDS = (
 )
 
 
-class MissingToken(Exception):
-    pass
-
-
 def create_bot(settings: Settings, **session_kwargs: Any) -> Bot:
-    if settings.bot_token is None:
-        raise MissingToken(
-            "BOT_TOKEN is not set: create a bot with @BotFather in Telegram (/newbot), "
-            "copy the token it gives you and put BOT_TOKEN=<token> into .env "
-            "(see .env.example) or the environment."
-        )
+    token = require_token(settings)
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.api_base), **session_kwargs)
     return setup_bot(
         Bot(
-            token=settings.bot_token.get_secret_value(),
+            token=token,
             session=session,
             default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
         )

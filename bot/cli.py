@@ -8,7 +8,7 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 
-from bot.config import Settings, SettingsError, load_settings
+from bot.config import MissingToken, Settings, SettingsError, load_settings, require_token
 
 Command = Callable[[argparse.Namespace, Settings], int]
 
@@ -51,15 +51,9 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.app import MissingToken
+    require_token(settings)  # before anything is created or imported
     from bot.runner import StartupError, serve
 
-    if settings.bot_token is None:
-        raise MissingToken(
-            "BOT_TOKEN is not set: create a bot with @BotFather in Telegram (/newbot), "
-            "copy the token it gives you and put BOT_TOKEN=<token> into .env "
-            "(see .env.example) or the environment."
-        )
     migrate_or_explain(settings.database_url)
     try:
         asyncio.run(serve(settings))
@@ -111,8 +105,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("kabinet: invalid configuration:\n" + str(exc), file=sys.stderr)
         return 2
     setup_logging(settings.log_level)
-    from bot.app import MissingToken
-
     try:
         return int(args.func(args, settings))
     except MissingToken as exc:

@@ -26,6 +26,20 @@ class SettingsError(Exception):
     """Raised with one human-readable line per invalid variable."""
 
 
+class MissingToken(Exception):
+    """BOT_TOKEN is needed (to run the bot) and not set."""
+
+
+def require_token(settings: Settings) -> str:
+    if settings.bot_token is None:
+        raise MissingToken(
+            "BOT_TOKEN is not set: create a bot with @BotFather in Telegram (/newbot), "
+            "copy the token it gives you and put BOT_TOKEN=<token> into .env "
+            "(see .env.example) or the environment."
+        )
+    return settings.bot_token.get_secret_value()
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_file=".env",

@@ -207,7 +207,10 @@ class ReadingStatus(enum.StrEnum):
 
 class Reading(Base):
     __tablename__ = "readings"
-    __table_args__ = (Index("ix_readings_meter_period", "meter_id", "period"),)
+    __table_args__ = (
+        Index("ix_readings_meter_period", "meter_id", "period"),
+        Index("ix_readings_period_status", "period", "status"),  # export of a period
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     meter_id: Mapped[int] = mapped_column(ForeignKey("meters.id", ondelete="CASCADE"))

@@ -1,0 +1,166 @@
+#!/usr/bin/env python3
+"""Billing import and account-lookup benchmark (see bench/README.md).
+
+    .venv/bin/python bench/run.py [--accounts 100000,1000000] [--lookup-sizes 10000,1000000]
+
+For every size N it writes an accounts CSV of N rows into a temporary folder, then runs a
+child process that applies the migrations to a fresh SQLite file, imports the suppliers and
+the accounts through the production importer, and times account lookups by supplier and
+number. The child reports its wall time and its peak RSS (getrusage maxrss); a baseline
+child that does everything but the import gives the memory the import itself adds.
+Figures are printed with ratios to the smallest size of the same run — no verdicts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SUPPLIER = "bench"
+LOOKUPS = 2000
+
+
+def write_files(folder: Path, accounts: int) -> tuple[Path, Path]:
+    suppliers = folder / "suppliers.csv"
+    suppliers.write_text(
+        f"code,name,account_pattern,account_hint\n{SUPPLIER},ООО «Бенчмарк»,\\d{{10}},10 цифр\n",
+        encoding="utf-8",
+    )
+    path = folder / f"accounts-{accounts}.csv"
+    with path.open("w", encoding="utf-8", newline="") as out:
+        out.write("supplier_code,account_number,address,holder_name,phones,access_code\n")
+        for i in range(accounts):
+            out.write(
+                f'{SUPPLIER},{5_800_000_000 + i},"г. Тверь, ул. Советская, д. {i % 97 + 1}, '
+                f'кв. {i % 211 + 1}",Иванов Иван Иванович {i},8 (916) {i % 10_000_000:07d},\n'
+            )
+    return suppliers, path
+
+
+# ------------------------------------------------------------------ the child process
+async def child(database_url: str, suppliers: Path, accounts: Path | None, n: int) -> None:
+    from bot.services.billing import Kind, csv_rows, import_rows
+    from storage.db import Database
+    from storage.migrate import upgrade
+    from storage.repositories.billing import BillingRepository
+    from storage.uow import UnitOfWork
+
+    await asyncio.to_thread(upgrade, database_url)
+    db = Database(database_url)
+    result: dict[str, float] = {}
+    try:
+        with suppliers.open(encoding="utf-8-sig", newline="") as stream:
+            async with UnitOfWork(db.session_maker) as uow:
+                await import_rows(uow, Kind.SUPPLIERS, csv_rows(Kind.SUPPLIERS, stream))
+        if accounts is not None:
+            started = time.perf_counter()
+            with accounts.open(encoding="utf-8-sig", newline="") as stream:
+                async with UnitOfWork(db.session_maker) as uow:
+                    summary = await import_rows(uow, Kind.ACCOUNTS, csv_rows(Kind.ACCOUNTS, stream))
+            result["import_s"] = time.perf_counter() - started
+            result["inserted"] = summary.inserted
+
+            rng = random.Random(1)
+            numbers = [str(5_800_000_000 + rng.randrange(n)) for _ in range(LOOKUPS)]
+            async with UnitOfWork(db.session_maker) as uow:
+                repo = BillingRepository(uow.session)
+                supplier = await repo.supplier_by_code(SUPPLIER)
+                assert supplier is not None
+                for number in numbers[:100]:  # warm the cache and the connection
+                    await repo.account_by_number(supplier.id, number)
+                started = time.perf_counter()
+                for number in numbers:
+                    found = await repo.account_by_number(supplier.id, number)
+                    assert found is not None
+                    uow.session.expunge(found)
+                result["lookup_us"] = (time.perf_counter() - started) / LOOKUPS * 1e6
+    finally:
+        await db.dispose()
+    result["maxrss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(result))
+
+
+def run_child(folder: Path, suppliers: Path, accounts: Path | None, n: int) -> dict[str, float]:
+    db = folder / f"bench-{n}-{'base' if accounts is None else 'import'}.db"
+    db.unlink(missing_ok=True)
+    cmd = [sys.executable, __file__, "--child", f"sqlite+aiosqlite:///{db}", str(suppliers),
+           str(accounts or ""), str(n)]  # fmt: skip
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=ROOT)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def sizes(text: str) -> list[int]:
+    return [int(part.replace("_", "")) for part in text.split(",") if part.strip()]
+
+
+def main() -> int:
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        url, suppliers, accounts, n = sys.argv[2:6]
+        asyncio.run(child(url, Path(suppliers), Path(accounts) if accounts else None, int(n)))
+        return 0
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--accounts", default="100000,1000000", help="import sizes")
+    parser.add_argument("--lookup-sizes", default="10000,1000000", help="lookup table sizes")
+    parser.add_argument("--tmp", help="folder for the CSV and database files (default: a temp dir)")
+    args = parser.parse_args()
+    all_sizes = sorted(set(sizes(args.accounts)) | set(sizes(args.lookup_sizes)))
+
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, SQLite, {LOOKUPS} lookups")
+    with tempfile.TemporaryDirectory(dir=args.tmp) as tmp:
+        folder = Path(tmp)
+        suppliers, _ = write_files(folder, 0)
+        base = run_child(folder, suppliers, None, 0)
+        rss = base["maxrss_mb"]
+        print(f"baseline child (migrations + suppliers, no import): peak RSS {rss:.0f} MB")
+        rows: list[tuple[int, dict[str, float], int]] = []
+        for n in all_sizes:
+            started = time.perf_counter()
+            _, path = write_files(folder, n)
+            size = path.stat().st_size
+            print(f"  generated {n:,} accounts ({size / 1e6:.0f} MB) in "
+                  f"{time.perf_counter() - started:.1f} s", flush=True)  # fmt: skip
+            result = run_child(folder, suppliers, path, n)
+            path.unlink()
+            rows.append((n, result, size))
+            print(f"  imported {n:,} in {result['import_s']:.1f} s", flush=True)
+
+    first_import = next((r for n, r, _ in rows if n in sizes(args.accounts)), rows[0][1])
+    first_n = next((n for n, _, _ in rows if n in sizes(args.accounts)), rows[0][0])
+    print()
+    print("import of N accounts (one transaction, streaming):")
+    print(f"  {'N':>10} {'time s':>8} {'rows/s':>9} {'µs/row':>8} {'×time':>7} {'peak RSS MB':>12} "
+          f"{'over baseline':>14}")  # fmt: skip
+    for n, r, _ in rows:
+        if n not in sizes(args.accounts):
+            continue
+        per_row = r["import_s"] / n * 1e6
+        base_per_row = first_import["import_s"] / first_n * 1e6
+        print(f"  {n:>10,} {r['import_s']:>8.1f} {n / r['import_s']:>9,.0f} {per_row:>8.1f} "
+              f"{r['import_s'] / first_import['import_s']:>7.2f} {r['maxrss_mb']:>12.0f} "
+              f"{r['maxrss_mb'] - base['maxrss_mb']:>14.0f}   "
+              f"(µs/row ×{per_row / base_per_row:.2f})")  # fmt: skip
+    lookups = [(n, r) for n, r, _ in rows if n in sizes(args.lookup_sizes)]
+    if lookups:
+        base_lookup = lookups[0][1]["lookup_us"]
+        print()
+        print("account lookup by supplier + number (one session, ORM select):")
+        print(f"  {'rows':>10} {'µs/lookup':>10} {'× smallest':>11}")
+        for n, r in lookups:
+            print(f"  {n:>10,} {r['lookup_us']:>10.0f} {r['lookup_us'] / base_lookup:>11.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,47 @@
+"""Billing data in and out: CSV/JSON imports, the readings export (see docs/billing.md).
+
+    async with UnitOfWork(db.session_maker) as uow:
+        summary = await import_rows(uow, Kind.ACCOUNTS, csv_rows(Kind.ACCOUNTS, stream))
+
+`import_rows` raises `ImportRejected` (the `async with` then rolls back) or returns an
+`ImportSummary` (the `async with` commits).
+"""
+
+from bot.services.billing.export import (
+    EXPORT_COLUMNS,
+    ExportError,
+    accepted_readings,
+    check_period,
+    csv_chunks,
+)
+from bot.services.billing.formats import COLUMNS, Kind, column_names
+from bot.services.billing.importer import (
+    MAX_REPORTED_ERRORS,
+    ImportRejected,
+    ImportSummary,
+    UnknownKind,
+    import_rows,
+    parse_kind,
+)
+from bot.services.billing.sources import RawRow, RowError, csv_rows, json_rows
+
+__all__ = [
+    "COLUMNS",
+    "EXPORT_COLUMNS",
+    "MAX_REPORTED_ERRORS",
+    "ExportError",
+    "ImportRejected",
+    "ImportSummary",
+    "Kind",
+    "RawRow",
+    "RowError",
+    "UnknownKind",
+    "accepted_readings",
+    "check_period",
+    "column_names",
+    "csv_chunks",
+    "csv_rows",
+    "import_rows",
+    "json_rows",
+    "parse_kind",
+]
