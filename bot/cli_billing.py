@@ -163,7 +163,7 @@ def register(sub: Any) -> None:
         "import",
         help="import a billing CSV file (suppliers, accounts, charges, payments, meters)",
         description="Validate a billing CSV file and apply all of it, or nothing if any row "
-        "is wrong. Importing the same file again changes nothing. See docs/billing.md.",
+        "is wrong. Importing the same file again changes nothing (README: Billing data).",
     )
     p.add_argument("kind", choices=kinds, metavar="KIND", help=" | ".join(kinds))
     p.add_argument("file", metavar="FILE", help="CSV, UTF-8, header row, comma separated")

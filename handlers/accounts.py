@@ -1,4 +1,4 @@
-"""My accounts and linking an account (rules in bot/services/linking.py, docs/linking.md)."""
+"""My accounts and linking an account (rules: bot/services/linking.py; README "Linking")."""
 
 from __future__ import annotations
 

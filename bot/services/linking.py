@@ -1,7 +1,7 @@
 """Linking personal accounts (лицевой счёт) to residents: every rule, no Telegram.
 
 A resident proves an account is theirs before anything about it is shown. Routes, tried
-in this order (see docs/linking.md):
+in this order (see README.md, "Linking personal accounts"):
 
 1. the phone the resident shared is on file for the account → linked at once;
 2. the receipt access code (``Account.access_code_hash``);

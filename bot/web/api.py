@@ -1,4 +1,4 @@
-"""The billing HTTP API (docs/billing.md): imports and the readings export.
+"""The billing HTTP API (README.md, "Billing data"): imports and the readings export.
 
     POST /api/v1/import/{kind}     text/csv or application/json → JSON summary / errors
     GET  /api/v1/readings?period=YYYY-MM[&supplier=CODE]   CSV (default) or JSON (Accept)

@@ -1,4 +1,4 @@
-"""Billing data in and out: CSV/JSON imports, the readings export (see docs/billing.md).
+"""Billing data in and out: CSV/JSON imports, the readings export (see README.md, "Billing data").
 
     async with UnitOfWork(db.session_maker) as uow:
         summary = await import_rows(uow, Kind.ACCOUNTS, csv_rows(Kind.ACCOUNTS, stream))
