@@ -5,7 +5,7 @@
 # Installs Debian's postgresql and redis-server when they are missing (needs root and apt).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-state=${KABINET_SERVICES_DIR:-/tmp/kabinet-test-services}
+state=${KABINET_SERVICES_DIR:-/tmp/kabinet-test-services-$(printf %s "$root" | md5sum | cut -c1-8)}  # one per checkout
 envfile="$root/.cache/services.env"
 mkdir -p "$root/.cache"
 
