@@ -150,7 +150,9 @@ async def _edit_card(
             await bot.edit_message_text(
                 text=text, chat_id=chat_id, message_id=message_id, reply_markup=markup
             )
-    except TelegramAPIError as exc:  # "message is not modified", deleted card…
+    except TelegramAPIError as exc:  # a deleted card, a bot removed from the group…
+        if "message is not modified" in str(exc):
+            return  # the card already shows this outcome (e.g. the other operator's press)
         log.warning("could not edit the card %s/%s: %s", chat_id, message_id, exc)
 
 
@@ -312,7 +314,7 @@ def create_router(staff_chat_id: int) -> Router:
                     await state.set_state(StaffReject.reason)
                     await state.update_data(link_id=link_id)
                     await query.answer()
-                    who = html.escape(query.from_user.full_name)
+                    who = query.from_user.mention_html()  # selective ForceReply: a mention
                     if isinstance(message, Message):
                         await message.reply(
                             _(

@@ -139,7 +139,8 @@ async def world(
         staff.add_member(bot=True, status="administrator")
         staff.add_member(operator, status="administrator")
         port = free_port()
-        env = bot_env(sb, tmp, mode, port)
+        # a test module may set BOT_ENV = {"NAME": "value"} for its bot process
+        env = bot_env(sb, tmp, mode, port, **dict(getattr(request.module, "BOT_ENV", {})))
         process = BotProcess(env=env, log_path=tmp / "bot.log", web_port=port)
         await process.start()
         await sb.wait_until_receiving()
