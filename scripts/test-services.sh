@@ -63,10 +63,15 @@ ENV
 stop() {
   local bin
   if [[ -d "$state/pg/data" ]] && bin=$(pg_bin); then
-    as_pg "$bin/pg_ctl" -D "$state/pg/data" -m immediate stop >/dev/null 2>&1 || true
+    as_pg "$bin/pg_ctl" -D "$state/pg/data" -m immediate -w stop >/dev/null 2>&1 || true
   fi
-  if [[ -f "$state/redis.pid" ]]; then kill "$(cat "$state/redis.pid")" 2>/dev/null || true; fi
-  rm -rf "$state" "$envfile"
+  if [[ -f "$state/redis.pid" ]]; then
+    local pid; pid=$(cat "$state/redis.pid")
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  fi
+  for _ in 1 2 3; do rm -rf "$state" 2>/dev/null && break; sleep 0.5; done
+  rm -f "$envfile"
 }
 
 case "${1:-}" in
