@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import Router
+from aiogram import Bot, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -14,7 +14,7 @@ from bot.i18n import LanguageCache
 from bot.services import registration
 from bot.services.clock import Clock
 from bot.services.phones import mask_phone
-from handlers import keyboards
+from handlers import keyboards, staff
 from handlers.callbacks import LangCb, SettingsCb
 from handlers.filters import ButtonText, PrivateChat
 from handlers.gate import RegisteredOnly
@@ -61,6 +61,7 @@ def create_router() -> Router:
         i18n: I18n,
         lang_cache: LanguageCache,
         uow: UnitOfWork,
+        bot: Bot,
     ) -> None:
         message = query.message
         if not isinstance(message, Message):
@@ -91,8 +92,10 @@ def create_router() -> Router:
                 reply_markup=keyboards.confirm_delete(),
             )
         elif action == "delete_yes":
-            await registration.delete_my_data(uow, query.from_user.id, clock=clock)
+            cards = await registration.delete_my_data(uow, query.from_user.id, clock=clock)
             await uow.commit()
+            for chat_id, message_id in cards:
+                await staff.erase_card(bot, i18n, settings, chat_id, message_id)
             lang_cache.forget(query.from_user.id)
             await state.clear()
             await query.answer()

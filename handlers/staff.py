@@ -169,6 +169,32 @@ async def mark_withdrawn(
         log.warning("could not mark the card %s/%s withdrawn: %s", chat_id, message_id, exc)
 
 
+async def erase_card(
+    bot: Bot, i18n: I18n, settings: Settings, chat_id: int, message_id: int
+) -> None:
+    """The resident deleted their data: take their card (name, address, photo) off the chat.
+
+    Deleting is what 152-FZ asks for; when Telegram refuses (a card older than 48 hours),
+    the card is edited down to a neutral line without buttons instead.
+    """
+    try:
+        await bot.delete_message(chat_id, message_id)
+        return
+    except TelegramAPIError as exc:
+        log.info(
+            "could not delete the card %s/%s (%s): editing it instead", chat_id, message_id, exc
+        )
+    with i18n.use_locale(settings.default_locale):
+        text = _("🗑 The resident deleted their data; this request is closed.")
+    try:
+        await bot.edit_message_text(text=text, chat_id=chat_id, message_id=message_id)
+    except TelegramAPIError:  # a photo card has a caption, not a text
+        try:
+            await bot.edit_message_caption(caption=text, chat_id=chat_id, message_id=message_id)
+        except TelegramAPIError as exc:
+            log.warning("could not clear the card %s/%s: %s", chat_id, message_id, exc)
+
+
 async def _notify_resident(
     bot: Bot, i18n: I18n, decision: linking.Decision, default_locale: str
 ) -> str | None:

@@ -112,16 +112,25 @@ async def set_language(uow: UnitOfWork, user_id: int, language: str) -> User:
     return user
 
 
-async def delete_my_data(uow: UnitOfWork, user_id: int, *, clock: Clock) -> None:
+async def delete_my_data(uow: UnitOfWork, user_id: int, *, clock: Clock) -> list[tuple[int, int]]:
     """Withdraw consent and erase the resident: phone, e-mail, name, links, codes.
 
     What must be kept (the audit trail of decisions, submitted readings) stays, with the
-    resident's id removed from it.
+    resident's id removed from it. Their open escalations are closed; the staff cards of
+    those (chat id, message id) are returned, for the caller to remove from the staff chat —
+    they show the resident's name, address and receipt photo.
     """
     users = UserRepository(uow.session)
     if await users.get(user_id) is None:
-        return
+        return []
+    cards = await users.close_open_tickets(user_id, clock.now())
     await users.erase(user_id)
     AuditRepository(uow.session).add(
-        "data_deleted", actor_kind="system", actor_id=None, object_type="user", at=clock.now()
+        "data_deleted",
+        actor_kind="system",
+        actor_id=None,
+        object_type="user",
+        details={"escalations_closed": len(cards)},
+        at=clock.now(),
     )
+    return cards

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import AuditLog, User
+from storage.models import AuditLog, Ticket, TicketStatus, User
 
 
 class UserRepository:
@@ -28,6 +30,23 @@ class UserRepository:
     async def by_phone(self, phone: str) -> list[User]:
         result = await self.session.execute(select(User).where(User.phone == phone))
         return list(result.scalars())
+
+    async def close_open_tickets(self, user_id: int, at: dt.datetime) -> list[tuple[int, int]]:
+        """Close the resident's open escalations; return their staff cards (chat, message)."""
+        tickets = (
+            await self.session.execute(
+                select(Ticket).where(
+                    Ticket.user_id == user_id, Ticket.status == TicketStatus.OPEN.value
+                )
+            )
+        ).scalars()
+        cards = []
+        for ticket in tickets:
+            ticket.status = TicketStatus.CLOSED.value
+            ticket.closed_at = at
+            if ticket.staff_chat_id is not None and ticket.staff_message_id is not None:
+                cards.append((ticket.staff_chat_id, ticket.staff_message_id))
+        return cards
 
     async def erase(self, user_id: int) -> None:
         """Delete the resident's row (links and codes go with it) and anonymise the trail."""

@@ -210,3 +210,46 @@ async def test_withdrawn_request(harness: BotHarness, db: Database) -> None:
     assert answers(calls)[0].params["text"] == "Житель отозвал эту заявку."
     assert await links(db) == []
     assert (await ticket(db)).status == "closed"
+
+
+async def _delete_my_data(h: BotHarness, who: Person) -> list[Call]:
+    calls = await h.send(who, "⚙️ Настройки")
+    calls = await h.press(who, calls[0].callback_of("🗑 Удалить мои данные"))
+    return await h.press(who, calls[-1].callback_of("Да, удалить мои данные"))
+
+
+async def test_deleting_my_data_takes_my_card_off_the_staff_chat(
+    harness: BotHarness, db: Database
+) -> None:
+    await seed(db)
+    card, message_id = await card_of(harness, db, photo=True)
+    calls = await _delete_my_data(harness, BORIS)
+    staff = to(calls, STAFF_CHAT_ID)
+    assert [(c.method, c.params.get("message_id")) for c in staff] == [
+        ("deleteMessage", message_id)
+    ]
+    assert (await ticket(db)).status == "closed" and (await ticket(db)).user_id is None
+    assert await links(db) == []
+    calls = await press(harness, OLGA, card, "✅ Одобрить", message_id)  # a stale copy
+    assert answers(calls)[0].params["text"] == "Житель отозвал эту заявку."
+
+
+async def test_an_old_card_is_edited_down_when_it_cannot_be_deleted(
+    harness: BotHarness, db: Database
+) -> None:
+    await seed(db)
+    await card_of(harness, db, photo=True)
+    calls = await harness.send(BORIS, "⚙️ Настройки")
+    calls = await harness.press(BORIS, calls[0].callback_of("🗑 Удалить мои данные"))
+    refusals = {
+        "deleteMessage": "Bad Request: message can't be deleted",
+        "editMessageText": "Bad Request: there is no text in the message to edit",
+    }
+    for method, description in refusals.items():
+        harness.session.queue(method, {"ok": False, "error_code": 400, "description": description})
+    calls = await harness.press(BORIS, calls[-1].callback_of("Да, удалить мои данные"))
+    staff = to(calls, STAFF_CHAT_ID)
+    assert [c.method for c in staff] == ["deleteMessage", "editMessageText", "editMessageCaption"]
+    assert staff[-1].text == "🗑 Житель удалил свои данные, заявка закрыта."
+    assert "reply_markup" not in staff[-1].params
+    assert any("удалены" in t for t in texts(to(calls, BORIS.id)))
