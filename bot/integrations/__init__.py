@@ -7,8 +7,11 @@ real ones at local servers.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
+
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from bot.config import Settings
 
@@ -17,6 +20,48 @@ log = logging.getLogger("kabinet.delivery")
 
 class DeliveryError(Exception):
     """The message could not be handed over (after retries)."""
+
+
+class Retryable(Exception):
+    """A failure worth another try: network, timeout, HTTP 5xx/429, SMTP 4xx."""
+
+
+T = TypeVar("T")
+
+
+async def with_retries(
+    send: Callable[[], Awaitable[T]],
+    *,
+    tries: int,
+    backoff_s: float,
+    what: str,
+    to: str,
+    logger: logging.Logger,
+) -> T:
+    """Call `send` until it succeeds or fails for good; exponential backoff between tries.
+
+    Only `Retryable` is tried again; after the last try it becomes `DeliveryError`. `to` is
+    the masked recipient, the only part of the message that is logged.
+    """
+    done = 0
+    try:
+        async for attempt in AsyncRetrying(
+            stop=stop_after_attempt(tries),
+            wait=wait_exponential(multiplier=backoff_s, max=30 * backoff_s),
+            retry=retry_if_exception_type(Retryable),
+            reraise=True,
+        ):
+            with attempt:
+                done += 1
+                try:
+                    return await send()
+                except Retryable as exc:
+                    logger.warning("%s to %s: try %d failed (%s)", what, to, done, exc)
+                    raise
+    except Retryable as exc:
+        logger.error("%s to %s not sent after %d tries (%s)", what, to, done, exc)
+        raise DeliveryError(f"{what} failed after {done} tries: {exc}") from None
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 class SmsGateway(Protocol):

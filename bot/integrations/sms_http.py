@@ -21,24 +21,14 @@ import logging
 from urllib.parse import quote, quote_plus
 
 import aiohttp
-from tenacity import (
-    AsyncRetrying,
-    retry_if_exception_type,
-    stop_after_attempt,
-    wait_exponential,
-)
 
 from bot.config import Settings
-from bot.integrations import DeliveryError
+from bot.integrations import DeliveryError, Retryable, with_retries
 from bot.services.phones import mask_phone
 
 log = logging.getLogger("kabinet.delivery.sms")
 
 PHONE, TEXT = "{phone}", "{text}"
-
-
-class _Retryable(Exception):
-    """A failure worth another try (network, timeout, 5xx, 429)."""
 
 
 def _encoder(content_type: str) -> str:
@@ -125,32 +115,22 @@ class HttpSmsGateway:
                 await response.read()
                 status = response.status
         except (TimeoutError, aiohttp.ClientError) as exc:
-            raise _Retryable(type(exc).__name__) from None
+            raise Retryable(type(exc).__name__) from None
         if status == 429 or status >= 500:
-            raise _Retryable(f"HTTP {status}")
+            raise Retryable(f"HTTP {status}")
         return status
 
     async def send_sms(self, phone: str, text: str) -> None:
         masked = mask_phone(phone)
         url, headers, data = self._request(phone, text)
-        tries = 0
-        try:
-            async for attempt in AsyncRetrying(
-                stop=stop_after_attempt(self.tries),
-                wait=wait_exponential(multiplier=self.backoff_s, max=30 * self.backoff_s),
-                retry=retry_if_exception_type(_Retryable),
-                reraise=True,
-            ):
-                with attempt:
-                    tries += 1
-                    try:
-                        status = await self._try_once(url, headers, data)
-                    except _Retryable as exc:
-                        log.warning("SMS to %s: try %d failed (%s)", masked, tries, exc)
-                        raise
-        except _Retryable as exc:
-            log.error("SMS to %s not sent after %d tries (%s)", masked, tries, exc)
-            raise DeliveryError(f"SMS gateway failed after {tries} tries: {exc}") from None
+        status = await with_retries(
+            lambda: self._try_once(url, headers, data),
+            tries=self.tries,
+            backoff_s=self.backoff_s,
+            what="SMS gateway",
+            to=masked,
+            logger=log,
+        )
         if not 200 <= status < 300:
             log.error("SMS to %s refused by the gateway: HTTP %d", masked, status)
             raise DeliveryError(f"SMS gateway refused the message: HTTP {status}")

@@ -18,21 +18,11 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
 import aiosmtplib
-from tenacity import (
-    AsyncRetrying,
-    retry_if_exception_type,
-    stop_after_attempt,
-    wait_exponential,
-)
 
 from bot.config import Settings
-from bot.integrations import DeliveryError
+from bot.integrations import DeliveryError, Retryable, with_retries
 
 log = logging.getLogger("kabinet.delivery.smtp")
-
-
-class _Retryable(Exception):
-    pass
 
 
 def mask_email(address: str) -> str:
@@ -103,10 +93,10 @@ class SmtpEmailGateway:
             )
         except aiosmtplib.SMTPException as exc:
             if _is_temporary(exc):
-                raise _Retryable(type(exc).__name__) from None
+                raise Retryable(type(exc).__name__) from None
             raise
         except (OSError, TimeoutError) as exc:
-            raise _Retryable(type(exc).__name__) from None
+            raise Retryable(type(exc).__name__) from None
 
     async def send_email(self, to: str, subject: str, body: str) -> None:
         masked = mask_email(to)
@@ -114,24 +104,15 @@ class SmtpEmailGateway:
             message = self.build(to, subject, body)
         except (ValueError, TypeError) as exc:
             raise DeliveryError(f"the message cannot be built: {exc}") from None
-        tries = 0
         try:
-            async for attempt in AsyncRetrying(
-                stop=stop_after_attempt(self.tries),
-                wait=wait_exponential(multiplier=self.backoff_s, max=30 * self.backoff_s),
-                retry=retry_if_exception_type(_Retryable),
-                reraise=True,
-            ):
-                with attempt:
-                    tries += 1
-                    try:
-                        await self._send_once(message)
-                    except _Retryable as exc:
-                        log.warning("e-mail to %s: try %d failed (%s)", masked, tries, exc)
-                        raise
-        except _Retryable as exc:
-            log.error("e-mail to %s not sent after %d tries (%s)", masked, tries, exc)
-            raise DeliveryError(f"SMTP failed after {tries} tries: {exc}") from None
+            await with_retries(
+                lambda: self._send_once(message),
+                tries=self.tries,
+                backoff_s=self.backoff_s,
+                what="SMTP",
+                to=masked,
+                logger=log,
+            )
         except aiosmtplib.SMTPException as exc:
             log.error("e-mail to %s refused: %s", masked, type(exc).__name__)
             raise DeliveryError(f"SMTP refused the message: {type(exc).__name__}") from None
