@@ -60,8 +60,13 @@ def create_fsm_storage(settings: Settings, db: Database) -> tuple[BaseStorage, B
         from aiogram.fsm.storage.base import DefaultKeyBuilder
         from aiogram.fsm.storage.redis import RedisStorage
 
+        from bot.services.housekeeping import CONVERSATIONS_KEPT
+
         storage = RedisStorage.from_url(
-            settings.redis_url, key_builder=DefaultKeyBuilder(with_bot_id=True, with_destiny=True)
+            settings.redis_url,
+            key_builder=DefaultKeyBuilder(with_bot_id=True, with_destiny=True),
+            state_ttl=CONVERSATIONS_KEPT,
+            data_ttl=CONVERSATIONS_KEPT,
         )
         return storage, storage.create_isolation()
     return SQLAlchemyStorage(db.session_maker), SimpleEventIsolation()

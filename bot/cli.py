@@ -75,6 +75,26 @@ def cmd_serve_api(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_housekeeping(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.services.clock import SystemClock
+    from bot.services.housekeeping import purge
+    from storage.db import Database
+    from storage.uow import UnitOfWork
+
+    migrate_or_explain(settings.database_url)
+
+    async def run() -> str:
+        db = Database(settings.database_url)
+        try:
+            async with UnitOfWork(db.session_maker) as uow:
+                return (await purge(uow, clock=SystemClock())).text()
+        finally:
+            await db.dispose()
+
+    print(asyncio.run(run()))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="run_bot.py", description="Kabinet: a utility company's cabinet in Telegram."
@@ -87,6 +107,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_migrate)
     p = sub.add_parser("serve-api", help="run the billing API and /healthz without the bot")
     p.set_defaults(func=cmd_serve_api)
+    p = sub.add_parser(
+        "housekeeping", help="delete old one-time codes and abandoned conversations (hourly in run)"
+    )
+    p.set_defaults(func=cmd_housekeeping)
 
     from bot import cli_billing
 

@@ -55,6 +55,23 @@ async def _start_web(app: web.Application, settings: Settings) -> web.AppRunner:
     return runner
 
 
+async def _housekeeping(db: Database) -> None:
+    """Hourly, while the bot runs: old codes and abandoned conversations go."""
+    from bot.services.clock import SystemClock
+    from bot.services.housekeeping import EVERY, purge
+    from storage.uow import UnitOfWork
+
+    while True:
+        try:
+            async with UnitOfWork(db.session_maker) as uow:
+                purged = await purge(uow, clock=SystemClock())
+            if purged.codes or purged.conversations:
+                log.info(purged.text())
+        except Exception:  # a failed round is logged; the next one tries again
+            log.exception("housekeeping failed")
+        await asyncio.sleep(EVERY.total_seconds())
+
+
 def _stop_event() -> asyncio.Event:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -75,6 +92,7 @@ async def serve(settings: Settings) -> None:
             log.warning("STAFF_CHAT_ID is not set: escalations to operators are disabled")
         app = create_web_app(settings, db, bot=bot, dispatcher=dp)
         runner = await _start_web(app, settings)
+        chores = asyncio.create_task(_housekeeping(db), name="housekeeping")
         try:
             if settings.webhook_url is not None:
                 secret = (
@@ -96,6 +114,9 @@ async def serve(settings: Settings) -> None:
                     bot, allowed_updates=dp.resolve_used_update_types(), handle_signals=True
                 )
         finally:
+            chores.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await chores
             await runner.cleanup()
             await dp.storage.close()
             await dp["gateways"].aclose()

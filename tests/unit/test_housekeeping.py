@@ -1,0 +1,55 @@
+"""Old codes and abandoned conversations are deleted; what is still needed stays."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from bot.cli import main
+from bot.services import codes, housekeeping
+from bot.services.clock import FrozenClock
+from storage.db import Database
+from storage.models import CodePurpose, ConfirmationCode, FsmRecord
+from storage.uow import UnitOfWork
+
+
+async def _issue(db: Database, clock: FrozenClock, target: str) -> None:
+    async with UnitOfWork(db.session_maker) as uow:
+        await codes.issue_code(
+            uow, purpose=CodePurpose.LINK_SMS, target=target, user_id=None, subject="1",
+            clock=clock, ttl_minutes=30,
+        )  # fmt: skip
+
+
+async def test_purge_keeps_what_is_still_needed(db: Database, clock: FrozenClock) -> None:
+    await _issue(db, clock, "+79160000001")  # 3 days old at the purge: gone
+    clock.advance(days=2)
+    await _issue(db, clock, "+79160000002")  # 1 day old: still counts for the daily limit
+    clock.advance(days=1)
+    now = clock.now()
+    async with db.session_maker() as s:
+        for key, idle in (("fsm:1:5:5:default", 31), ("fsm:1:6:6:default", 20)):
+            s.add(FsmRecord(key=key, state="Linking:number", data={"number": "10200000"},
+                            updated_at=now - dt.timedelta(days=idle)))  # fmt: skip
+        await s.commit()
+    async with UnitOfWork(db.session_maker) as uow:
+        purged = await housekeeping.purge(uow, clock=clock)
+    assert (purged.codes, purged.conversations) == (1, 1)
+    async with db.session_maker() as s:
+        targets = (await s.execute(select(ConfirmationCode.target))).scalars().all()
+        keys = (await s.execute(select(FsmRecord.key))).scalars().all()
+    assert targets == ["+79160000002"]
+    assert keys == ["fsm:1:6:6:default"]
+
+
+def test_housekeeping_command(
+    monkeypatch: pytest.MonkeyPatch, tmp_path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'h.db'}")
+    assert main(["housekeeping"]) == 0
+    assert "0 old one-time code(s) and 0 abandoned conversation(s) deleted" in (
+        capsys.readouterr().out
+    )
