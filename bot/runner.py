@@ -15,6 +15,7 @@ from bot.app import create_bot, create_dispatcher, set_commands
 from bot.config import Settings
 from bot.i18n import create_i18n
 from bot.web.app import create_web_app
+from bot.web.metrics import Metrics
 from storage.db import Database
 
 log = logging.getLogger("kabinet")
@@ -90,7 +91,9 @@ async def serve(settings: Settings) -> None:
         await set_commands(bot, create_i18n(settings.default_locale))
         if settings.staff_chat_id is None:
             log.warning("STAFF_CHAT_ID is not set: escalations to operators are disabled")
-        app = create_web_app(settings, db, bot=bot, dispatcher=dp)
+        metrics = Metrics()
+        metrics.instrument(dp, bot)
+        app = create_web_app(settings, db, bot=bot, dispatcher=dp, metrics=metrics)
         runner = await _start_web(app, settings)
         chores = asyncio.create_task(_housekeeping(db), name="housekeeping")
         try:

@@ -1,4 +1,4 @@
-"""The aiohttp app: webhook endpoint, billing API, /healthz, /metrics."""
+"""The aiohttp app: webhook endpoint, billing API, /healthz, /metrics (Prometheus)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
 from bot.config import Settings
+from bot.web.metrics import METRICS_KEY, Metrics, metrics_view
 from storage.db import Database
 
 log = logging.getLogger("kabinet.web")
@@ -36,12 +37,15 @@ def create_web_app(
     *,
     bot: Bot | None = None,
     dispatcher: Dispatcher | None = None,
+    metrics: Metrics | None = None,
 ) -> web.Application:
     app = web.Application(client_max_size=int(settings.api_max_body_mb * 1024 * 1024))
     app[SETTINGS_KEY] = settings
     app[DB_KEY] = db
     app[STARTED_KEY] = time.monotonic()
     app.router.add_get("/healthz", healthz)
+    app[METRICS_KEY] = metrics or Metrics()
+    app.router.add_get("/metrics", metrics_view)
 
     from bot.web.api import setup_api
 
