@@ -183,3 +183,23 @@ async def test_flood_control_over_http(world: World) -> None:
     assert "152-ФЗ" in (await zoya.next_message()).text
     refused = world.sb.sent(chat_id=zoya.id, method="sendMessage", ok=False)
     assert [c.error_code for c in refused] == [429]
+
+
+async def test_metrics_of_the_running_bot(world: World) -> None:
+    import aiohttp
+
+    tanya = world.resident("Таня")
+    await register(tanya)
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(f"http://127.0.0.1:{world.bot.web_port}/metrics") as response,
+    ):
+        assert response.status == 200
+        text = await response.text()
+    updates = [
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith('kabinet_updates_total{type="message"}')
+    ]
+    assert updates and updates[0] >= 2  # /start and the contact at least, in this process
+    assert 'kabinet_residents{state="registered"}' in text
