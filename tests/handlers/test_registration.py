@@ -209,3 +209,14 @@ async def test_flood_control_is_waited_out(harness: BotHarness) -> None:
     sends = [c for c in calls if c.method == "sendMessage"]
     assert len(sends) == 3  # the greeting twice (429, then sent), then the consent request
     assert sends[0].text == sends[1].text and sends[1].text.startswith("Здравствуйте")
+
+
+async def test_chat_id_in_a_group_helps_the_setup(harness: BotHarness) -> None:
+    admin = Person(513)
+    calls = await harness.send(admin, "/chat_id", chat_id=-1005550001111)
+    assert texts(calls) == [
+        "Идентификатор этого чата: <code>-1005550001111</code>. Чтобы сделать его чатом "
+        "операторов, укажите STAFF_CHAT_ID=-1005550001111 и перезапустите бота."
+    ]
+    calls = await harness.send(admin, "/chat_id")  # in a private chat: not a setup command
+    assert "152-ФЗ" in texts(calls)[0]
