@@ -55,6 +55,9 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     from bot.cli import migrate_or_explain
 
     path = Path(args.file)
+    if path.is_dir():
+        _say(f"cannot read {args.file}: it is a folder, not a file")
+        return 1
     if not path.is_file():
         _say(f"cannot read {args.file}: no such file")
         return 1
@@ -63,17 +66,19 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _import(kind: Kind, path: Path, name: str, settings: Settings) -> int:
-    from bot.services.billing import ImportRejected, csv_rows, import_rows
+    from sqlalchemy.exc import OperationalError
+
+    from bot.services.billing import ImportRejected, csv_rows, import_rows, utf8_lines
     from storage.db import Database
     from storage.uow import UnitOfWork
 
     db = Database(settings.database_url)
     progress = _Progress(f"import {kind.value}")
     try:
-        with path.open(encoding="utf-8-sig", newline="") as stream:
+        with path.open("rb") as stream:
             async with UnitOfWork(db.session_maker) as uow:
                 summary = await import_rows(
-                    uow, kind, csv_rows(kind, stream), progress=progress, actor="system"
+                    uow, kind, csv_rows(kind, utf8_lines(stream)), progress=progress, actor="system"
                 )
     except ImportRejected as exc:
         progress.close()
@@ -84,6 +89,13 @@ async def _import(kind: Kind, path: Path, name: str, settings: Settings) -> int:
     except OSError as exc:
         progress.close()
         _say(f"cannot read {name}: {exc.strerror or exc}")
+        return 1
+    except OperationalError as exc:  # locked by another import / long write, or unreachable
+        progress.close()
+        _say(
+            f"{name}: the database did not accept the import ({exc.orig}); "
+            "nothing was imported, try again later"
+        )
         return 1
     finally:
         await db.dispose()

@@ -1,6 +1,13 @@
 """Typed callback data: ids and short actions only (≤ 64 bytes), re-checked on every press."""
 
+from typing import Annotated
+
 from aiogram.filters.callback_data import CallbackData
+from pydantic import Field
+
+#: a database id as a button may carry it: a forged one out of the column's range (INTEGER,
+#: 32 bits on PostgreSQL) does not parse, so it never reaches a query
+DbId = Annotated[int, Field(ge=0, le=2**31 - 1)]
 
 
 class ConsentCb(CallbackData, prefix="consent"):
@@ -21,11 +28,11 @@ class LangCb(CallbackData, prefix="lang"):
 
 class AccountCb(CallbackData, prefix="acc"):
     action: str  # link | unlink | unlink_yes | unlink_no | suggest | open
-    account_id: int = 0
+    account_id: DbId = 0
 
 
 class SupplierCb(CallbackData, prefix="sup"):
-    supplier_id: int
+    supplier_id: DbId
 
 
 class LinkMethodCb(CallbackData, prefix="lm"):
@@ -34,4 +41,4 @@ class LinkMethodCb(CallbackData, prefix="lm"):
 
 class StaffLinkCb(CallbackData, prefix="slk"):
     action: str  # approve | reject
-    link_id: int
+    link_id: DbId

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 from aiogram import Bot, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
@@ -28,7 +30,7 @@ def settings_text(user: User, language: str) -> str:
     return _("<b>Settings</b>\nLanguage: {language}\nPhone: {phone}\nE-mail: {email}").format(
         language=keyboards.LANGUAGE_NAMES.get(language, language),
         phone=mask_phone(user.phone) if user.phone else "—",
-        email=email or _("not set"),
+        email=html.escape(email) if email else _("not set"),
     )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import logging
+import re
 import time
 
 from aiogram import Bot, Router
@@ -49,6 +50,7 @@ REJECT_REASONS = {
 assert set(REJECT_REASONS) == set(linking.REJECT_PRESETS)
 
 MOSCOW_FORMAT = "%d.%m.%Y %H:%M"
+PROMPTS_KEY = "prompts"  # FSM data of an operator: {prompt message id: link id}
 
 
 def moscow_time(moment: dt.datetime) -> str:
@@ -67,9 +69,9 @@ def reason_text(reason: str | None) -> str:
     return html.escape(reason)
 
 
-def _card_reason(reason: str | None) -> str:
+def _card_reason(reason: str | None, scale: float = 1.0) -> str:
     if reason and not reason.startswith(linking.PRESET_PREFIX):
-        return _cut(reason, 200)
+        return _cut(reason, int(200 * scale))
     return reason_text(reason)
 
 
@@ -78,19 +80,44 @@ def _cut(value: str, limit: int) -> str:
     return html.escape(value if len(value) <= limit else value[: limit - 1] + "…")
 
 
+CAPTION_LIMIT = 1024  # Telegram refuses a longer caption (in UTF-16 units, markup aside)
+_TAG = re.compile(r"<[^>]*>")
+
+
+def _visible_length(text: str) -> int:
+    """What Telegram counts: the text without our tags, entities decoded, in UTF-16 units."""
+    return len(html.unescape(_TAG.sub("", text)).encode("utf-16-le")) // 2
+
+
 def card_text(card: LinkCard, *, note: str | None = None) -> str:
-    """The card in the staff chat (≤ 1024 characters: it may be a photo caption)."""
+    """The card in the staff chat (≤ 1024 characters: it may be a photo caption).
+
+    The free-text fields are cut to fit; when long names and addresses in wide characters
+    (emoji count twice) still make it too long, they are cut shorter.
+    """
+    text = ""
+    for scale in (1.0, 0.6, 0.3):
+        text = _card_text(card, note=note, scale=scale)
+        if _visible_length(text) <= CAPTION_LIMIT:
+            break
+    return text
+
+
+def _card_text(card: LinkCard, *, note: str | None, scale: float) -> str:
+    def cut(value: str, limit: int) -> str:
+        return _cut(value, max(1, int(limit * scale)))
+
     lines = [
         _("📝 <b>Account link request #{id}</b>").format(id=card.link_id),
         _("Resident: {name} (id {user_id}), phone {phone}").format(
-            name=_cut(card.name, 80), user_id=card.user_id, phone=card.masked_phone
+            name=cut(card.name, 80), user_id=card.user_id, phone=card.masked_phone
         ),
-        _("Supplier: {supplier}").format(supplier=_cut(card.supplier_name, 60)),
+        _("Supplier: {supplier}").format(supplier=cut(card.supplier_name, 60)),
         _("Account: <code>{number}</code>").format(number=html.escape(card.number)),
-        _("Address given: {address}").format(address=_cut(card.address_given, 160)),
+        _("Address given: {address}").format(address=cut(card.address_given, 160)),
         _("On file: {address}; holder: {holder}").format(
-            address=_cut(card.address_on_file, 160) or "—",
-            holder=_cut(card.holder_on_file, 60) or "—",
+            address=cut(card.address_on_file, 160) or "—",
+            holder=cut(card.holder_on_file, 60) or "—",
         ),
         _("Phones on file: {phones}").format(phones=", ".join(card.phones_on_file[:3]) or "—"),
         _("Other residents linked to this account: {count}").format(count=card.other_residents),
@@ -100,16 +127,16 @@ def card_text(card: LinkCard, *, note: str | None = None) -> str:
         lines.append(
             "\n"
             + _("✅ Approved by {who}, {when}").format(
-                who=_cut(card.decided_by_name or "?", 60), when=moscow_time(card.decided_at)
+                who=cut(card.decided_by_name or "?", 60), when=moscow_time(card.decided_at)
             )
         )
     elif card.status is LinkStatus.REJECTED and card.decided_at:
         lines.append(
             "\n"
             + _("❌ Rejected by {who}, {when}. Reason: {reason}").format(
-                who=_cut(card.decided_by_name or "?", 60),
+                who=cut(card.decided_by_name or "?", 60),
                 when=moscow_time(card.decided_at),
-                reason=_card_reason(card.reason),
+                reason=_card_reason(card.reason, scale),
             )
         )
     if note:
@@ -342,7 +369,7 @@ def create_router(staff_chat_id: int) -> Router:
                     await query.answer()
                     who = query.from_user.mention_html()  # selective ForceReply: a mention
                     if isinstance(message, Message):
-                        await message.reply(
+                        prompt = await message.reply(
                             _(
                                 "{who}, reply to this message with the reason for rejecting "
                                 "request #{id} (it is sent to the resident). /cancel — do not "
@@ -350,6 +377,10 @@ def create_router(staff_chat_id: int) -> Router:
                             ).format(who=who, id=link_id),
                             reply_markup=ForceReply(selective=True),
                         )
+                        # several prompts may be open: a reply goes to its own request
+                        prompts = (await state.get_data()).get(PROMPTS_KEY) or {}
+                        prompts[str(prompt.message_id)] = link_id
+                        await state.update_data({PROMPTS_KEY: prompts})
                     return
                 decision, answer = await _apply_decision(
                     bot=bot,
@@ -410,8 +441,17 @@ def create_router(staff_chat_id: int) -> Router:
             if not text:
                 await message.reply(_("Please write the reason as text, or /cancel."))
                 return
-            link_id = (await state.get_data()).get("link_id")
-            await state.clear()
+            data = await state.get_data()
+            prompts: dict[str, int] = data.get(PROMPTS_KEY) or {}
+            replied = message.reply_to_message
+            link_id = data.get("link_id")  # the last prompt, when the reason is not a reply
+            if replied is not None and str(replied.message_id) in prompts:
+                link_id = prompts[str(replied.message_id)]
+            prompts = {k: v for k, v in prompts.items() if v != link_id}
+            if prompts:  # the other open prompts still take their replies
+                await state.update_data({PROMPTS_KEY: prompts, "link_id": [*prompts.values()][-1]})
+            else:
+                await state.clear()
             if not isinstance(link_id, int):
                 return
             _decision, answer = await _apply_decision(

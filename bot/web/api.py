@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import io
 import json
 import logging
 import tempfile
@@ -21,6 +20,7 @@ from decimal import Decimal
 from typing import IO, Any
 
 from aiohttp import web
+from sqlalchemy.exc import OperationalError
 
 from bot.config import Settings
 from bot.services.billing import (
@@ -34,6 +34,7 @@ from bot.services.billing import (
     import_rows,
     json_rows,
     parse_kind,
+    utf8_lines,
 )
 from storage.db import Database
 from storage.uow import UnitOfWork
@@ -135,12 +136,11 @@ class BillingApi:
                         f"malformed JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})",
                         line=exc.lineno,
                     )
+                except (ValueError, RecursionError) as exc:
+                    # a number beyond Python's digit limit, arrays nested too deep
+                    return _error(400, f"malformed JSON: {exc}")
                 return await self._run_import(kind, json_rows(kind, items))
-            text = io.TextIOWrapper(spool, encoding="utf-8-sig", newline="")
-            try:
-                return await self._run_import(kind, csv_rows(kind, text))
-            finally:
-                text.detach()
+            return await self._run_import(kind, csv_rows(kind, utf8_lines(spool)))
 
     async def _run_import(self, kind: Kind, rows: Any) -> web.Response:
         async with self.import_lock:
@@ -153,6 +153,13 @@ class BillingApi:
                     f"{exc.total} error(s); nothing was imported",
                     errors=[e.as_dict() for e in exc.errors],
                     total_errors=exc.total,
+                )
+            except OperationalError as exc:  # locked by another process's write, unreachable
+                log.warning("api import of %s failed: %s", kind.value, exc.orig)
+                return _error(
+                    503,
+                    f"the database did not accept the import ({exc.orig}); "
+                    "nothing was imported, try again later",
                 )
         log.info("api import: %s", summary.text())
         return web.json_response(summary.as_dict())

@@ -23,7 +23,7 @@ from bot.services.billing.importer import (
     import_rows,
     parse_kind,
 )
-from bot.services.billing.sources import RawRow, RowError, csv_rows, json_rows
+from bot.services.billing.sources import RawRow, RowError, csv_rows, json_rows, utf8_lines
 
 __all__ = [
     "COLUMNS",
@@ -44,4 +44,5 @@ __all__ = [
     "import_rows",
     "json_rows",
     "parse_kind",
+    "utf8_lines",
 ]

@@ -120,7 +120,7 @@ def check_header(kind: Kind, header: list[str]) -> list[FieldError]:
 
 # ---------------------------------------------------------------------------- values
 MONEY_MAX = Decimal(10) ** 12  # Numeric(14, 2)
-PERIOD_RE = re.compile(r"(\d{4})-(\d{2})")
+PERIOD_RE = re.compile(r"(\d{4})-(\d{2})", re.ASCII)  # \d alone takes any script's digits
 DECIMAL_RE = re.compile(r"[+-]?\d+(?:[.,]\d+)?")
 CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 CODE_RE = re.compile(r"[A-Za-z0-9_-]{1,32}")
@@ -173,7 +173,7 @@ def period(value: str) -> str:
 
 def iso_date(value: str) -> dt.date:
     value = value.strip()
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value, re.ASCII):
         raise BadValue(f"not a date YYYY-MM-DD: {value!r}")
     try:
         day = dt.date.fromisoformat(value)
@@ -524,7 +524,14 @@ def to_text(value: Any) -> str:
     if isinstance(value, bool):
         raise BadValue("true/false is not a valid value here")
     if isinstance(value, str | int | Decimal):
-        return str(value)
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return ";".join(value)
-    raise BadValue("expected a string or a number")
+        text = str(value)
+    elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+        text = ";".join(value)
+    else:
+        raise BadValue("expected a string or a number")
+    if not text.isascii():
+        try:
+            text.encode("utf-8")  # JSON may carry a lone surrogate ("\\ud800")
+        except UnicodeEncodeError:
+            raise BadValue("not valid Unicode text") from None
+    return text

@@ -8,9 +8,10 @@ The CSV is read line by line, never whole.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
+import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import IO, Any
 
 from bot.services.billing.formats import BadValue, Kind, check_header, column_names, to_text
 
@@ -51,8 +52,27 @@ Rows = Iterator[RawRow | RowError]
 csv.field_size_limit(64 * 1024)
 
 
-def csv_rows(kind: Kind, stream: TextIO) -> Rows:
-    """Rows of a CSV text stream (open it with newline="" and encoding="utf-8-sig")."""
+_AFTER_LONE_CR = re.compile(rb"(?<=\r)(?!\n)")
+
+
+def utf8_lines(binary: IO[bytes]) -> Iterator[str]:
+    """The lines of a UTF-8 byte stream, decoded one at a time (a UTF-8 BOM is dropped).
+
+    A text stream decodes ahead in chunks, so a bad byte would be reported on the line
+    being read then, not its own. Lines end as with newline="": \\n, \\r\\n or a lone \\r
+    (split as bytes: no byte of a multi-byte UTF-8 character is \\r).
+    """
+    encoding = "utf-8-sig"
+    for raw in binary:
+        for part in _AFTER_LONE_CR.split(raw):
+            if part:
+                yield part.decode(encoding)
+                encoding = "utf-8"
+
+
+def csv_rows(kind: Kind, stream: Iterable[str]) -> Rows:
+    """Rows of CSV text lines: `utf8_lines(binary)`, or a text stream opened with
+    newline="" and encoding="utf-8-sig"."""
     reader = csv.reader(stream, strict=True)
     line = 0
     try:
