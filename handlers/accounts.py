@@ -247,6 +247,15 @@ async def answer_result(message: Message, state: FSMContext, result: LinkResult)
                 "I will let you know the decision."
             ).format(number=_esc(result.number)),
         )
+    elif result.outcome is Outcome.TOO_MANY_REQUESTS:
+        await finish(
+            message,
+            state,
+            _(
+                "You already have {count} requests waiting for an operator. Please wait for "
+                "their decisions before sending another one."
+            ).format(count=linking.MAX_PENDING_REQUESTS),
+        )
     elif result.outcome is Outcome.UNAVAILABLE:
         await finish(message, state, _("This is not available. Please start again."))
     else:

@@ -64,6 +64,8 @@ FAILED_ACTIONS = (FAILED_ACCESS_CODE, FAILED_LOOKUP, FAILED_SMS_CODE)
 
 #: preset reasons an operator may pick when rejecting (stored as "preset:<code>")
 REJECT_PRESETS = ("mismatch", "no_proof", "unreadable")
+#: requests a resident may have waiting for operators at once (keeps the staff chat usable)
+MAX_PENDING_REQUESTS = 3
 PRESET_PREFIX = "preset:"
 
 MAX_NUMBER_LENGTH = 32
@@ -90,6 +92,7 @@ class Outcome(enum.StrEnum):
     DELIVERY_FAILED = "delivery_failed"
     CODE_REJECTED = "code_rejected"  # see .problem / .attempts_left
     REQUEST_OPEN = "request_open"  # the operator route may go on
+    TOO_MANY_REQUESTS = "too_many_requests"  # MAX_PENDING_REQUESTS already wait
     UNAVAILABLE = "unavailable"  # forged or stale: nothing the presser may act on
 
 
@@ -604,6 +607,13 @@ async def open_operator_request(
         return LinkResult(Outcome.ALREADY_LINKED, number=number, account=_account_info(account))
     if link is not None and link.status == LinkStatus.PENDING.value:
         return LinkResult(Outcome.ALREADY_PENDING, number=number)
+    pending = [
+        other
+        for other in await repo.links_of_user(user_id)
+        if other.status == LinkStatus.PENDING.value
+    ]
+    if len(pending) >= MAX_PENDING_REQUESTS:
+        return LinkResult(Outcome.TOO_MANY_REQUESTS, number=number)
     return LinkResult(Outcome.REQUEST_OPEN, number=number)
 
 

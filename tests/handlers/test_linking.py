@@ -13,7 +13,7 @@ from bot.integrations import Gateways, LogSmsGateway
 from bot.services.clock import FrozenClock
 from handlers.callbacks import AccountCb, LinkMethodCb, StaffLinkCb
 from storage.db import Database
-from storage.models import AccountLink, AuditLog, Ticket
+from storage.models import AccountLink, AuditLog, Supplier, Ticket
 from tests.conftest import STAFF_CHAT_ID
 from tests.handlers.test_registration import register
 from tests.support import factories as f
@@ -431,3 +431,24 @@ async def test_english_resident(harness: BotHarness, db: Database) -> None:
     calls = await harness.press(eve, calls[0].callback_of("➕ Link an account"))
     calls = await harness.send(eve, "1000000002")
     assert calls[-1].button_texts()[0] == "🔑 Enter the access code from the receipt"
+
+
+async def test_requests_to_operators_are_capped(harness: BotHarness, db: Database) -> None:
+    """A resident cannot flood the staff chat: at most three requests wait at once."""
+    ids = await seed(db)
+    async with db.session_maker() as s:
+        voda = await s.get(Supplier, ids["supplier"])
+    assert voda is not None
+    extra = [f.account(voda, f"100000001{i}", address=f"ул. Садовая, д. {i}") for i in range(3)]
+    await f.add(db, *extra)
+    for number in ("1000000003", "1000000010", "1000000011"):
+        calls = await operator_request(harness, BORIS, number)
+        assert any(c.chat_id == STAFF_CHAT_ID for c in calls), number
+    calls = await enter_number(harness, BORIS, "1000000012")
+    calls = await harness.press(BORIS, last_with(calls, OPERATOR).callback_of(OPERATOR))
+    assert texts(calls)[-1] == (
+        "У вас уже 3 заявки ждут оператора. Пожалуйста, дождитесь решения по ним, "
+        "прежде чем отправлять новую."
+    )
+    assert not any(c.chat_id == STAFF_CHAT_ID for c in calls)
+    assert [status for *_, status, _ in await links(db)] == ["pending"] * 3
