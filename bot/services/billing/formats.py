@@ -215,6 +215,11 @@ def access_code(value: str) -> str:
     return value
 
 
+#: a quantifier right after a group: `(\d{2})+`, `(a|aa)*` — the shape of nested repetition,
+#: which Python's backtracking `re` can take minutes over, inside the bot's event loop
+_QUANTIFIED_GROUP = re.compile(r"(?<!\\)\)\s*[*+?{]")
+
+
 def regex(value: str) -> str:
     value = value.strip()
     if len(value) > 255:
@@ -223,6 +228,11 @@ def regex(value: str) -> str:
         re.compile(value)
     except re.error as exc:
         raise BadValue(f"not a valid regular expression: {exc}") from None
+    if _QUANTIFIED_GROUP.search(value) or re.search(r"\\[1-9]", value):
+        raise BadValue(
+            "a repeated group or a back-reference is not allowed (checking a number could "
+            "take minutes); write a plain pattern such as \\d{10} or (?:58|59)\\d{8}"
+        )
     return value
 
 
