@@ -65,14 +65,28 @@ def locked_text(result: LinkResult) -> str:
     ).format(time=staff.moscow_time(result.unlock_at))
 
 
-def accounts_text(views: list[LinkView]) -> str:
+#: accounts per page of «My accounts»: a page stays far below Telegram's 4096 characters
+PAGE_SIZE = 8
+
+
+def _page(views: list[LinkView], page: int) -> tuple[list[LinkView], int, int]:
+    """The views of one page, that page (clamped) and the number of pages."""
+    pages = max(1, -(-len(views) // PAGE_SIZE))
+    page = min(max(page, 0), pages - 1)
+    return views[page * PAGE_SIZE : (page + 1) * PAGE_SIZE], page, pages
+
+
+def accounts_text(views: list[LinkView], page: int = 0) -> str:
     if not views:
         return _(
             "<b>My accounts</b>\n\nNo accounts are linked yet. Press «Link an account» and "
             "have your receipt at hand: you will need the personal account number."
         )
+    shown, page, pages = _page(views, page)
     lines = [_("<b>My accounts</b>")]
-    for view in views:
+    if pages > 1:
+        lines[0] += " " + _("(page {page} of {pages})").format(page=page + 1, pages=pages)
+    for view in shown:
         head = _("{supplier}, account № {number}").format(
             supplier=_esc(view.supplier_name), number=_esc(view.number)
         )
@@ -90,8 +104,11 @@ def accounts_text(views: list[LinkView]) -> str:
     return "\n".join(lines)
 
 
-def accounts_markup(views: list[LinkView]) -> Any:
-    return keyboards.my_accounts([(v.account_id, v.number, v.status.value) for v in views])
+def accounts_markup(views: list[LinkView], page: int = 0) -> Any:
+    shown, page, pages = _page(views, page)
+    return keyboards.my_accounts(
+        [(v.account_id, v.number, v.status.value) for v in shown], page=page, pages=pages
+    )
 
 
 def linked_text(result: LinkResult) -> str:
@@ -176,12 +193,15 @@ async def offer_accounts_by_phone(
     )
 
 
-async def show_accounts(message: Message, uow: UnitOfWork, user_id: int, *, edit: bool) -> None:
+async def show_accounts(
+    message: Message, uow: UnitOfWork, user_id: int, *, edit: bool, page: int = 0
+) -> None:
     views = await linking.my_links(uow, user_id)
+    text, markup = accounts_text(views, page), accounts_markup(views, page)
     if edit:
-        await message.edit_text(accounts_text(views), reply_markup=accounts_markup(views))
+        await message.edit_text(text, reply_markup=markup)
     else:
-        await message.answer(accounts_text(views), reply_markup=accounts_markup(views))
+        await message.answer(text, reply_markup=markup)
 
 
 async def ask_number(message: Message, state: FSMContext, supplier: linking.SupplierInfo) -> None:
@@ -365,6 +385,9 @@ def create_router() -> Router:
         elif action == "unlink_no":
             await query.answer(_("Nothing was changed."))
             await show_accounts(message, uow, resident.id, edit=True)
+        elif action == "page":  # account_id carries the page number here
+            await query.answer()
+            await show_accounts(message, uow, resident.id, edit=True, page=account_id)
         elif action == "suggest":
             result = await linking.link_by_phone(
                 uow, user_id=resident.id, account_id=account_id, clock=clock

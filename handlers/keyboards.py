@@ -105,8 +105,10 @@ def confirm_delete() -> InlineKeyboardMarkup:
 from handlers.callbacks import AccountCb, LinkMethodCb, StaffLinkCb, SupplierCb  # noqa: E402
 
 
-def my_accounts(links: list[tuple[int, str, str]]) -> InlineKeyboardMarkup:
-    """`links`: (account_id, number, status) of the resident's own links."""
+def my_accounts(
+    links: list[tuple[int, str, str]], *, page: int = 0, pages: int = 1
+) -> InlineKeyboardMarkup:
+    """`links`: (account_id, number, status) of the resident's own links on this page."""
     kb = InlineKeyboardBuilder()
     kb.button(text=_("➕ Link an account"), callback_data=AccountCb(action="link"))
     for account_id, number, status in links:
@@ -118,6 +120,13 @@ def my_accounts(links: list[tuple[int, str, str]]) -> InlineKeyboardMarkup:
             text = _("🗑 Remove № {number} from the list").format(number=number)
         kb.button(text=text, callback_data=AccountCb(action="unlink", account_id=account_id))
     kb.adjust(1)
+    if pages > 1:
+        nav = InlineKeyboardBuilder()
+        if page > 0:
+            nav.button(text="◀️", callback_data=AccountCb(action="page", account_id=page - 1))
+        if page < pages - 1:
+            nav.button(text="▶️", callback_data=AccountCb(action="page", account_id=page + 1))
+        kb.attach(nav)
     return kb.as_markup()
 
 

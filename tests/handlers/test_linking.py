@@ -452,3 +452,32 @@ async def test_requests_to_operators_are_capped(harness: BotHarness, db: Databas
     )
     assert not any(c.chat_id == STAFF_CHAT_ID for c in calls)
     assert [status for *_, status, _ in await links(db)] == ["pending"] * 3
+
+
+async def test_many_accounts_are_paged(harness: BotHarness, db: Database) -> None:
+    """A property manager with 20 accounts: pages of 8, never over Telegram's 4096 characters."""
+    ids = await seed(db)
+    async with db.session_maker() as s:
+        voda = await s.get(Supplier, ids["supplier"])
+    assert voda is not None
+    many = [
+        f.account(voda, f"20000000{i:02d}", address="ул. Очень Длинная Улица, д. 1, кв. " * 4)
+        for i in range(20)
+    ]
+    await f.add(db, *many)
+    await f.add(db, *(f.link(ANNA.id, a.id, "active", "phone") for a in many))
+    calls = await harness.send(ANNA, MY_ACCOUNTS)
+    first = calls[0]
+    assert (first.text or "").startswith("<b>Мои лицевые счета</b> (страница 1 из 3)")
+    assert (first.text or "").count("🏠") == 8
+    assert first.button_texts()[-1] == "▶️"
+    calls = await harness.press(ANNA, first.callback_of("▶️"))
+    second = next(c for c in calls if c.method == "editMessageText")
+    assert "(страница 2 из 3)" in (second.text or "")
+    assert second.button_texts()[-2:] == ["◀️", "▶️"]
+    calls = await harness.press(ANNA, AccountCb(action="page", account_id=99).pack())
+    last = next(c for c in calls if c.method == "editMessageText")
+    assert "(страница 3 из 3)" in (last.text or "") and (last.text or "").count("🏠") == 4
+    assert last.button_texts()[-1] == "◀️"
+    for shown in (first, second, last):
+        assert len(shown.text or "") < 4096
