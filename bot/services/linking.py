@@ -383,6 +383,18 @@ async def link_by_phone(
 
 
 # --------------------------------------------------------------------------- the conversation
+async def _known_link(
+    repo: LinkRepository, user_id: int, account: Account, number: str
+) -> LinkResult | None:
+    """The resident's own link to this account already decides the answer, if any."""
+    link = await repo.link_of(user_id, account.id)
+    if link is not None and link.status == LinkStatus.ACTIVE.value:
+        return LinkResult(Outcome.ALREADY_LINKED, number=number, account=_account_info(account))
+    if link is not None and link.status == LinkStatus.PENDING.value:
+        return LinkResult(Outcome.ALREADY_PENDING, number=number)
+    return None
+
+
 async def start(
     uow: UnitOfWork,
     *,
@@ -405,11 +417,9 @@ async def start(
         return LinkResult(Outcome.BAD_FORMAT)
     account = await repo.find_account(supplier_id, number)
     if account is not None:
-        link = await repo.link_of(user_id, account.id)
-        if link is not None and link.status == LinkStatus.ACTIVE.value:
-            return LinkResult(Outcome.ALREADY_LINKED, number=number, account=_account_info(account))
-        if link is not None and link.status == LinkStatus.PENDING.value:
-            return LinkResult(Outcome.ALREADY_PENDING, number=number)
+        known = await _known_link(repo, user_id, account, number)
+        if known is not None:
+            return known
         phone = await _resident_phone(uow, user_id)
         if phone and await repo.phone_on_file(account.id, phone):
             return await _link_now(
@@ -602,11 +612,9 @@ async def open_operator_request(
             number=number,
         )
         return LinkResult(Outcome.NOT_FOUND, attempts_left=left, unlock_at=unlock)
-    link = await repo.link_of(user_id, account.id)
-    if link is not None and link.status == LinkStatus.ACTIVE.value:
-        return LinkResult(Outcome.ALREADY_LINKED, number=number, account=_account_info(account))
-    if link is not None and link.status == LinkStatus.PENDING.value:
-        return LinkResult(Outcome.ALREADY_PENDING, number=number)
+    known = await _known_link(repo, user_id, account, number)
+    if known is not None:
+        return known
     pending = [
         other
         for other in await repo.links_of_user(user_id)
