@@ -637,26 +637,32 @@ def create_router() -> Router:
             reply_markup=keyboards.link_routes(),
         )
 
-    @steps.message(Linking.access_code)
-    async def access_code_given(
+    async def typed_code(
         message: Message,
         state: FSMContext,
         uow: UnitOfWork,
         settings: Settings,
         clock: Clock,
         resident: User,
+        *,
+        sms: bool,
     ) -> None:
+        """An access code or an SMS code typed at its step; the service decides."""
         current = await conversation(state)
         if current is None:
             await finish(message, state, _("This is not available. Please start again."))
             return
+        markup = keyboards.link_step(resend=sms)
         if not message.text:
             await message.answer(
-                _("Please type the access code from your receipt."),
-                reply_markup=keyboards.link_step(),
+                _("Please type the code from the SMS.")
+                if sms
+                else _("Please type the access code from your receipt."),
+                reply_markup=markup,
             )
             return
-        result = await linking.enter_access_code(
+        check = linking.enter_sms_code if sms else linking.enter_access_code
+        result = await check(
             uow,
             user_id=resident.id,
             supplier_id=current[0],
@@ -667,13 +673,25 @@ def create_router() -> Router:
         )
         if await answer_result(message, state, result):
             return
-        await message.answer(
-            _(
+        if sms:
+            text = code_problem_text(result)
+        else:
+            text = _(
                 "This code does not match. Check the personal account number and the code on "
                 "the receipt. Attempts left today: {left}."
-            ).format(left=result.attempts_left),
-            reply_markup=keyboards.link_step(),
-        )
+            ).format(left=result.attempts_left)
+        await message.answer(text, reply_markup=markup)
+
+    @steps.message(Linking.access_code)
+    async def access_code_given(
+        message: Message,
+        state: FSMContext,
+        uow: UnitOfWork,
+        settings: Settings,
+        clock: Clock,
+        resident: User,
+    ) -> None:
+        await typed_code(message, state, uow, settings, clock, resident, sms=False)
 
     @steps.message(Linking.sms_code)
     async def sms_code_given(
@@ -684,30 +702,7 @@ def create_router() -> Router:
         clock: Clock,
         resident: User,
     ) -> None:
-        current = await conversation(state)
-        if current is None:
-            await finish(message, state, _("This is not available. Please start again."))
-            return
-        if not message.text:
-            await message.answer(
-                _("Please type the code from the SMS."),
-                reply_markup=keyboards.link_step(resend=True),
-            )
-            return
-        result = await linking.enter_sms_code(
-            uow,
-            user_id=resident.id,
-            supplier_id=current[0],
-            number=current[1],
-            code=message.text,
-            clock=clock,
-            limit=settings.link_attempts_per_day,
-        )
-        if await answer_result(message, state, result):
-            return
-        await message.answer(
-            code_problem_text(result), reply_markup=keyboards.link_step(resend=True)
-        )
+        await typed_code(message, state, uow, settings, clock, resident, sms=True)
 
     # ---------------------------------------------------------------- request to an operator
     @steps.message(Linking.request_name)
