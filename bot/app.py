@@ -18,10 +18,18 @@ from aiogram.utils.i18n import I18n
 from bot.config import Settings, require_token
 from bot.i18n import LanguageCache, ResidentI18nMiddleware, create_i18n
 from bot.integrations import Gateways, create_gateways
-from bot.middlewares import CommitBeforeSend, RetryAfter, UnitOfWorkMiddleware
+from bot.middlewares import (
+    CommitBeforeSend,
+    PortsFactory,
+    RetryAfter,
+    ServicesMiddleware,
+    UnitOfWorkMiddleware,
+)
 from bot.services.clock import Clock, SystemClock
+from bot.telegram import create_ports
 from handlers import create_routers
-from handlers.texts import N_
+from handlers.common.menu_exit import MainMenuExit
+from handlers.common.texts import N_
 from storage.db import Database
 from storage.fsm import SQLAlchemyStorage
 
@@ -80,24 +88,37 @@ def create_dispatcher(
     gateways: Gateways | None = None,
     storage: BaseStorage | None = None,
     i18n: I18n | None = None,
+    ports: PortsFactory | None = None,
 ) -> Dispatcher:
+    """The production Dispatcher. `ports` builds the StaffDesk and ResidentNotifier over
+    the update's Bot (default: the Telegram ones of bot/telegram/); tests hand in others."""
     if storage is None:
         storage, isolation = create_fsm_storage(settings, db)
     else:
         isolation = SimpleEventIsolation()
     i18n = i18n or create_i18n(settings.default_locale)
     lang_cache = LanguageCache()
+    clock = clock or SystemClock()
+    gateways = gateways or create_gateways(settings)
+    if ports is None:
+        i18n_ = i18n
+
+        def ports(bot: Bot) -> object:
+            return create_ports(bot, i18n_, settings)
+
     dp = Dispatcher(
         storage=storage,
         events_isolation=isolation,
         settings=settings,
         db=db,
-        clock=clock or SystemClock(),
-        gateways=gateways or create_gateways(settings),
+        clock=clock,
+        gateways=gateways,
         lang_cache=lang_cache,
     )
     dp.update.outer_middleware(UnitOfWorkMiddleware(db.session_maker))
+    dp.update.outer_middleware(ServicesMiddleware(settings, clock, gateways, ports))
     ResidentI18nMiddleware(i18n, lang_cache).setup(dp)
+    dp.message.outer_middleware(MainMenuExit())
     dp.include_routers(*create_routers(settings))
     return dp
 

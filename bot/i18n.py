@@ -9,7 +9,6 @@ from typing import Any
 from aiogram.types import TelegramObject, User
 from aiogram.utils.i18n import I18n, I18nMiddleware
 
-from storage.repositories.users import UserRepository
 from storage.uow import UnitOfWork
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
@@ -73,6 +72,6 @@ class ResidentI18nMiddleware(I18nMiddleware):
             uow: UnitOfWork | None = data.get("uow")
             if uow is None:
                 return fallback
-            language = await UserRepository(uow.session).language_of(user.id)
+            language = await uow.users.language_of(user.id)
             self.cache.put(user.id, language)
         return language or fallback

@@ -1,4 +1,5 @@
-"""Middlewares: the unit of work of an update, and committing it before the bot speaks."""
+"""Middlewares: the unit of work of an update, the services built over it, and committing it
+before the bot speaks."""
 
 from __future__ import annotations
 
@@ -18,7 +19,17 @@ from aiogram.methods.base import TelegramType
 from aiogram.types import TelegramObject
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.config import Settings
+from bot.integrations import Gateways
+from bot.services.clock import Clock
+from bot.services.codes import CodesService
+from bot.services.linking import LinkingService
+from bot.services.profile import ProfileService
+from bot.services.registration import RegistrationService
 from storage.uow import UnitOfWork, current_uow
+
+#: builds the ports (StaffDesk, ResidentNotifier) over the update's Bot
+PortsFactory = Callable[[Bot], Any]
 
 log = logging.getLogger("kabinet")
 
@@ -42,6 +53,50 @@ class UnitOfWorkMiddleware(BaseMiddleware):
                 return await handler(event, data)
             finally:
                 current_uow.reset(token)
+
+
+class ServicesMiddleware(BaseMiddleware):
+    """Builds the services of one update over its unit of work; handlers take them by name
+    (`linking: LinkingService`, `registration: RegistrationService`, `profile:
+    ProfileService`). Construction only stores references: no query runs until a handler
+    calls a method, so an update that needs no data costs no database round trip."""
+
+    def __init__(
+        self, settings: Settings, clock: Clock, gateways: Gateways, ports: PortsFactory
+    ) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.gateways = gateways
+        self.ports = ports
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        settings, clock, uow = self.settings, self.clock, data["uow"]
+        ports = self.ports(data["bot"])
+        codes = CodesService(uow, clock, ttl_minutes=settings.code_ttl_minutes)
+        data["registration"] = RegistrationService(
+            uow, clock, consent_version=settings.consent_version, desk=ports.desk
+        )
+        data["linking"] = LinkingService(
+            uow,
+            clock,
+            limit=settings.link_attempts_per_day,
+            code_ttl_minutes=settings.code_ttl_minutes,
+            sms=self.gateways.sms,
+            desk=ports.desk,
+            notifier=ports.notifier,
+        )
+        data["profile"] = ProfileService(
+            uow,
+            clock,
+            codes=codes,
+            email=self.gateways.email if settings.email_enabled else None,
+        )
+        return await handler(event, data)
 
 
 class CommitBeforeSend(BaseRequestMiddleware):

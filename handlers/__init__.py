@@ -1,4 +1,6 @@
-"""Telegram-facing routers, one per feature, each made by a factory."""
+"""Telegram-facing routers: one package per feature (router.py with module-level handlers
+and `create_router()`, texts, keyboards and callback data beside it), and `common/` for what
+several features share. No feature package imports another."""
 
 from __future__ import annotations
 
@@ -8,20 +10,30 @@ from bot.config import Settings
 
 
 def create_routers(settings: Settings) -> list[Router]:
-    """In the order they are tried: staff chat, always-available commands, features, fallback."""
-    from handlers import accounts, common, email, errors, menu, registration, setup, staff
-    from handlers import settings as settings_handlers
+    """In the order they are tried: errors, staff chat, always-available commands,
+    registration, features, fallback."""
+    from handlers.accounts import router as accounts
+    from handlers.common import picker
+    from handlers.common import router as common
+    from handlers.email import router as email
+    from handlers.errors import router as errors
+    from handlers.menu import router as menu
+    from handlers.registration import router as registration
+    from handlers.settings import router as settings_feature
+    from handlers.setup import router as setup
+    from handlers.staff import router as staff
 
     routers: list[Router] = [errors.create_router()]
     if settings.staff_chat_id is not None:
-        routers.append(staff.create_router(settings.staff_chat_id))
+        routers.append(staff.create_router(settings.staff_chat_id, settings.default_locale))
     routers += [
         setup.create_router(),
         common.create_router(),
         registration.create_router(),
         accounts.create_router(),
         email.create_router(),
-        settings_handlers.create_router(),
+        settings_feature.create_router(),
+        picker.create_router(),
         menu.create_router(),
         common.create_fallback_router(),
     ]

@@ -7,7 +7,6 @@ UTC datetime (`UTCDateTime`), whichever database is underneath.
 from __future__ import annotations
 
 import datetime as dt
-import enum
 from decimal import Decimal
 from typing import Any
 
@@ -27,6 +26,8 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from storage.enums import LinkStatus, ReadingSource, ReadingStatus, TicketStatus
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -192,19 +193,6 @@ class Meter(TimestampMixin, Base):
     verification_due: Mapped[dt.date | None] = mapped_column(Date)
 
 
-class ReadingSource(enum.StrEnum):
-    BILLING = "billing"
-    BOT = "bot"
-    OPERATOR = "operator"
-    API = "api"
-
-
-class ReadingStatus(enum.StrEnum):
-    ACCEPTED = "accepted"
-    PENDING = "pending"  # waits for an operator (suspicious)
-    REJECTED = "rejected"
-
-
 class Reading(Base):
     __tablename__ = "readings"
     __table_args__ = (
@@ -227,17 +215,6 @@ class Reading(Base):
 
 
 # --------------------------------------------------------------------------- linking
-class LinkStatus(enum.StrEnum):
-    PENDING = "pending"  # waits for an operator
-    ACTIVE = "active"
-    REJECTED = "rejected"
-
-
-class LinkMethod(enum.StrEnum):
-    PHONE = "phone"
-    ACCESS_CODE = "access_code"
-    SMS_CODE = "sms_code"
-    OPERATOR = "operator"
 
 
 class AccountLink(TimestampMixin, Base):
@@ -265,11 +242,6 @@ class AccountLink(TimestampMixin, Base):
     account: Mapped[Account] = relationship(lazy="joined")
 
 
-class CodePurpose(enum.StrEnum):
-    LINK_SMS = "link_sms"
-    EMAIL_VERIFY = "email_verify"
-
-
 class ConfirmationCode(Base):
     """A one-time code: only its hash is stored."""
 
@@ -291,15 +263,6 @@ class ConfirmationCode(Base):
 
 
 # --------------------------------------------------------------------------- staff desk
-class TicketKind(enum.StrEnum):
-    LINK = "link"
-    READING = "reading"
-    QUESTION = "question"
-
-
-class TicketStatus(enum.StrEnum):
-    OPEN = "open"
-    CLOSED = "closed"
 
 
 class Ticket(TimestampMixin, Base):

@@ -4,26 +4,75 @@ from __future__ import annotations
 
 from contextvars import ContextVar
 from types import TracebackType
+from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from storage.repositories.audit import AuditRepository
+from storage.repositories.billing import BillingRepository
+from storage.repositories.codes import CodeRepository
+from storage.repositories.housekeeping import HousekeepingRepository
+from storage.repositories.links import LinkRepository
+from storage.repositories.stats import StatsRepository
+from storage.repositories.users import UserRepository
+
+_R = TypeVar("_R")
 
 
 class UnitOfWork:
     """Lazily opens an `AsyncSession`; the outer middleware commits or rolls back.
 
-    Repositories never commit; a use case that must make something durable before it
-    talks to the outside (e.g. a code before the SMS goes out) calls `commit()` itself.
+    The repositories are its attributes (`uow.links`, `uow.audit`, …), made on first use
+    over the one session, so an update that touches no data opens no session at all.
+    Repositories never commit; a service that must make something durable before it
+    talks to the outside (a code before the SMS goes out, a request before its card is
+    posted) calls `commit()` at that named point.
     """
 
     def __init__(self, session_maker: async_sessionmaker[AsyncSession]) -> None:
         self._maker = session_maker
         self._session: AsyncSession | None = None
+        self._repos: dict[type, object] = {}
 
     @property
     def session(self) -> AsyncSession:
         if self._session is None:
             self._session = self._maker()
         return self._session
+
+    def _repo(self, kind: type[_R]) -> _R:
+        repo = self._repos.get(kind)
+        if repo is None:
+            repo = self._repos[kind] = kind(self.session)  # type: ignore[call-arg]
+        return repo  # type: ignore[return-value]
+
+    @property
+    def users(self) -> UserRepository:
+        return self._repo(UserRepository)
+
+    @property
+    def links(self) -> LinkRepository:
+        return self._repo(LinkRepository)
+
+    @property
+    def audit(self) -> AuditRepository:
+        return self._repo(AuditRepository)
+
+    @property
+    def codes(self) -> CodeRepository:
+        return self._repo(CodeRepository)
+
+    @property
+    def billing(self) -> BillingRepository:
+        return self._repo(BillingRepository)
+
+    @property
+    def housekeeping(self) -> HousekeepingRepository:
+        return self._repo(HousekeepingRepository)
+
+    @property
+    def stats(self) -> StatsRepository:
+        return self._repo(StatsRepository)
 
     @property
     def opened(self) -> bool:
@@ -41,6 +90,7 @@ class UnitOfWork:
         if self._session is not None:
             await self._session.close()
             self._session = None
+            self._repos.clear()
 
     async def __aenter__(self) -> UnitOfWork:
         return self

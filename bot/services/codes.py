@@ -14,9 +14,9 @@ Rules:
   expire at once).
 
 Delivery is the caller's job, in this order (nothing half-written, no unsendable code):
-``issued = await issue_code(...)``, ``await uow.commit()``, send ``issued.code``; when the
-gateway raises DeliveryError, ``await discard_code(uow, issued.id, ...)`` and tell the
-resident to try later.
+``issued = await codes.issue(...)``, ``await uow.commit()``, send ``issued.code``; when the
+gateway raises DeliveryError, ``await codes.discard(issued.id)`` and tell the resident to
+try later.
 """
 
 from __future__ import annotations
@@ -30,11 +30,9 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.services.clock import Clock
+from bot.services.enums import CodePurpose
 from bot.services.hashing import hash_secret, verify_secret
 from bot.services.phones import mask_phone
-from storage.models import CodePurpose
-from storage.repositories.audit import AuditRepository
-from storage.repositories.codes import CodeRepository
 from storage.uow import UnitOfWork
 
 CODE_LENGTH = 6
@@ -110,136 +108,143 @@ def _purpose(purpose: CodePurpose | str) -> str:
     return CodePurpose(purpose).value
 
 
-async def seconds_until_resend(
-    uow: UnitOfWork,
-    *,
-    purpose: CodePurpose,
-    target: str,
-    subject: str | None,
-    clock: Clock,
-) -> int:
-    """Seconds until a new code of purpose/target/subject may be sent; 0 when allowed now."""
-    latest = await CodeRepository(uow.session).latest(
-        purpose=_purpose(purpose), target=target, subject=subject
-    )
-    if latest is None:
-        return 0
-    elapsed = (clock.now() - latest.created_at).total_seconds()
-    return max(0, math.ceil(RESEND_AFTER_S - elapsed))
+class CodesService:
+    """One-time codes of one update: `ttl_minutes` is Settings.code_ttl_minutes."""
 
+    def __init__(self, uow: UnitOfWork, clock: Clock, *, ttl_minutes: int) -> None:
+        self.uow = uow
+        self.clock = clock
+        self.ttl_minutes = ttl_minutes
 
-async def issue_code(
-    uow: UnitOfWork,
-    *,
-    purpose: CodePurpose,
-    target: str,
-    user_id: int | None,
-    subject: str | None,
-    clock: Clock,
-    ttl_minutes: int,
-) -> IssuedCode:
-    """Store a new code (hashed) and return its plain digits for delivery.
+    async def seconds_until_resend(
+        self,
+        *,
+        purpose: CodePurpose,
+        target: str,
+        subject: str | None,
+    ) -> int:
+        """Seconds until a new code of purpose/target/subject may be sent; 0 when allowed now."""
+        latest = await self.uow.codes.latest(
+            purpose=_purpose(purpose), target=target, subject=subject
+        )
+        if latest is None:
+            return 0
+        elapsed = (self.clock.now() - latest.created_at).total_seconds()
+        return max(0, math.ceil(RESEND_AFTER_S - elapsed))
 
-    Raises ResendTooSoon (the previous code is younger than RESEND_AFTER_S) or TooManyCodes
-    (MAX_PER_DAY codes already went to `target` today). Older unused codes of the same
-    purpose/target/subject expire. Audited as "code_sent" with the target masked and
-    without the code. The caller commits, then sends (see the module docstring).
-    """
-    now = clock.now()
-    repo = CodeRepository(uow.session)
-    wait = await seconds_until_resend(
-        uow, purpose=purpose, target=target, subject=subject, clock=clock
-    )
-    if wait > 0:
-        raise ResendTooSoon(wait)
-    day_start, next_day = day_bounds(now)
-    if await repo.count_for_target(target, since=day_start) >= MAX_PER_DAY:
-        raise TooManyCodes(next_day)
-    await repo.expire_unused(purpose=_purpose(purpose), target=target, subject=subject, now=now)
-    plain = generate_code()
-    row = await repo.add(
-        purpose=_purpose(purpose),
-        target=target,
-        user_id=user_id,
-        subject=subject,
-        code_hash=hash_secret(plain),
-        created_at=now,
-        expires_at=now + dt.timedelta(minutes=ttl_minutes),
-    )
-    AuditRepository(uow.session).add(
-        "code_sent",
-        actor_kind="resident" if user_id is not None else "system",
-        actor_id=user_id,
-        object_type="confirmation_code",
-        object_id=row.id,
-        details={"purpose": _purpose(purpose), "target": mask_target(target), "subject": subject},
-        at=now,
-    )
-    return IssuedCode(id=row.id, code=plain, expires_at=row.expires_at)
+    async def issue(
+        self,
+        *,
+        purpose: CodePurpose,
+        target: str,
+        user_id: int | None,
+        subject: str | None,
+    ) -> IssuedCode:
+        """Store a new code (hashed) and return its plain digits for delivery.
 
+        Raises ResendTooSoon (the previous code is younger than RESEND_AFTER_S) or TooManyCodes
+        (MAX_PER_DAY codes already went to `target` today). Older unused codes of the same
+        purpose/target/subject expire. Audited as "code_sent" with the target masked and
+        without the code. The caller commits, then sends (see the module docstring).
+        """
+        now = self.clock.now()
+        repo = self.uow.codes
+        wait = await self.seconds_until_resend(purpose=purpose, target=target, subject=subject)
+        if wait > 0:
+            raise ResendTooSoon(wait)
+        day_start, next_day = day_bounds(now)
+        if await repo.count_for_target(target, since=day_start) >= MAX_PER_DAY:
+            raise TooManyCodes(next_day)
+        await repo.expire_unused(purpose=_purpose(purpose), target=target, subject=subject, now=now)
+        plain = generate_code()
+        row = await repo.add(
+            purpose=_purpose(purpose),
+            target=target,
+            user_id=user_id,
+            subject=subject,
+            code_hash=hash_secret(plain),
+            created_at=now,
+            expires_at=now + dt.timedelta(minutes=self.ttl_minutes),
+        )
+        self.uow.audit.add(
+            "code_sent",
+            actor_kind="resident" if user_id is not None else "system",
+            actor_id=user_id,
+            object_type="confirmation_code",
+            object_id=row.id,
+            details={
+                "purpose": _purpose(purpose),
+                "target": mask_target(target),
+                "subject": subject,
+            },
+            at=now,
+        )
+        return IssuedCode(id=row.id, code=plain, expires_at=row.expires_at)
 
-async def discard_code(uow: UnitOfWork, code_id: int, *, clock: Clock) -> None:
-    """Delivery failed: the code never existed for the resident (deleted, audited)."""
-    repo = CodeRepository(uow.session)
-    row = await repo.get(code_id)
-    if row is None:
-        return
-    AuditRepository(uow.session).add(
-        "code_send_failed",
-        actor_kind="resident" if row.user_id is not None else "system",
-        actor_id=row.user_id,
-        object_type="confirmation_code",
-        object_id=code_id,
-        details={"purpose": row.purpose, "target": mask_target(row.target)},
-        at=clock.now(),
-    )
-    await repo.delete(code_id)
-
-
-async def verify_code(
-    uow: UnitOfWork,
-    *,
-    purpose: CodePurpose,
-    target: str,
-    user_id: int | None,
-    subject: str | None,
-    code: str,
-    clock: Clock,
-) -> None:
-    """Check `code` against the newest code of purpose/target/subject issued to `user_id`.
-
-    Returns None on success and marks the code used. Otherwise raises CodeRejected with
-    `.problem` (MISSING, USED, EXHAUSTED, EXPIRED, WRONG) and, for WRONG, `.attempts_left`.
-    Input that is not exactly 6 digits (spaces around and inside are ignored) is WRONG and
-    counts as an attempt; the attempt that reaches MAX_ATTEMPTS is answered EXHAUSTED.
-
-    IMPORTANT: a wrong attempt is written to the session (the counter is incremented) and
-    then CodeRejected is raised; it becomes durable only when the unit of work commits.
-    Handlers must therefore CATCH CodeRejected and answer the resident — no exception
-    leaves the handler, so the update's unit of work commits the counter. Callers outside
-    a handler must commit after catching it too. Letting it propagate would roll the
-    counter back and allow unlimited guessing.
-    """
-    repo = CodeRepository(uow.session)
-    row = await repo.latest(
-        purpose=_purpose(purpose), target=target, subject=subject, user_id=user_id, any_user=False
-    )
-    if row is None:
-        raise CodeRejected(CodeProblem.MISSING)
-    if row.used_at is not None:
-        raise CodeRejected(CodeProblem.USED)
-    if row.attempts >= MAX_ATTEMPTS:
-        raise CodeRejected(CodeProblem.EXHAUSTED, attempts_left=0)
-    now = clock.now()
-    if row.expires_at <= now:
-        raise CodeRejected(CodeProblem.EXPIRED)
-    candidate = "".join((code or "").split())
-    if _CODE_RE.fullmatch(candidate) and verify_secret(candidate, row.code_hash):
-        if await repo.mark_used(row.id, now=now, limit=MAX_ATTEMPTS):
+    async def discard(self, code_id: int) -> None:
+        """Delivery failed: the code never existed for the resident (deleted, audited)."""
+        repo = self.uow.codes
+        row = await repo.get(code_id)
+        if row is None:
             return
-        raise CodeRejected(CodeProblem.USED)  # used by a concurrent update meanwhile
-    attempts = await repo.add_failure(row.id, limit=MAX_ATTEMPTS)
-    left = 0 if attempts is None else MAX_ATTEMPTS - attempts
-    if left <= 0:
-        raise CodeRejected(CodeProblem.EXHAUSTED, attempts_left=0)
-    raise CodeRejected(CodeProblem.WRONG, attempts_left=left)
+        self.uow.audit.add(
+            "code_send_failed",
+            actor_kind="resident" if row.user_id is not None else "system",
+            actor_id=row.user_id,
+            object_type="confirmation_code",
+            object_id=code_id,
+            details={"purpose": row.purpose, "target": mask_target(row.target)},
+            at=self.clock.now(),
+        )
+        await repo.delete(code_id)
+
+    async def verify(
+        self,
+        *,
+        purpose: CodePurpose,
+        target: str,
+        user_id: int | None,
+        subject: str | None,
+        code: str,
+    ) -> None:
+        """Check `code` against the newest code of purpose/target/subject issued to `user_id`.
+
+        Returns None on success and marks the code used. Otherwise raises CodeRejected with
+        `.problem` (MISSING, USED, EXHAUSTED, EXPIRED, WRONG) and, for WRONG, `.attempts_left`.
+        Input that is not exactly 6 digits (spaces around and inside are ignored) is WRONG and
+        counts as an attempt; the attempt that reaches MAX_ATTEMPTS is answered EXHAUSTED.
+
+        IMPORTANT: a wrong attempt is written to the session (the counter is incremented) and
+        then CodeRejected is raised; it becomes durable only when the unit of work commits.
+        Handlers must therefore CATCH CodeRejected and answer the resident — no exception
+        leaves the handler, so the update's unit of work commits the counter. Callers outside
+        a handler must commit after catching it too. Letting it propagate would roll the
+        counter back and allow unlimited guessing.
+        """
+        repo = self.uow.codes
+        row = await repo.latest(
+            purpose=_purpose(purpose),
+            target=target,
+            subject=subject,
+            user_id=user_id,
+            any_user=False,
+        )
+        if row is None:
+            raise CodeRejected(CodeProblem.MISSING)
+        if row.used_at is not None:
+            raise CodeRejected(CodeProblem.USED)
+        if row.attempts >= MAX_ATTEMPTS:
+            raise CodeRejected(CodeProblem.EXHAUSTED, attempts_left=0)
+        now = self.clock.now()
+        if row.expires_at <= now:
+            raise CodeRejected(CodeProblem.EXPIRED)
+        candidate = "".join((code or "").split())
+        if _CODE_RE.fullmatch(candidate) and verify_secret(candidate, row.code_hash):
+            if await repo.mark_used(row.id, now=now, limit=MAX_ATTEMPTS):
+                return
+            raise CodeRejected(CodeProblem.USED)  # used by a concurrent update meanwhile
+        attempts = await repo.add_failure(row.id, limit=MAX_ATTEMPTS)
+        left = 0 if attempts is None else MAX_ATTEMPTS - attempts
+        if left <= 0:
+            raise CodeRejected(CodeProblem.EXHAUSTED, attempts_left=0)
+        raise CodeRejected(CodeProblem.WRONG, attempts_left=left)

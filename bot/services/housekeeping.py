@@ -13,7 +13,6 @@ import datetime as dt
 from dataclasses import dataclass
 
 from bot.services.clock import Clock
-from storage.repositories.housekeeping import HousekeepingRepository
 from storage.uow import UnitOfWork
 
 CODES_KEPT = dt.timedelta(days=2)
@@ -35,7 +34,7 @@ class Purged:
 
 async def purge(uow: UnitOfWork, *, clock: Clock) -> Purged:
     now = clock.now()
-    repo = HousekeepingRepository(uow.session)
+    repo = uow.housekeeping
     return Purged(
         codes=await repo.delete_codes_created_before(now - CODES_KEPT),
         conversations=await repo.delete_conversations_idle_since(now - CONVERSATIONS_KEPT),

@@ -26,26 +26,24 @@ import datetime as dt
 import enum
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from functools import cache
 
 from bot.integrations import DeliveryError, SmsGateway
 from bot.services import codes
 from bot.services.clock import Clock
+from bot.services.codes import CodesService
+from bot.services.enums import CodePurpose, LinkMethod, LinkStatus, TicketKind
 from bot.services.hashing import hash_secret, verify_secret
 from bot.services.phones import mask_phone
-from storage.models import (
-    Account,
-    AccountLink,
-    CodePurpose,
-    LinkMethod,
-    LinkStatus,
-    Supplier,
-    TicketKind,
+from bot.services.ports import (
+    Delivery,
+    DeskUnavailable,
+    PostedCard,
+    ResidentNotifier,
+    StaffDesk,
 )
-from storage.repositories.audit import AuditRepository
-from storage.repositories.links import LinkRepository
-from storage.repositories.users import UserRepository
+from storage.models import Account, AccountLink, Supplier
 from storage.uow import UnitOfWork
 
 log = logging.getLogger("kabinet.linking")
@@ -172,13 +170,26 @@ class Decision:
     resident_id: int | None = None
     resident_language: str | None = None
     account: AccountInfo | None = None
+    delivery: Delivery | None = None  # whether the resident was told (DECIDED only)
 
 
 @dataclass(frozen=True)
 class UnlinkResult:
     ok: bool
     view: LinkView | None = None
-    staff: tuple[int, int] | None = field(default=None)  # the card of a withdrawn request
+
+
+class SubmitOutcome(enum.StrEnum):
+    SUBMITTED = "submitted"  # pending, its card is in the staff chat
+    DESK_DISABLED = "desk_disabled"  # no staff chat configured
+    DESK_FAILED = "desk_failed"  # the card could not be posted: nothing was kept
+    UNAVAILABLE = "unavailable"  # no such account, or linked meanwhile
+
+
+@dataclass(frozen=True)
+class Submitted:
+    outcome: SubmitOutcome
+    link_id: int | None = None
 
 
 # --------------------------------------------------------------------------- helpers
@@ -228,609 +239,650 @@ def _activate(link: AccountLink, method: LinkMethod, now: dt.datetime) -> None:
     link.reason = None
 
 
-def _audit(
-    uow: UnitOfWork,
-    action: str,
-    *,
-    user_id: int,
-    clock: Clock,
-    object_type: str = "account",
-    object_id: int | str | None = None,
-    actor_kind: str = "resident",
-    **details: object,
-) -> None:
-    AuditRepository(uow.session).add(
-        action,
-        actor_kind=actor_kind,
-        actor_id=user_id,
-        object_type=object_type,
-        object_id=object_id,
-        details=dict(details),
-        at=clock.now(),
-    )
-
-
-async def _failed_today(uow: UnitOfWork, user_id: int, clock: Clock) -> int:
-    start, _ = day_bounds(clock.now())
-    return await AuditRepository(uow.session).count(
-        actor_id=user_id, actions=FAILED_ACTIONS, since=start
-    )
-
-
-async def locked_until(
-    uow: UnitOfWork, user_id: int, *, clock: Clock, limit: int
-) -> dt.datetime | None:
-    """When linking unlocks for this resident (UTC), or None when it is not locked."""
-    if await _failed_today(uow, user_id, clock) >= limit:
-        return day_bounds(clock.now())[1]
-    return None
-
-
-async def _count_failure(
-    uow: UnitOfWork,
-    action: str,
-    *,
-    user_id: int,
-    clock: Clock,
-    limit: int,
-    supplier_id: int,
-    number: str,
-) -> tuple[int, dt.datetime | None]:
-    """Audit one failed attempt; return (attempts left today, unlock time if now locked)."""
-    _audit(
-        uow,
-        action,
-        user_id=user_id,
-        clock=clock,
-        object_type="supplier",
-        object_id=supplier_id,
-        number=number,
-    )
-    await uow.session.flush()
-    left = max(0, limit - await _failed_today(uow, user_id, clock))
-    return left, (day_bounds(clock.now())[1] if left == 0 else None)
-
-
-async def _link_now(
-    uow: UnitOfWork, *, user_id: int, account: Account, method: LinkMethod, clock: Clock
-) -> LinkResult:
-    repo = LinkRepository(uow.session)
-    link = await repo.upsert_link(user_id, account.id)
-    _activate(link, method, clock.now())
-    await uow.session.flush()
-    _audit(uow, LINKED, user_id=user_id, clock=clock, object_id=account.id, method=method.value)
-    return LinkResult(Outcome.LINKED, number=account.number, account=_account_info(account))
-
-
-async def _resident_phone(uow: UnitOfWork, user_id: int) -> str | None:
-    user = await UserRepository(uow.session).get(user_id)
-    return user.phone if user else None
-
-
 # --------------------------------------------------------------------------- reading
-async def suppliers(uow: UnitOfWork) -> list[SupplierInfo]:
-    return [_supplier_info(s) for s in await LinkRepository(uow.session).suppliers()]
-
-
-async def supplier(uow: UnitOfWork, supplier_id: int) -> SupplierInfo | None:
-    found = await LinkRepository(uow.session).supplier(supplier_id)
-    return _supplier_info(found) if found else None
-
-
-async def my_links(uow: UnitOfWork, user_id: int) -> list[LinkView]:
-    """The resident's links: active ones with the address, pending and rejected without."""
-    views = []
-    for link in await LinkRepository(uow.session).links_of_user(user_id):
-        status = LinkStatus(link.status)
-        views.append(
-            LinkView(
-                link_id=link.id,
-                account_id=link.account_id,
-                supplier_name=link.account.supplier.name,
-                number=link.account.number,
-                status=status,
-                address=link.account.address if status is LinkStatus.ACTIVE else None,
-                reason=link.reason if status is LinkStatus.REJECTED else None,
-            )
-        )
-    order = {LinkStatus.ACTIVE: 0, LinkStatus.PENDING: 1, LinkStatus.REJECTED: 2}
-    return sorted(views, key=lambda v: (order[v.status], v.link_id))
-
-
-async def link_view(uow: UnitOfWork, user_id: int, account_id: int) -> LinkView | None:
-    """The resident's own link to this account (None for anyone else's: forged buttons)."""
-    for view in await my_links(uow, user_id):
-        if view.account_id == account_id:
-            return view
-    return None
-
-
-async def active_account_ids(uow: UnitOfWork, user_id: int) -> list[int]:
-    """Accounts this resident may see (for other features: balance, readings)."""
-    links = await LinkRepository(uow.session).links_of_user(user_id)
-    return [link.account_id for link in links if link.status == LinkStatus.ACTIVE.value]
-
-
 # --------------------------------------------------------------------------- by phone
-async def suggest_by_phone(uow: UnitOfWork, user_id: int, phone: str) -> list[AccountInfo]:
-    """Accounts with this phone on file that the resident has not linked or requested yet."""
-    repo = LinkRepository(uow.session)
-    mine = {link.account_id: link.status for link in await repo.links_of_user(user_id)}
-    return [
-        _account_info(account)
-        for account in await repo.accounts_by_phone(phone)
-        if mine.get(account.id) not in (LinkStatus.ACTIVE.value, LinkStatus.PENDING.value)
-    ]
-
-
-async def link_by_phone(
-    uow: UnitOfWork, *, user_id: int, account_id: int, clock: Clock
-) -> LinkResult:
-    """One tap on a suggested account: re-checked, the resident's phone must be on file."""
-    repo = LinkRepository(uow.session)
-    account = await repo.account(account_id)
-    phone = await _resident_phone(uow, user_id)
-    if account is None or not phone or not await repo.phone_on_file(account.id, phone):
-        return LinkResult(Outcome.UNAVAILABLE)
-    link = await repo.link_of(user_id, account.id)
-    if link is not None and link.status == LinkStatus.ACTIVE.value:
-        return LinkResult(
-            Outcome.ALREADY_LINKED, number=account.number, account=_account_info(account)
-        )
-    return await _link_now(
-        uow, user_id=user_id, account=account, method=LinkMethod.PHONE, clock=clock
-    )
-
-
 # --------------------------------------------------------------------------- the conversation
-async def _known_link(
-    repo: LinkRepository, user_id: int, account: Account, number: str
-) -> LinkResult | None:
-    """The resident's own link to this account already decides the answer, if any."""
-    link = await repo.link_of(user_id, account.id)
-    if link is not None and link.status == LinkStatus.ACTIVE.value:
-        return LinkResult(Outcome.ALREADY_LINKED, number=number, account=_account_info(account))
-    if link is not None and link.status == LinkStatus.PENDING.value:
-        return LinkResult(Outcome.ALREADY_PENDING, number=number)
-    return None
+# --------------------------------------------------------------------------- unlinking
 
 
-async def start(
-    uow: UnitOfWork,
-    *,
-    user_id: int,
-    supplier_id: int,
-    raw_number: str,
-    clock: Clock,
-    limit: int,
-) -> LinkResult:
-    """The resident typed an account number: check its format, then the phone route."""
-    unlock = await locked_until(uow, user_id, clock=clock, limit=limit)
-    if unlock is not None:
-        return LinkResult(Outcome.LOCKED, unlock_at=unlock)
-    repo = LinkRepository(uow.session)
-    found_supplier = await repo.supplier(supplier_id)
-    if found_supplier is None:
-        return LinkResult(Outcome.UNAVAILABLE)
-    number = normalize_number(found_supplier.account_pattern, raw_number)
-    if number is None:
-        return LinkResult(Outcome.BAD_FORMAT)
-    account = await repo.find_account(supplier_id, number)
-    if account is not None:
-        known = await _known_link(repo, user_id, account, number)
-        if known is not None:
-            return known
-        phone = await _resident_phone(uow, user_id)
-        if phone and await repo.phone_on_file(account.id, phone):
-            return await _link_now(
-                uow, user_id=user_id, account=account, method=LinkMethod.PHONE, clock=clock
-            )
-    return LinkResult(Outcome.CHOOSE_ROUTE, number=number)
+class LinkingService:
+    """The linking use cases of one update (built per update by ServicesMiddleware).
 
-
-async def enter_access_code(
-    uow: UnitOfWork,
-    *,
-    user_id: int,
-    supplier_id: int,
-    number: str,
-    code: str,
-    clock: Clock,
-    limit: int,
-) -> LinkResult:
-    """The receipt access code; a missing account or code answers like a wrong code."""
-    unlock = await locked_until(uow, user_id, clock=clock, limit=limit)
-    if unlock is not None:
-        return LinkResult(Outcome.LOCKED, unlock_at=unlock)
-    account = await LinkRepository(uow.session).find_account(supplier_id, number)
-    stored = account.access_code_hash if account is not None else None
-    plain = (code or "").strip()[:MAX_CODE_LENGTH]
-    candidates = dict.fromkeys([plain, "".join(plain.split())])
-    matched = False
-    for candidate in candidates:
-        # always one scrypt at least, so a missing account takes as long as a wrong code
-        if verify_secret(candidate, stored or _dummy_hash()) and stored:
-            matched = True
-            break
-    if matched and account is not None:
-        return await _link_now(
-            uow, user_id=user_id, account=account, method=LinkMethod.ACCESS_CODE, clock=clock
-        )
-    left, unlock = await _count_failure(
-        uow,
-        FAILED_ACCESS_CODE,
-        user_id=user_id,
-        clock=clock,
-        limit=limit,
-        supplier_id=supplier_id,
-        number=number,
-    )
-    if unlock is not None:
-        return LinkResult(Outcome.LOCKED, unlock_at=unlock, attempts_left=0)
-    return LinkResult(Outcome.WRONG_CODE, attempts_left=left)
-
-
-async def _sms_target(uow: UnitOfWork, supplier_id: int, number: str) -> tuple[Account, str] | None:
-    repo = LinkRepository(uow.session)
-    account = await repo.find_account(supplier_id, number)
-    if account is None:
-        return None
-    phones = await repo.phones_of(account.id)
-    return (account, phones[0]) if phones else None
-
-
-async def send_sms_code(
-    uow: UnitOfWork,
-    *,
-    user_id: int,
-    supplier_id: int,
-    number: str,
-    sms: SmsGateway,
-    text_template: str,
-    clock: Clock,
-    limit: int,
-    ttl_minutes: int,
-) -> LinkResult:
-    """Send a one-time code to the (first) phone on file for the account.
-
-    `text_template` is the SMS in the resident's language with `{code}` and `{number}`.
-    The code is committed before the SMS goes out; a failed delivery discards it.
+    `limit` is Settings.link_attempts_per_day; `sms` delivers SMS codes; `desk` shows
+    requests to operators (None when STAFF_CHAT_ID is unset); `notifier` tells residents
+    the decisions. Methods return plain dataclasses; no ORM row leaves the service.
     """
-    unlock = await locked_until(uow, user_id, clock=clock, limit=limit)
-    if unlock is not None:
-        return LinkResult(Outcome.LOCKED, unlock_at=unlock)
-    target = await _sms_target(uow, supplier_id, number)
-    if target is None:
-        left, unlock = await _count_failure(
-            uow,
-            FAILED_LOOKUP,
+
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        clock: Clock,
+        *,
+        limit: int,
+        code_ttl_minutes: int,
+        sms: SmsGateway,
+        desk: StaffDesk | None,
+        notifier: ResidentNotifier,
+    ) -> None:
+        self.uow = uow
+        self.clock = clock
+        self.limit = limit
+        self.code_ttl_minutes = code_ttl_minutes
+        self.sms = sms
+        self.desk = desk
+        self.notifier = notifier
+        self.codes = CodesService(uow, clock, ttl_minutes=code_ttl_minutes)
+
+    def _audit(
+        self,
+        action: str,
+        *,
+        user_id: int,
+        object_type: str = "account",
+        object_id: int | str | None = None,
+        actor_kind: str = "resident",
+        **details: object,
+    ) -> None:
+        self.uow.audit.add(
+            action,
+            actor_kind=actor_kind,
+            actor_id=user_id,
+            object_type=object_type,
+            object_id=object_id,
+            details=dict(details),
+            at=self.clock.now(),
+        )
+
+    async def _failed_today(self, user_id: int) -> int:
+        start, _ = day_bounds(self.clock.now())
+        return await self.uow.audit.count(actor_id=user_id, actions=FAILED_ACTIONS, since=start)
+
+    async def locked_until(self, user_id: int) -> dt.datetime | None:
+        """When linking unlocks for this resident (UTC), or None when it is not locked."""
+        if await self._failed_today(user_id) >= self.limit:
+            return day_bounds(self.clock.now())[1]
+        return None
+
+    async def _count_failure(
+        self,
+        action: str,
+        *,
+        user_id: int,
+        supplier_id: int,
+        number: str,
+    ) -> tuple[int, dt.datetime | None]:
+        """Audit one failed attempt; return (attempts left today, unlock time if now locked)."""
+        self._audit(
+            action,
             user_id=user_id,
-            clock=clock,
-            limit=limit,
+            object_type="supplier",
+            object_id=supplier_id,
+            number=number,
+        )
+        await self.uow.session.flush()
+        left = max(0, self.limit - await self._failed_today(user_id))
+        return left, (day_bounds(self.clock.now())[1] if left == 0 else None)
+
+    async def _link_now(self, *, user_id: int, account: Account, method: LinkMethod) -> LinkResult:
+        repo = self.uow.links
+        link = await repo.upsert_link(user_id, account.id)
+        _activate(link, method, self.clock.now())
+        await self.uow.session.flush()
+        self._audit(LINKED, user_id=user_id, object_id=account.id, method=method.value)
+        return LinkResult(Outcome.LINKED, number=account.number, account=_account_info(account))
+
+    async def _resident_phone(self, user_id: int) -> str | None:
+        user = await self.uow.users.get(user_id)
+        return user.phone if user else None
+
+    async def suppliers(self) -> list[SupplierInfo]:
+        return [_supplier_info(s) for s in await self.uow.links.suppliers()]
+
+    async def supplier(self, supplier_id: int) -> SupplierInfo | None:
+        found = await self.uow.links.supplier(supplier_id)
+        return _supplier_info(found) if found else None
+
+    async def my_links(self, user_id: int) -> list[LinkView]:
+        """The resident's links: active ones with the address, pending and rejected without."""
+        views = []
+        for link in await self.uow.links.links_of_user(user_id):
+            status = LinkStatus(link.status)
+            views.append(
+                LinkView(
+                    link_id=link.id,
+                    account_id=link.account_id,
+                    supplier_name=link.account.supplier.name,
+                    number=link.account.number,
+                    status=status,
+                    address=link.account.address if status is LinkStatus.ACTIVE else None,
+                    reason=link.reason if status is LinkStatus.REJECTED else None,
+                )
+            )
+        order = {LinkStatus.ACTIVE: 0, LinkStatus.PENDING: 1, LinkStatus.REJECTED: 2}
+        return sorted(views, key=lambda v: (order[v.status], v.link_id))
+
+    async def link_view(self, user_id: int, account_id: int) -> LinkView | None:
+        """The resident's own link to this account (None for anyone else's: forged buttons)."""
+        for view in await self.my_links(user_id):
+            if view.account_id == account_id:
+                return view
+        return None
+
+    async def active_account_ids(self, user_id: int) -> list[int]:
+        """Accounts this resident may see (for other features: balance, readings)."""
+        links = await self.uow.links.links_of_user(user_id)
+        return [link.account_id for link in links if link.status == LinkStatus.ACTIVE.value]
+
+    async def active_accounts(self, user_id: int) -> list[AccountInfo]:
+        """The accounts this resident may see, in the order they were linked (the account
+        picker of balance and readings)."""
+        links = await self.uow.links.links_of_user(user_id)
+        return [
+            _account_info(link.account)
+            for link in sorted(links, key=lambda link: link.id)
+            if link.status == LinkStatus.ACTIVE.value
+        ]
+
+    async def active_account(self, user_id: int, account_id: int) -> AccountInfo | None:
+        """The account if this resident has an active link to it (forged buttons: None)."""
+        for account in await self.active_accounts(user_id):
+            if account.id == account_id:
+                return account
+        return None
+
+    async def suggest_by_phone(self, user_id: int, phone: str) -> list[AccountInfo]:
+        """Accounts with this phone on file that the resident has not linked or requested yet."""
+        repo = self.uow.links
+        mine = {link.account_id: link.status for link in await repo.links_of_user(user_id)}
+        return [
+            _account_info(account)
+            for account in await repo.accounts_by_phone(phone)
+            if mine.get(account.id) not in (LinkStatus.ACTIVE.value, LinkStatus.PENDING.value)
+        ]
+
+    async def link_by_phone(self, *, user_id: int, account_id: int) -> LinkResult:
+        """One tap on a suggested account: re-checked, the resident's phone must be on file."""
+        repo = self.uow.links
+        account = await repo.account(account_id)
+        phone = await self._resident_phone(user_id)
+        if account is None or not phone or not await repo.phone_on_file(account.id, phone):
+            return LinkResult(Outcome.UNAVAILABLE)
+        link = await repo.link_of(user_id, account.id)
+        if link is not None and link.status == LinkStatus.ACTIVE.value:
+            return LinkResult(
+                Outcome.ALREADY_LINKED, number=account.number, account=_account_info(account)
+            )
+        return await self._link_now(user_id=user_id, account=account, method=LinkMethod.PHONE)
+
+    async def _known_link(self, user_id: int, account: Account, number: str) -> LinkResult | None:
+        """The resident's own link to this account already decides the answer, if any."""
+        link = await self.uow.links.link_of(user_id, account.id)
+        if link is not None and link.status == LinkStatus.ACTIVE.value:
+            return LinkResult(Outcome.ALREADY_LINKED, number=number, account=_account_info(account))
+        if link is not None and link.status == LinkStatus.PENDING.value:
+            return LinkResult(Outcome.ALREADY_PENDING, number=number)
+        return None
+
+    async def start(
+        self,
+        *,
+        user_id: int,
+        supplier_id: int,
+        raw_number: str,
+    ) -> LinkResult:
+        """The resident typed an account number: check its format, then the phone route."""
+        unlock = await self.locked_until(user_id)
+        if unlock is not None:
+            return LinkResult(Outcome.LOCKED, unlock_at=unlock)
+        repo = self.uow.links
+        found_supplier = await repo.supplier(supplier_id)
+        if found_supplier is None:
+            return LinkResult(Outcome.UNAVAILABLE)
+        number = normalize_number(found_supplier.account_pattern, raw_number)
+        if number is None:
+            return LinkResult(Outcome.BAD_FORMAT)
+        account = await repo.find_account(supplier_id, number)
+        if account is not None:
+            known = await self._known_link(user_id, account, number)
+            if known is not None:
+                return known
+            phone = await self._resident_phone(user_id)
+            if phone and await repo.phone_on_file(account.id, phone):
+                return await self._link_now(
+                    user_id=user_id, account=account, method=LinkMethod.PHONE
+                )
+        return LinkResult(Outcome.CHOOSE_ROUTE, number=number)
+
+    async def enter_access_code(
+        self,
+        *,
+        user_id: int,
+        supplier_id: int,
+        number: str,
+        code: str,
+    ) -> LinkResult:
+        """The receipt access code; a missing account or code answers like a wrong code."""
+        unlock = await self.locked_until(user_id)
+        if unlock is not None:
+            return LinkResult(Outcome.LOCKED, unlock_at=unlock)
+        account = await self.uow.links.find_account(supplier_id, number)
+        stored = account.access_code_hash if account is not None else None
+        plain = (code or "").strip()[:MAX_CODE_LENGTH]
+        candidates = dict.fromkeys([plain, "".join(plain.split())])
+        matched = False
+        for candidate in candidates:
+            # always one scrypt at least, so a missing account takes as long as a wrong code
+            if verify_secret(candidate, stored or _dummy_hash()) and stored:
+                matched = True
+                break
+        if matched and account is not None:
+            return await self._link_now(
+                user_id=user_id, account=account, method=LinkMethod.ACCESS_CODE
+            )
+        left, unlock = await self._count_failure(
+            FAILED_ACCESS_CODE,
+            user_id=user_id,
             supplier_id=supplier_id,
             number=number,
         )
-        return LinkResult(Outcome.NOT_FOUND, attempts_left=left, unlock_at=unlock)
-    account, phone = target
-    try:
-        issued = await codes.issue_code(
-            uow,
-            purpose=CodePurpose.LINK_SMS,
-            target=phone,
-            user_id=user_id,
-            subject=str(account.id),
-            clock=clock,
-            ttl_minutes=ttl_minutes,
-        )
-    except codes.ResendTooSoon as exc:
-        return LinkResult(Outcome.RESEND_TOO_SOON, wait_seconds=exc.wait_seconds)
-    except codes.TooManyCodes as exc:
-        return LinkResult(Outcome.TOO_MANY_CODES, retry_at=exc.retry_at)
-    await uow.commit()
-    try:
-        await sms.send_sms(phone, text_template.format(code=issued.code, number=account.number))
-    except DeliveryError:
-        log.warning("SMS with a linking code to account %s could not be delivered", account.id)
-        await codes.discard_code(uow, issued.id, clock=clock)
-        _audit(uow, SMS_DELIVERY_FAILED, user_id=user_id, clock=clock, object_id=account.id)
-        return LinkResult(Outcome.DELIVERY_FAILED)
-    return LinkResult(Outcome.CODE_SENT, masked_phone=mask_phone(phone), number=number)
+        if unlock is not None:
+            return LinkResult(Outcome.LOCKED, unlock_at=unlock, attempts_left=0)
+        return LinkResult(Outcome.WRONG_CODE, attempts_left=left)
 
+    async def _sms_target(self, supplier_id: int, number: str) -> tuple[Account, str] | None:
+        repo = self.uow.links
+        account = await repo.find_account(supplier_id, number)
+        if account is None:
+            return None
+        phones = await repo.phones_of(account.id)
+        return (account, phones[0]) if phones else None
 
-async def enter_sms_code(
-    uow: UnitOfWork,
-    *,
-    user_id: int,
-    supplier_id: int,
-    number: str,
-    code: str,
-    clock: Clock,
-    limit: int,
-) -> LinkResult:
-    """Check the SMS code; CodeRejected never escapes (the attempt counter must commit)."""
-    unlock = await locked_until(uow, user_id, clock=clock, limit=limit)
-    if unlock is not None:
-        return LinkResult(Outcome.LOCKED, unlock_at=unlock)
-    target = await _sms_target(uow, supplier_id, number)
-    if target is None:
-        return LinkResult(Outcome.CODE_REJECTED, problem=codes.CodeProblem.MISSING)
-    account, phone = target
-    try:
-        await codes.verify_code(
-            uow,
-            purpose=CodePurpose.LINK_SMS,
-            target=phone,
-            user_id=user_id,
-            subject=str(account.id),
-            code=code,
-            clock=clock,
-        )
-    except codes.CodeRejected as exc:
-        if exc.problem in (codes.CodeProblem.WRONG, codes.CodeProblem.EXHAUSTED):
-            _, unlock = await _count_failure(
-                uow,
-                FAILED_SMS_CODE,
+    async def send_sms_code(
+        self,
+        *,
+        user_id: int,
+        supplier_id: int,
+        number: str,
+        text_template: str,
+    ) -> LinkResult:
+        """Send a one-time code to the (first) phone on file for the account.
+
+        `text_template` is the SMS in the resident's language with `{code}` and `{number}`.
+        The code is committed before the SMS goes out; a failed delivery discards it.
+        """
+        unlock = await self.locked_until(user_id)
+        if unlock is not None:
+            return LinkResult(Outcome.LOCKED, unlock_at=unlock)
+        target = await self._sms_target(supplier_id, number)
+        if target is None:
+            left, unlock = await self._count_failure(
+                FAILED_LOOKUP,
                 user_id=user_id,
-                clock=clock,
-                limit=limit,
                 supplier_id=supplier_id,
                 number=number,
             )
-            if unlock is not None:
-                return LinkResult(Outcome.LOCKED, unlock_at=unlock)
-        return LinkResult(
-            Outcome.CODE_REJECTED, problem=exc.problem, attempts_left=exc.attempts_left
-        )
-    return await _link_now(
-        uow, user_id=user_id, account=account, method=LinkMethod.SMS_CODE, clock=clock
-    )
+            return LinkResult(Outcome.NOT_FOUND, attempts_left=left, unlock_at=unlock)
+        account, phone = target
+        try:
+            issued = await self.codes.issue(
+                purpose=CodePurpose.LINK_SMS,
+                target=phone,
+                user_id=user_id,
+                subject=str(account.id),
+            )
+        except codes.ResendTooSoon as exc:
+            return LinkResult(Outcome.RESEND_TOO_SOON, wait_seconds=exc.wait_seconds)
+        except codes.TooManyCodes as exc:
+            return LinkResult(Outcome.TOO_MANY_CODES, retry_at=exc.retry_at)
+        await self.uow.commit()  # named point: the code is durable before the SMS leaves
+        try:
+            await self.sms.send_sms(
+                phone, text_template.format(code=issued.code, number=account.number)
+            )
+        except DeliveryError:
+            log.warning("SMS with a linking code to account %s could not be delivered", account.id)
+            await self.codes.discard(issued.id)
+            self._audit(SMS_DELIVERY_FAILED, user_id=user_id, object_id=account.id)
+            return LinkResult(Outcome.DELIVERY_FAILED)
+        return LinkResult(Outcome.CODE_SENT, masked_phone=mask_phone(phone), number=number)
 
+    async def enter_sms_code(
+        self,
+        *,
+        user_id: int,
+        supplier_id: int,
+        number: str,
+        code: str,
+    ) -> LinkResult:
+        """Check the SMS code; CodeRejected never escapes (the attempt counter must commit)."""
+        unlock = await self.locked_until(user_id)
+        if unlock is not None:
+            return LinkResult(Outcome.LOCKED, unlock_at=unlock)
+        target = await self._sms_target(supplier_id, number)
+        if target is None:
+            return LinkResult(Outcome.CODE_REJECTED, problem=codes.CodeProblem.MISSING)
+        account, phone = target
+        try:
+            await self.codes.verify(
+                purpose=CodePurpose.LINK_SMS,
+                target=phone,
+                user_id=user_id,
+                subject=str(account.id),
+                code=code,
+            )
+        except codes.CodeRejected as exc:
+            if exc.problem in (codes.CodeProblem.WRONG, codes.CodeProblem.EXHAUSTED):
+                _, unlock = await self._count_failure(
+                    FAILED_SMS_CODE,
+                    user_id=user_id,
+                    supplier_id=supplier_id,
+                    number=number,
+                )
+                if unlock is not None:
+                    return LinkResult(Outcome.LOCKED, unlock_at=unlock)
+            return LinkResult(
+                Outcome.CODE_REJECTED, problem=exc.problem, attempts_left=exc.attempts_left
+            )
+        return await self._link_now(user_id=user_id, account=account, method=LinkMethod.SMS_CODE)
 
-async def open_operator_request(
-    uow: UnitOfWork,
-    *,
-    user_id: int,
-    supplier_id: int,
-    number: str,
-    clock: Clock,
-    limit: int,
-) -> LinkResult:
-    """The resident asks an operator: only for an account that exists (else counted)."""
-    unlock = await locked_until(uow, user_id, clock=clock, limit=limit)
-    if unlock is not None:
-        return LinkResult(Outcome.LOCKED, unlock_at=unlock)
-    repo = LinkRepository(uow.session)
-    account = await repo.find_account(supplier_id, number)
-    if account is None:
-        left, unlock = await _count_failure(
-            uow,
-            FAILED_LOOKUP,
+    async def open_operator_request(
+        self,
+        *,
+        user_id: int,
+        supplier_id: int,
+        number: str,
+    ) -> LinkResult:
+        """The resident asks an operator: only for an account that exists (else counted)."""
+        unlock = await self.locked_until(user_id)
+        if unlock is not None:
+            return LinkResult(Outcome.LOCKED, unlock_at=unlock)
+        repo = self.uow.links
+        account = await repo.find_account(supplier_id, number)
+        if account is None:
+            left, unlock = await self._count_failure(
+                FAILED_LOOKUP,
+                user_id=user_id,
+                supplier_id=supplier_id,
+                number=number,
+            )
+            return LinkResult(Outcome.NOT_FOUND, attempts_left=left, unlock_at=unlock)
+        known = await self._known_link(user_id, account, number)
+        if known is not None:
+            return known
+        pending = [
+            other
+            for other in await repo.links_of_user(user_id)
+            if other.status == LinkStatus.PENDING.value
+        ]
+        if len(pending) >= MAX_PENDING_REQUESTS:
+            return LinkResult(Outcome.TOO_MANY_REQUESTS, number=number)
+        return LinkResult(Outcome.REQUEST_OPEN, number=number)
+
+    async def submit_request(
+        self,
+        *,
+        user_id: int,
+        supplier_id: int,
+        number: str,
+        name: str,
+        address: str,
+        photo_file_id: str | None,
+        locale: str | None = None,
+    ) -> Submitted:
+        """Send a link request to the operators: the use case in one call.
+
+        Makes the link pending with what the resident gave, commits (named point: the
+        request is durable before its card is posted), posts the card through StaffDesk and
+        records where it is (a LINK ticket). When the desk refuses the card, the request is
+        undone and audited ("link_request_failed"), so nothing half-made is left: no pending
+        link without a card. `locale` is the language the resident uses now, remembered
+        when they never chose one, so that the decision reaches them in it.
+        """
+        if self.desk is None:
+            return Submitted(SubmitOutcome.DESK_DISABLED)
+        card = await self._make_pending(
             user_id=user_id,
-            clock=clock,
-            limit=limit,
             supplier_id=supplier_id,
             number=number,
+            name=name,
+            address=address,
+            photo_file_id=photo_file_id,
+            locale=locale,
         )
-        return LinkResult(Outcome.NOT_FOUND, attempts_left=left, unlock_at=unlock)
-    known = await _known_link(repo, user_id, account, number)
-    if known is not None:
-        return known
-    pending = [
-        other
-        for other in await repo.links_of_user(user_id)
-        if other.status == LinkStatus.PENDING.value
-    ]
-    if len(pending) >= MAX_PENDING_REQUESTS:
-        return LinkResult(Outcome.TOO_MANY_REQUESTS, number=number)
-    return LinkResult(Outcome.REQUEST_OPEN, number=number)
+        if card is None:
+            return Submitted(SubmitOutcome.UNAVAILABLE)
+        await self.uow.commit()  # named point: the request exists before operators see it
+        try:
+            posted = await self.desk.post_link_card(card)
+        except DeskUnavailable as exc:
+            log.error("could not post link request %s to the staff chat: %s", card.link_id, exc)
+            await self._drop_request(user_id=user_id, link_id=card.link_id)
+            return Submitted(SubmitOutcome.DESK_FAILED)
+        await self._record_card(card.link_id, user_id, posted)
+        return Submitted(SubmitOutcome.SUBMITTED, link_id=card.link_id)
 
+    async def _make_pending(
+        self,
+        *,
+        user_id: int,
+        supplier_id: int,
+        number: str,
+        name: str,
+        address: str,
+        photo_file_id: str | None,
+        locale: str | None,
+    ) -> LinkCard | None:
+        """The link made pending with the resident's details; None without such an account."""
+        repo = self.uow.links
+        account = await repo.find_account(supplier_id, number)
+        user = await self.uow.users.get(user_id)
+        if account is None or user is None:
+            return None
+        link = await repo.upsert_link(user_id, account.id)
+        if link.status == LinkStatus.ACTIVE.value:
+            return None
+        link.status = LinkStatus.PENDING.value
+        link.method = LinkMethod.OPERATOR.value
+        link.decided_at = None
+        link.decided_by = None
+        link.decided_by_name = None
+        link.reason = None
+        link.request_name = name.strip()[:MAX_NAME_LENGTH]
+        link.request_address = address.strip()[:MAX_ADDRESS_LENGTH]
+        link.request_photo_file_id = photo_file_id
+        if user.language is None and locale:
+            user.language = locale
+        await self.uow.session.flush()
+        self._audit(
+            REQUESTED,
+            user_id=user_id,
+            object_type="account_link",
+            object_id=link.id,
+            account_id=account.id,
+            photo=photo_file_id is not None,
+        )
+        return await self.card(link.id)
 
-async def submit_operator_request(
-    uow: UnitOfWork,
-    *,
-    user_id: int,
-    supplier_id: int,
-    number: str,
-    name: str,
-    address: str,
-    photo_file_id: str | None,
-    clock: Clock,
-    locale: str | None = None,
-) -> LinkCard | None:
-    """Make the link pending with what the resident gave; None if there is no such account.
+    async def _drop_request(self, *, user_id: int, link_id: int) -> None:
+        """The card could not be posted: the request is undone (it is committed already)."""
+        repo = self.uow.links
+        link = await repo.link(link_id)
+        if link is None or link.user_id != user_id or link.status != LinkStatus.PENDING.value:
+            return
+        await repo.delete_link(link_id)
+        self._audit(
+            "link_request_failed",
+            user_id=user_id,
+            object_type="account_link",
+            object_id=link_id,
+        )
 
-    `locale` is the language the resident uses now: remembered when they never chose one,
-    so that the decision reaches them in it.
-    """
-    repo = LinkRepository(uow.session)
-    account = await repo.find_account(supplier_id, number)
-    user = await UserRepository(uow.session).get(user_id)
-    if account is None or user is None:
-        return None
-    link = await repo.upsert_link(user_id, account.id)
-    if link.status == LinkStatus.ACTIVE.value:
-        return None
-    link.status = LinkStatus.PENDING.value
-    link.method = LinkMethod.OPERATOR.value
-    link.decided_at = None
-    link.decided_by = None
-    link.decided_by_name = None
-    link.reason = None
-    link.request_name = name.strip()[:MAX_NAME_LENGTH]
-    link.request_address = address.strip()[:MAX_ADDRESS_LENGTH]
-    link.request_photo_file_id = photo_file_id
-    if user.language is None and locale:
-        user.language = locale
-    await uow.session.flush()
-    _audit(
-        uow,
-        REQUESTED,
-        user_id=user_id,
-        clock=clock,
-        object_type="account_link",
-        object_id=link.id,
-        account_id=account.id,
-        photo=photo_file_id is not None,
-    )
-    return await card(uow, link.id)
+    async def _record_card(self, link_id: int, user_id: int, posted: PostedCard) -> None:
+        """Remember where the card of a request is in the staff chat (a LINK ticket)."""
+        repo = self.uow.links
+        ticket = repo.add_ticket(
+            kind=TicketKind.LINK,
+            user_id=user_id,
+            link_id=link_id,
+            staff_chat_id=posted.chat_id,
+            staff_message_id=posted.message_id,
+            staff_thread_id=posted.thread_id,
+        )
+        await self.uow.session.flush()  # the ticket's id for its message map
+        repo.add_ticket_message(
+            ticket, staff_chat_id=posted.chat_id, staff_message_id=posted.message_id, direction="in"
+        )
 
+    async def card(self, link_id: int) -> LinkCard | None:
+        repo = self.uow.links
+        link = await repo.link(link_id)
+        if link is None:
+            return None
+        account = link.account
+        phones = await repo.phones_of(account.id)
+        others = [
+            other
+            for other in await repo.links_of_account(account.id)
+            if other.user_id != link.user_id and other.status == LinkStatus.ACTIVE.value
+        ]
+        ticket = await repo.ticket_of_link(link.id)
+        return LinkCard(
+            link_id=link.id,
+            user_id=link.user_id,
+            status=LinkStatus(link.status),
+            name=link.request_name or "",
+            masked_phone=mask_phone(link.user.phone) if link.user.phone else "—",
+            supplier_name=account.supplier.name,
+            number=account.number,
+            address_given=link.request_address or "",
+            address_on_file=account.address,
+            holder_on_file=account.holder_name,
+            phones_on_file=tuple(mask_phone(p) for p in phones),
+            other_residents=len(others),
+            photo_file_id=link.request_photo_file_id,
+            decided_by_name=link.decided_by_name,
+            decided_at=link.decided_at,
+            reason=link.reason,
+            staff_chat_id=ticket.staff_chat_id if ticket else None,
+            staff_message_id=ticket.staff_message_id if ticket else None,
+        )
 
-async def drop_request(uow: UnitOfWork, *, user_id: int, link_id: int, clock: Clock) -> None:
-    """The card could not be posted: the request is undone (the bot commits before it speaks,
-    so a rollback is too late by then)."""
-    repo = LinkRepository(uow.session)
-    link = await repo.link(link_id)
-    if link is None or link.user_id != user_id or link.status != LinkStatus.PENDING.value:
-        return
-    await repo.delete_link(link_id)
-    _audit(
-        uow,
-        "link_request_failed",
-        user_id=user_id,
-        clock=clock,
-        object_type="account_link",
-        object_id=link_id,
-    )
+    async def decide(
+        self,
+        *,
+        link_id: int,
+        approve: bool,
+        operator_id: int,
+        operator_name: str,
+        reason: str | None,
+    ) -> Decision:
+        """An operator approves or rejects a request: the use case in one call.
 
+        Exactly one of two concurrent deciders wins. The winner's decision is committed
+        (named point: durable before anyone is told), the resident is told through
+        ResidentNotifier, and the card is redrawn through StaffDesk (with a note when the
+        resident could not be told). The loser gets ALREADY_DECIDED and the card is redrawn
+        as it stands; a withdrawn request gives WITHDRAWN.
+        """
+        decision = await self._decide(
+            link_id=link_id,
+            approve=approve,
+            operator_id=operator_id,
+            operator_name=operator_name,
+            reason=reason,
+        )
+        if decision.outcome is DecisionOutcome.WITHDRAWN or decision.card is None:
+            return decision
+        if decision.outcome is DecisionOutcome.ALREADY_DECIDED:
+            if self.desk is not None:
+                await self.desk.show_link_card(decision.card)
+            return decision
+        await self.uow.commit()  # named point: the decision is durable before anyone is told
+        assert decision.resident_id is not None
+        delivery = await self.notifier.link_decided(
+            decision.resident_id, decision.resident_language, decision.card
+        )
+        if self.desk is not None:
+            await self.desk.show_link_card(decision.card, delivery=delivery)
+        return replace(decision, delivery=delivery)
 
-async def record_card(
-    uow: UnitOfWork,
-    *,
-    link_id: int,
-    user_id: int,
-    staff_chat_id: int,
-    staff_message_id: int,
-    staff_thread_id: int | None = None,
-) -> None:
-    """Remember where the card of a request is in the staff chat (a LINK ticket)."""
-    repo = LinkRepository(uow.session)
-    ticket = repo.add_ticket(
-        kind=TicketKind.LINK,
-        user_id=user_id,
-        link_id=link_id,
-        staff_chat_id=staff_chat_id,
-        staff_message_id=staff_message_id,
-        staff_thread_id=staff_thread_id,
-    )
-    await uow.session.flush()
-    repo.add_ticket_message(
-        ticket, staff_chat_id=staff_chat_id, staff_message_id=staff_message_id, direction="in"
-    )
+    async def _decide(
+        self,
+        *,
+        link_id: int,
+        approve: bool,
+        operator_id: int,
+        operator_name: str,
+        reason: str | None,
+    ) -> Decision:
+        """Store the decision; the winner is the one whose `UPDATE … WHERE status =
+        'pending'` changed the row."""
+        repo = self.uow.links
+        now = self.clock.now()
+        if reason is not None:
+            reason = reason.strip()[:MAX_REASON_LENGTH] or None
+        won = await repo.decide(
+            link_id,
+            status=LinkStatus.ACTIVE if approve else LinkStatus.REJECTED,
+            operator_id=operator_id,
+            operator_name=operator_name,
+            reason=None if approve else reason,
+            at=now,
+        )
+        current = await self.card(link_id)
+        if current is None:
+            return Decision(DecisionOutcome.WITHDRAWN)
+        if not won:
+            return Decision(DecisionOutcome.ALREADY_DECIDED, card=current)
+        ticket = await repo.ticket_of_link(link_id)
+        if ticket is not None:
+            await repo.close_ticket(ticket, now)
+        self.uow.audit.add(
+            DECIDED,
+            actor_kind="operator",
+            actor_id=operator_id,
+            object_type="account_link",
+            object_id=link_id,
+            details={
+                "decision": "approved" if approve else "rejected",
+                "reason": None if approve else reason,
+                "resident_id": current.user_id,
+            },
+            at=now,
+        )
+        link = await repo.link(link_id)
+        assert link is not None
+        return Decision(
+            DecisionOutcome.DECIDED,
+            card=current,
+            resident_id=link.user_id,
+            resident_language=link.user.language,
+            account=_account_info(link.account),
+        )
 
+    async def unlink(self, *, user_id: int, account_id: int) -> UnlinkResult:
+        """Remove the resident's own link (or withdraw their pending request).
 
-async def card(uow: UnitOfWork, link_id: int) -> LinkCard | None:
-    repo = LinkRepository(uow.session)
-    link = await repo.link(link_id)
-    if link is None:
-        return None
-    account = link.account
-    phones = await repo.phones_of(account.id)
-    others = [
-        other
-        for other in await repo.links_of_account(account.id)
-        if other.user_id != link.user_id and other.status == LinkStatus.ACTIVE.value
-    ]
-    ticket = await repo.ticket_of_link(link.id)
-    return LinkCard(
-        link_id=link.id,
-        user_id=link.user_id,
-        status=LinkStatus(link.status),
-        name=link.request_name or "",
-        masked_phone=mask_phone(link.user.phone) if link.user.phone else "—",
-        supplier_name=account.supplier.name,
-        number=account.number,
-        address_given=link.request_address or "",
-        address_on_file=account.address,
-        holder_on_file=account.holder_name,
-        phones_on_file=tuple(mask_phone(p) for p in phones),
-        other_residents=len(others),
-        photo_file_id=link.request_photo_file_id,
-        decided_by_name=link.decided_by_name,
-        decided_at=link.decided_at,
-        reason=link.reason,
-        staff_chat_id=ticket.staff_chat_id if ticket else None,
-        staff_message_id=ticket.staff_message_id if ticket else None,
-    )
-
-
-async def decide(
-    uow: UnitOfWork,
-    *,
-    link_id: int,
-    approve: bool,
-    operator_id: int,
-    operator_name: str,
-    reason: str | None,
-    clock: Clock,
-) -> Decision:
-    """An operator's decision; exactly one of two concurrent deciders wins.
-
-    The winner is the one whose `UPDATE … WHERE status = 'pending'` changed the row.
-    """
-    repo = LinkRepository(uow.session)
-    now = clock.now()
-    if reason is not None:
-        reason = reason.strip()[:MAX_REASON_LENGTH] or None
-    won = await repo.decide(
-        link_id,
-        status=LinkStatus.ACTIVE if approve else LinkStatus.REJECTED,
-        operator_id=operator_id,
-        operator_name=operator_name,
-        reason=None if approve else reason,
-        at=now,
-    )
-    current = await card(uow, link_id)
-    if current is None:
-        return Decision(DecisionOutcome.WITHDRAWN)
-    if not won:
-        return Decision(DecisionOutcome.ALREADY_DECIDED, card=current)
-    ticket = await repo.ticket_of_link(link_id)
-    if ticket is not None:
-        await repo.close_ticket(ticket, now)
-    AuditRepository(uow.session).add(
-        DECIDED,
-        actor_kind="operator",
-        actor_id=operator_id,
-        object_type="account_link",
-        object_id=link_id,
-        details={
-            "decision": "approved" if approve else "rejected",
-            "reason": None if approve else reason,
-            "resident_id": current.user_id,
-        },
-        at=now,
-    )
-    link = await repo.link(link_id)
-    assert link is not None
-    return Decision(
-        DecisionOutcome.DECIDED,
-        card=current,
-        resident_id=link.user_id,
-        resident_language=link.user.language,
-        account=_account_info(link.account),
-    )
-
-
-# --------------------------------------------------------------------------- unlinking
-async def unlink(uow: UnitOfWork, *, user_id: int, account_id: int, clock: Clock) -> UnlinkResult:
-    """Remove the resident's own link (or withdraw their pending request)."""
-    view = await link_view(uow, user_id, account_id)
-    if view is None:
-        return UnlinkResult(ok=False)
-    repo = LinkRepository(uow.session)
-    staff: tuple[int, int] | None = None
-    ticket = await repo.ticket_of_link(view.link_id)
-    if ticket is not None and view.status is LinkStatus.PENDING:
-        await repo.close_ticket(ticket, clock.now())
-        if ticket.staff_chat_id and ticket.staff_message_id:
-            staff = (ticket.staff_chat_id, ticket.staff_message_id)
-    await repo.delete_link(view.link_id)
-    _audit(
-        uow,
-        UNLINKED,
-        user_id=user_id,
-        clock=clock,
-        object_id=account_id,
-        status=view.status.value,
-    )
-    return UnlinkResult(ok=True, view=view, staff=staff)
+        A withdrawn request's card in the staff chat loses its buttons (StaffDesk).
+        """
+        view = await self.link_view(user_id, account_id)
+        if view is None:
+            return UnlinkResult(ok=False)
+        repo = self.uow.links
+        staff: tuple[int, int] | None = None
+        ticket = await repo.ticket_of_link(view.link_id)
+        if ticket is not None and view.status is LinkStatus.PENDING:
+            await repo.close_ticket(ticket, self.clock.now())
+            if ticket.staff_chat_id and ticket.staff_message_id:
+                staff = (ticket.staff_chat_id, ticket.staff_message_id)
+        await repo.delete_link(view.link_id)
+        self._audit(
+            UNLINKED,
+            user_id=user_id,
+            object_id=account_id,
+            status=view.status.value,
+        )
+        if staff is not None and self.desk is not None:
+            await self.uow.commit()  # named point: withdrawn before the card says so
+            await self.desk.mark_withdrawn(*staff)
+        return UnlinkResult(ok=True, view=view)

@@ -9,14 +9,16 @@ labels, IDN domains converted to punycode).
 
 from __future__ import annotations
 
+import enum
 import re
 from dataclasses import dataclass
 
+from bot.integrations import DeliveryError, EmailGateway
 from bot.services import codes
 from bot.services.clock import Clock
-from storage.models import CodePurpose, User
-from storage.repositories.audit import AuditRepository
-from storage.repositories.users import UserRepository
+from bot.services.codes import CodeRejected, CodesService
+from bot.services.enums import CodePurpose
+from storage.models import User
 from storage.uow import UnitOfWork
 
 MAX_EMAIL_LENGTH = 254
@@ -32,14 +34,29 @@ class InvalidEmail(ValueError):
     pass
 
 
-class AlreadyVerified(Exception):
-    """The resident's verified address is this one already."""
+class EmailOutcome(enum.StrEnum):
+    SENT = "sent"
+    INVALID = "invalid"  # not an address
+    ALREADY_VERIFIED = "already_verified"  # the resident's confirmed address is this one
+    WAIT = "wait"  # a code went to this address less than a minute ago (.wait_seconds)
+    TOO_MANY = "too_many"  # the day's codes for this address are used up
+    DELIVERY_FAILED = "delivery_failed"  # the letter could not be sent; nothing was kept
+    DISABLED = "disabled"  # e-mail is off in this bot
 
 
 @dataclass(frozen=True)
-class PendingEmail:
-    address: str
-    code: codes.IssuedCode
+class EmailCode:
+    outcome: EmailOutcome
+    address: str | None = None  # normalised, when it is one
+    wait_seconds: int = 0
+
+
+@dataclass(frozen=True)
+class Letter:
+    """The confirmation letter in the resident's language: `body` has {code} and {minutes}."""
+
+    subject: str
+    body: str
 
 
 def normalize_email(raw: str) -> str:
@@ -75,85 +92,105 @@ def verified_email(user: User) -> str | None:
     return user.email if user.email and user.email_verified_at else None
 
 
-async def set_email_pending(
-    uow: UnitOfWork, user_id: int, raw_address: str, *, clock: Clock, ttl_minutes: int
-) -> PendingEmail:
-    """Validate the address and issue a code for it (the User row is not changed).
+class ProfileService:
+    """The resident's e-mail, for one update. `email` is None when e-mail is off."""
 
-    Raises InvalidEmail, AlreadyVerified, codes.ResendTooSoon, codes.TooManyCodes. The
-    caller commits, sends `code.code` to `address`, and on DeliveryError calls
-    `codes.discard_code(uow, code.id, clock=clock)`.
-    """
-    address = normalize_email(raw_address)
-    user = await UserRepository(uow.session).get(user_id)
-    if user is None:
-        raise PermissionError("register first")
-    if verified_email(user) == address:
-        raise AlreadyVerified(address)
-    issued = await codes.issue_code(
-        uow,
-        purpose=CodePurpose.EMAIL_VERIFY,
-        target=address,
-        user_id=user_id,
-        subject=None,
-        clock=clock,
-        ttl_minutes=ttl_minutes,
-    )
-    return PendingEmail(address=address, code=issued)
+    def __init__(
+        self, uow: UnitOfWork, clock: Clock, *, codes: CodesService, email: EmailGateway | None
+    ) -> None:
+        self.uow = uow
+        self.clock = clock
+        self.codes = codes
+        self.email = email
 
+    @property
+    def email_enabled(self) -> bool:
+        return self.email is not None
 
-async def seconds_until_resend(uow: UnitOfWork, address: str, *, clock: Clock) -> int:
-    return await codes.seconds_until_resend(
-        uow, purpose=CodePurpose.EMAIL_VERIFY, target=address, subject=None, clock=clock
-    )
+    async def send_code(self, user_id: int, raw_address: str, letter: Letter) -> EmailCode:
+        """Validate the address, issue a code, commit, send the letter (the User row is not
+        changed until the code is confirmed). A failed delivery discards the code."""
+        if self.email is None:
+            return EmailCode(EmailOutcome.DISABLED)
+        try:
+            address = normalize_email(raw_address)
+        except InvalidEmail:
+            return EmailCode(EmailOutcome.INVALID)
+        user = await self.uow.users.get(user_id)
+        if user is None:
+            raise PermissionError("register first")
+        if verified_email(user) == address:
+            return EmailCode(EmailOutcome.ALREADY_VERIFIED, address)
+        try:
+            issued = await self.codes.issue(
+                purpose=CodePurpose.EMAIL_VERIFY, target=address, user_id=user_id, subject=None
+            )
+        except codes.ResendTooSoon as exc:
+            return EmailCode(EmailOutcome.WAIT, address, wait_seconds=exc.wait_seconds)
+        except codes.TooManyCodes:
+            return EmailCode(EmailOutcome.TOO_MANY, address)
+        await self.uow.commit()  # named point: the code is durable before the letter leaves
+        try:
+            await self.email.send_email(
+                address,
+                letter.subject,
+                letter.body.format(code=issued.code, minutes=self.codes.ttl_minutes),
+            )
+        except DeliveryError:
+            await self.codes.discard(issued.id)
+            return EmailCode(EmailOutcome.DELIVERY_FAILED, address)
+        return EmailCode(EmailOutcome.SENT, address)
 
+    async def seconds_until_resend(self, address: str) -> int:
+        return await self.codes.seconds_until_resend(
+            purpose=CodePurpose.EMAIL_VERIFY, target=address, subject=None
+        )
 
-async def confirm_email(
-    uow: UnitOfWork, user_id: int, address: str, code: str, *, clock: Clock
-) -> User:
-    """Check the code sent to `address`; on success it becomes the resident's e-mail.
+    async def confirm_email(self, user_id: int, address: str, code: str) -> CodeRejected | None:
+        """Check the code sent to `address`; on success it becomes the resident's e-mail.
 
-    Raises codes.CodeRejected — catch it in the handler so that the counted wrong attempt
-    is committed (see codes.verify_code).
-    """
-    await codes.verify_code(
-        uow,
-        purpose=CodePurpose.EMAIL_VERIFY,
-        target=address,
-        user_id=user_id,
-        subject=None,
-        code=code,
-        clock=clock,
-    )
-    user = await UserRepository(uow.session).get(user_id)
-    if user is None:
-        raise PermissionError("register first")
-    user.email = address
-    user.email_verified_at = clock.now()
-    AuditRepository(uow.session).add(
-        "email_verified",
-        actor_kind="resident",
-        actor_id=user_id,
-        object_type="user",
-        object_id=user_id,
-        details={"email": codes.mask_target(address)},
-        at=clock.now(),
-    )
-    return user
+        Returns the rejection (problem, attempts left) instead of raising it, so the counted
+        wrong attempt commits with the update.
+        """
+        try:
+            await self.codes.verify(
+                purpose=CodePurpose.EMAIL_VERIFY,
+                target=address,
+                user_id=user_id,
+                subject=None,
+                code=code,
+            )
+        except CodeRejected as rejected:
+            return rejected
+        user = await self.uow.users.get(user_id)
+        if user is None:
+            raise PermissionError("register first")
+        user.email = address
+        user.email_verified_at = self.clock.now()
+        self.uow.audit.add(
+            "email_verified",
+            actor_kind="resident",
+            actor_id=user_id,
+            object_type="user",
+            object_id=user_id,
+            details={"email": codes.mask_target(address)},
+            at=self.clock.now(),
+        )
+        return None
 
-
-async def remove_email(uow: UnitOfWork, user_id: int, *, clock: Clock) -> User | None:
-    user = await UserRepository(uow.session).get(user_id)
-    if user is None or user.email is None:
-        return user
-    user.email = None
-    user.email_verified_at = None
-    AuditRepository(uow.session).add(
-        "email_removed",
-        actor_kind="resident",
-        actor_id=user_id,
-        object_type="user",
-        object_id=user_id,
-        at=clock.now(),
-    )
-    return user
+    async def remove_email(self, user_id: int) -> bool:
+        """Forget the resident's e-mail; False when there was none."""
+        user = await self.uow.users.get(user_id)
+        if user is None or user.email is None:
+            return False
+        user.email = None
+        user.email_verified_at = None
+        self.uow.audit.add(
+            "email_removed",
+            actor_kind="resident",
+            actor_id=user_id,
+            object_type="user",
+            object_id=user_id,
+            at=self.clock.now(),
+        )
+        return True

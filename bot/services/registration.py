@@ -1,6 +1,7 @@
 """Registration: consent to the processing of personal data (152-ФЗ), the phone, the profile.
 
-No aiogram here: handlers translate Telegram events into these calls.
+No aiogram here: handlers translate Telegram events into these calls. `Resident` is what
+the layers above know of a registered user (no ORM row leaves this module).
 """
 
 from __future__ import annotations
@@ -10,9 +11,8 @@ from dataclasses import dataclass
 
 from bot.services.clock import Clock
 from bot.services.phones import InvalidPhone, normalize_phone
+from bot.services.ports import StaffDesk
 from storage.models import User
-from storage.repositories.audit import AuditRepository
-from storage.repositories.users import UserRepository
 from storage.uow import UnitOfWork
 
 SUPPORTED_LANGUAGES = ("ru", "en")
@@ -33,45 +33,24 @@ class ContactCheck:
     phone: str | None = None
 
 
+@dataclass(frozen=True)
+class Resident:
+    """A user as handlers see them: who, where in registration, how to talk to them."""
+
+    id: int
+    step: Step
+    phone: str | None  # E.164
+    language: str | None  # chosen in Settings (or remembered), None: Telegram's decides
+    email: str | None  # verified addresses only
+    first_name: str | None
+
+
 def step_of(user: User | None, consent_version: str) -> Step:
     if user is None or user.consented_at is None or user.consent_version != consent_version:
         return Step.CONSENT
     if not user.phone:
         return Step.PHONE
     return Step.DONE
-
-
-async def get_user(uow: UnitOfWork, user_id: int) -> User | None:
-    return await UserRepository(uow.session).get(user_id)
-
-
-async def current_step(uow: UnitOfWork, user_id: int, consent_version: str) -> Step:
-    return step_of(await get_user(uow, user_id), consent_version)
-
-
-async def give_consent(
-    uow: UnitOfWork,
-    user_id: int,
-    *,
-    version: str,
-    clock: Clock,
-    first_name: str | None = None,
-) -> User:
-    user = await UserRepository(uow.session).get_or_create(user_id)
-    user.consent_version = version
-    user.consented_at = clock.now()
-    if first_name:
-        user.first_name = first_name[:128]
-    AuditRepository(uow.session).add(
-        "consent_given",
-        actor_kind="resident",
-        actor_id=user_id,
-        object_type="user",
-        object_id=user_id,
-        details={"version": version},
-        at=clock.now(),
-    )
-    return user
 
 
 def check_contact(
@@ -86,51 +65,107 @@ def check_contact(
         return ContactCheck(ok=False, reason="invalid")
 
 
-async def save_phone(uow: UnitOfWork, user_id: int, phone: str, *, clock: Clock) -> User:
-    user = await UserRepository(uow.session).get(user_id)
-    if user is None or user.consented_at is None:
-        raise PermissionError("consent first")
-    changed = user.phone != phone
-    user.phone = phone
-    if changed:
-        AuditRepository(uow.session).add(
-            "phone_shared",
+def resident_of(user: User, consent_version: str) -> Resident:
+    return Resident(
+        id=user.id,
+        step=step_of(user, consent_version),
+        phone=user.phone,
+        language=user.language,
+        email=user.email if user.email and user.email_verified_at else None,
+        first_name=user.first_name,
+    )
+
+
+class RegistrationService:
+    """Registration and the resident's own data, for one update.
+
+    `consent_version` is Settings.consent_version: consent to an older version is asked
+    again. `desk` takes the resident's cards off the staff chat when they delete their
+    data (None without a staff chat).
+    """
+
+    def __init__(
+        self, uow: UnitOfWork, clock: Clock, *, consent_version: str, desk: StaffDesk | None
+    ) -> None:
+        self.uow = uow
+        self.clock = clock
+        self.consent_version = consent_version
+        self.desk = desk
+
+    async def resident(self, user_id: int) -> Resident | None:
+        user = await self.uow.users.get(user_id)
+        return resident_of(user, self.consent_version) if user else None
+
+    async def step(self, user_id: int) -> Step:
+        return step_of(await self.uow.users.get(user_id), self.consent_version)
+
+    async def give_consent(self, user_id: int, *, first_name: str | None = None) -> None:
+        """Consent to the current version (audited "consent_given")."""
+        now = self.clock.now()
+        user = await self.uow.users.get_or_create(user_id)
+        user.consent_version = self.consent_version
+        user.consented_at = now
+        if first_name:
+            user.first_name = first_name[:128]
+        self.uow.audit.add(
+            "consent_given",
             actor_kind="resident",
             actor_id=user_id,
             object_type="user",
             object_id=user_id,
-            at=clock.now(),
+            details={"version": self.consent_version},
+            at=now,
         )
-    return user
 
+    async def save_phone(self, user_id: int, phone: str) -> None:
+        """The resident's own phone (E.164, from `check_contact`). PermissionError before
+        consent."""
+        user = await self.uow.users.get(user_id)
+        if user is None or user.consented_at is None:
+            raise PermissionError("consent first")
+        changed = user.phone != phone
+        user.phone = phone
+        if changed:
+            self.uow.audit.add(
+                "phone_shared",
+                actor_kind="resident",
+                actor_id=user_id,
+                object_type="user",
+                object_id=user_id,
+                at=self.clock.now(),
+            )
 
-async def set_language(uow: UnitOfWork, user_id: int, language: str) -> User:
-    if language not in SUPPORTED_LANGUAGES:
-        raise ValueError(f"unsupported language {language!r}")
-    user = await UserRepository(uow.session).get_or_create(user_id)
-    user.language = language
-    return user
+    async def set_language(self, user_id: int, language: str) -> Resident:
+        """ValueError for a language the bot does not speak (SUPPORTED_LANGUAGES)."""
+        if language not in SUPPORTED_LANGUAGES:
+            raise ValueError(f"unsupported language {language!r}")
+        user = await self.uow.users.get_or_create(user_id)
+        user.language = language
+        return resident_of(user, self.consent_version)
 
+    async def delete_my_data(self, user_id: int) -> int:
+        """Withdraw consent and erase the resident: phone, e-mail, name, links, codes.
 
-async def delete_my_data(uow: UnitOfWork, user_id: int, *, clock: Clock) -> list[tuple[int, int]]:
-    """Withdraw consent and erase the resident: phone, e-mail, name, links, codes.
-
-    What must be kept (the audit trail of decisions, submitted readings) stays, with the
-    resident's id removed from it. Their open escalations are closed; the staff cards of
-    those (chat id, message id) are returned, for the caller to remove from the staff chat —
-    they show the resident's name, address and receipt photo.
-    """
-    users = UserRepository(uow.session)
-    if await users.get(user_id) is None:
-        return []
-    cards = await users.close_open_tickets(user_id, clock.now())
-    await users.erase(user_id)
-    AuditRepository(uow.session).add(
-        "data_deleted",
-        actor_kind="system",
-        actor_id=None,
-        object_type="user",
-        details={"escalations_closed": len(cards)},
-        at=clock.now(),
-    )
-    return cards
+        What must be kept (the audit trail of decisions, submitted readings) stays, with the
+        resident's id removed from it. Their open escalations are closed, the deletion is
+        committed (named point), then their cards — which show the name, address and
+        receipt photo — are taken off the staff chat. Returns the number of cards.
+        """
+        users = self.uow.users
+        if await users.get(user_id) is None:
+            return 0
+        cards = await users.close_open_tickets(user_id, self.clock.now())
+        await users.erase(user_id)
+        self.uow.audit.add(
+            "data_deleted",
+            actor_kind="system",
+            actor_id=None,
+            object_type="user",
+            details={"escalations_closed": len(cards)},
+            at=self.clock.now(),
+        )
+        await self.uow.commit()  # named point: erased before the staff chat is cleaned
+        if self.desk is not None:
+            for chat_id, message_id in cards:
+                await self.desk.erase_card(chat_id, message_id)
+        return len(cards)

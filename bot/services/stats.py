@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from storage.repositories.stats import StatsRepository
 from storage.uow import UnitOfWork
 
 
@@ -17,7 +16,7 @@ class Snapshot:
 
 
 async def snapshot(uow: UnitOfWork) -> Snapshot:
-    repo = StatsRepository(uow.session)
+    repo = uow.stats
     return Snapshot(
         residents=await repo.residents(),
         links=await repo.links_by_status(),

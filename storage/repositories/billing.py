@@ -18,18 +18,8 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import (
-    Account,
-    AccountPhone,
-    Base,
-    Charge,
-    Meter,
-    Payment,
-    Reading,
-    ReadingSource,
-    ReadingStatus,
-    Supplier,
-)
+from storage.enums import ReadingSource, ReadingStatus
+from storage.models import Account, AccountPhone, Base, Charge, Meter, Payment, Reading, Supplier
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,17 +8,8 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from storage.models import (
-    Account,
-    AccountLink,
-    AccountPhone,
-    LinkStatus,
-    Supplier,
-    Ticket,
-    TicketKind,
-    TicketMessage,
-    TicketStatus,
-)
+from storage.enums import LinkStatus, TicketKind, TicketStatus
+from storage.models import Account, AccountLink, AccountPhone, Supplier, Ticket, TicketMessage
 
 
 class LinkRepository:

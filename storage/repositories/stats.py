@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Account, AccountLink, Supplier, Ticket, TicketStatus, User
+from storage.enums import TicketStatus
+from storage.models import Account, AccountLink, Supplier, Ticket, User
 
 
 class StatsRepository:

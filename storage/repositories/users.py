@@ -5,7 +5,8 @@ import datetime as dt
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import AuditLog, Ticket, TicketStatus, User
+from storage.enums import TicketStatus
+from storage.models import AuditLog, Ticket, User
 
 
 class UserRepository:

@@ -17,7 +17,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from handlers.callbacks import AccountCb, StaffLinkCb
+from handlers.accounts.callbacks import AccountAction, AccountCb
+from handlers.common.callbacks import SuggestedAccountCb
+from handlers.staff.cards import StaffAction, StaffLinkCb
 from sandbox.testing import BotMessage, CallbackAnswer, Group, make_png
 from sandbox.testing import User as SandboxUser
 from storage.db import Database
@@ -654,15 +656,15 @@ async def test_forged_callbacks_do_nothing(world: World) -> None:
     await oleg.send(MY_ACCOUNTS)
     own = await oleg.next_message()
     for data in (
-        AccountCb(action="unlink", account_id=hers_id).pack(),
-        AccountCb(action="unlink_yes", account_id=hers_id).pack(),
-        AccountCb(action="suggest", account_id=other_id).pack(),
+        AccountCb(action=AccountAction.UNLINK, account_id=hers_id).pack(),
+        AccountCb(action=AccountAction.UNLINK_YES, account_id=hers_id).pack(),
+        SuggestedAccountCb(account_id=other_id).pack(),
     ):
         answer = await oleg.press_data(data, message=own)
         assert (answer.text, answer.show_alert) == ("Недоступно.", True), data
     link_id = (await link_row(world, hers_id)).id
     answer = await oleg.press_data(
-        StaffLinkCb(action="approve", link_id=link_id).pack(), message=own
+        StaffLinkCb(action=StaffAction.APPROVE, link_id=link_id).pack(), message=own
     )
     assert answer.text == "Эта кнопка больше не действует."
     assert not own.edited

@@ -13,8 +13,8 @@ from bot.config import Settings
 from bot.integrations import DeliveryError, Gateways, LogSmsGateway
 from bot.integrations.smtp import SmtpEmailGateway
 from bot.services.clock import FrozenClock
-from handlers.callbacks import SettingsCb
-from handlers.email import EmailCb
+from handlers.common.callbacks import SettingsAction, SettingsCb
+from handlers.email.keyboards import EmailAction, EmailCb
 from storage.db import Database
 from storage.models import AuditLog, Base, ConfirmationCode, User
 from tests.handlers.test_registration import register
@@ -22,10 +22,10 @@ from tests.support.fake_session import Call
 from tests.support.harness import BotHarness, Person, answers, texts
 from tests.support.smtp import running_smtp
 
-OPEN_EMAIL = SettingsCb(action="email").pack()
-ADD = EmailCb(action="set").pack()
-REMOVE = EmailCb(action="remove").pack()
-RESEND = EmailCb(action="resend").pack()
+OPEN_EMAIL = SettingsCb(action=SettingsAction.EMAIL).pack()
+ADD = EmailCb(action=EmailAction.SET).pack()
+REMOVE = EmailCb(action=EmailAction.REMOVE).pack()
+RESEND = EmailCb(action=EmailAction.RESEND).pack()
 CODE_RE = re.compile(r"\b(\d{6})\b")
 
 
@@ -128,7 +128,7 @@ async def test_whole_conversation(
     calls = await h.send(anna, "  Anna@Example.ORG ")
     assert "Я отправил код на Anna@example.org" in texts(calls)[0]
     assert "30 мин" in texts(calls)[0]
-    assert calls[0].button_texts() == ["🔁 Прислать новый код", "✏️ Другой адрес", "✖️ Отмена"]
+    assert calls[0].button_texts() == ["🔁 Отправить код ещё раз", "✏️ Другой адрес", "✖️ Отмена"]
     [(to, subject, body)] = recorder.sent
     assert to == "Anna@example.org" and subject == "Код подтверждения"
     assert "Код действует 30 мин." in body
@@ -138,9 +138,9 @@ async def test_whole_conversation(
 
     wrong = f"{(int(code) + 1) % 10**6:06d}"
     calls = await h.send(anna, wrong)
-    assert texts(calls) == ["Код неверный. Осталось попыток: 4."]
+    assert texts(calls) == ["Неверный код. Осталось попыток для этого кода: 4."]
     calls = await h.send(anna, "не код")
-    assert texts(calls) == ["Код неверный. Осталось попыток: 3."]
+    assert texts(calls) == ["Неверный код. Осталось попыток для этого кода: 3."]
     [row] = await code_rows(email_db)
     assert row.attempts == 2  # counted and committed although verification raised
     assert (await user(email_db, anna.id)).email is None
@@ -169,7 +169,9 @@ async def test_expired_code_then_resend(
     old = recorder.last_code()
     clock.advance(minutes=31)
     calls = await h.send(anna, old)
-    assert texts(calls) == ["Срок действия кода истёк. Нажмите «Прислать новый код»."]
+    assert texts(calls) == [
+        "Срок действия кода истёк. Нажмите «Отправить код ещё раз», чтобы получить новый."
+    ]
 
     calls = await h.press(anna, RESEND)
     assert len(answers(calls)) == 1
@@ -189,9 +191,7 @@ async def test_resend_waits_a_minute_and_supersedes(
     clock.advance(seconds=20)
     calls = await h.press(anna, RESEND)
     [answer] = answers(calls)
-    assert answer.params["text"] == (
-        "Новый код можно будет отправить через 40 с. Пожалуйста, подождите немного."
-    )
+    assert answer.params["text"] == ("Новый код можно будет отправить через 40 с.")
     assert answer.params["show_alert"] is True
     assert len(recorder.sent) == 1
 
@@ -201,7 +201,7 @@ async def test_resend_waits_a_minute_and_supersedes(
     assert len(recorder.sent) == 2
     if first != second:
         calls = await h.send(anna, first)
-        assert texts(calls) == ["Код неверный. Осталось попыток: 4."]
+        assert texts(calls) == ["Неверный код. Осталось попыток для этого кода: 4."]
     calls = await h.send(anna, second)
     assert "подтверждён" in texts(calls)[0]
 
@@ -215,10 +215,12 @@ async def test_five_wrong_codes_exhaust_it(
     code = recorder.last_code()
     wrong = f"{(int(code) + 1) % 10**6:06d}"
     said = [texts(await h.send(anna, wrong))[0] for _ in range(5)]
-    assert said[:4] == [f"Код неверный. Осталось попыток: {n}." for n in (4, 3, 2, 1)]
+    assert said[:4] == [
+        f"Неверный код. Осталось попыток для этого кода: {n}." for n in (4, 3, 2, 1)
+    ]
     exhausted = (
         "Слишком много неверных попыток: этот код больше не действует. "
-        "Нажмите «Прислать новый код»."
+        "Нажмите «Отправить код ещё раз», чтобы получить новый."
     )
     assert said[4] == exhausted
     assert texts(await h.send(anna, code)) == [exhausted]

@@ -6,7 +6,7 @@ import pytest
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.fsm.storage.base import StorageKey
 
-from handlers import states
+from handlers.common import states
 from tests.handlers.test_registration import register
 from tests.support.fake_session import BOT_ID
 from tests.support.harness import BotHarness, Person, texts
@@ -46,5 +46,30 @@ async def test_way_out(harness: BotHarness, state: State, way_out: str) -> None:
     else:
         assert said[0] == "Отменено."
     assert "💳 Баланс" in calls[-1].button_texts()  # back at the main menu
+    assert await harness.dp.storage.get_state(key) is None
+    assert await harness.dp.storage.get_data(key) == {}
+
+
+#: each main-menu button (Russian, as the keyboard shows it) and a text its item opens with
+MENU_ITEMS = {
+    "⚙️ Настройки": "<b>Настройки</b>",
+    "🏠 Мои лицевые счета": "<b>Мои лицевые счета</b>",
+    "💳 Баланс": "Баланс и квитанции",
+}
+
+
+@pytest.mark.parametrize("state", PRIVATE_STATES, ids=lambda s: s.state)
+@pytest.mark.parametrize("button", list(MENU_ITEMS))
+async def test_main_menu_button_leaves_any_conversation(
+    harness: BotHarness, state: State, button: str
+) -> None:
+    """One main-menu exit: the button is not taken as an answer to the step; it opens its
+    item as from the main menu, and the conversation is gone."""
+    anna = Person(701)
+    await register(harness, anna)
+    key = await _put(harness, anna, state)
+    calls = await harness.send(anna, button)
+    said = texts(calls)
+    assert said and MENU_ITEMS[button] in said[0], said
     assert await harness.dp.storage.get_state(key) is None
     assert await harness.dp.storage.get_data(key) == {}

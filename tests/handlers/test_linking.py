@@ -11,7 +11,15 @@ from sqlalchemy import select
 from bot.config import Settings
 from bot.integrations import Gateways, LogSmsGateway
 from bot.services.clock import FrozenClock
-from handlers.callbacks import AccountCb, LinkMethodCb, StaffLinkCb
+from handlers.accounts.callbacks import (
+    AccountAction,
+    AccountCb,
+    AccountsPageCb,
+    LinkRoute,
+    LinkRouteCb,
+)
+from handlers.common.callbacks import SuggestedAccountCb
+from handlers.staff.cards import StaffAction, StaffLinkCb
 from storage.db import Database
 from storage.models import AccountLink, AuditLog, Supplier, Ticket
 from tests.conftest import STAFF_CHAT_ID
@@ -161,7 +169,7 @@ async def test_sms_route(harness: BotHarness, db: Database, sms: LogSmsGateway, 
     code = text.split()[1]
     assert HOLDER_PHONE not in said
 
-    calls = await harness.press(BORIS, LinkMethodCb(method="resend").pack())
+    calls = await harness.press(BORIS, LinkRouteCb(route=LinkRoute.RESEND).pack())
     assert "через 60 с" in answers(calls)[0].params["text"]
     calls = await harness.send(BORIS, "000000" if code != "000000" else "111111")
     assert texts(calls)[0] == "Неверный код. Осталось попыток для этого кода: 4."
@@ -218,7 +226,7 @@ async def test_someone_elses_account_looks_like_a_missing_one(
 async def test_forged_buttons_do_nothing(harness: BotHarness, db: Database) -> None:
     ids = await seed(db)
     await enter_number(harness, ANNA, "1000000001")  # Anna links hers by phone
-    for action in ("unlink", "unlink_yes"):
+    for action in (AccountAction.UNLINK, AccountAction.UNLINK_YES):
         calls = await harness.press(BORIS, AccountCb(action=action, account_id=ids["mine"]).pack())
         assert answers(calls)[0].params == {
             "callback_query_id": answers(calls)[0].params["callback_query_id"],
@@ -226,12 +234,12 @@ async def test_forged_buttons_do_nothing(harness: BotHarness, db: Database) -> N
             "show_alert": True,
         }
         assert [c.method for c in calls] == ["answerCallbackQuery"]
-    calls = await harness.press(BORIS, AccountCb(action="suggest", account_id=ids["coded"]).pack())
+    calls = await harness.press(BORIS, SuggestedAccountCb(account_id=ids["coded"]).pack())
     assert answers(calls)[0].params["text"] == "Недоступно."
     # a route button outside a conversation, a staff button in a private chat
-    calls = await harness.press(BORIS, LinkMethodCb(method="sms").pack())
+    calls = await harness.press(BORIS, LinkRouteCb(route=LinkRoute.SMS).pack())
     assert "больше не действует" in answers(calls)[0].params["text"]
-    calls = await harness.press(BORIS, StaffLinkCb(action="approve", link_id=1).pack())
+    calls = await harness.press(BORIS, StaffLinkCb(action=StaffAction.APPROVE, link_id=1).pack())
     assert "больше не действует" in answers(calls)[0].params["text"]
     assert await links(db) == [(ANNA.id, ids["mine"], "active", "phone")]
 
@@ -475,7 +483,7 @@ async def test_many_accounts_are_paged(harness: BotHarness, db: Database) -> Non
     second = next(c for c in calls if c.method == "editMessageText")
     assert "(страница 2 из 3)" in (second.text or "")
     assert second.button_texts()[-2:] == ["◀️", "▶️"]
-    calls = await harness.press(ANNA, AccountCb(action="page", account_id=99).pack())
+    calls = await harness.press(ANNA, AccountsPageCb(page=99).pack())
     last = next(c for c in calls if c.method == "editMessageText")
     assert "(страница 3 из 3)" in (last.text or "") and (last.text or "").count("🏠") == 4
     assert last.button_texts()[-1] == "◀️"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from handlers.staff.cards import RejectPreset, StaffLinkCb, StaffRejectCb
 from storage.db import Database
 from storage.models import AccountLink, AuditLog, Ticket, User
 from tests.conftest import STAFF_CHAT_ID
@@ -146,7 +147,10 @@ async def test_double_decision_one_wins(harness: BotHarness, db: Database) -> No
     assert answers(calls)[0].params["text"] == "Эта заявка уже закрыта."
     calls = await harness.press(
         PETR,
-        card.callback_of("✅ Одобрить").replace("approve", "r_mismatch"),
+        StaffRejectCb(
+            link_id=StaffLinkCb.unpack(card.callback_of("✅ Одобрить")).link_id,
+            reason=RejectPreset.MISMATCH,
+        ).pack(),
         chat_id=STAFF_CHAT_ID,
         message_id=message_id,
     )

@@ -16,13 +16,21 @@ from bot.services.codes import (
     CodeRejected,
     ResendTooSoon,
     TooManyCodes,
-    issue_code,
-    seconds_until_resend,
-    verify_code,
 )
 from storage.db import Database
-from storage.models import AuditLog, CodePurpose, ConfirmationCode, User
+from storage.enums import CodePurpose
+from storage.models import AuditLog, ConfirmationCode, User
 from storage.uow import UnitOfWork
+from tests.support.services import codes_service
+
+
+class RecordingMail:
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str, str]] = []
+
+    async def send_email(self, to: str, subject: str, body: str) -> None:
+        self.sent.append((to, subject, body))
+
 
 PHONE = "+79161234567"
 EMAIL = "anna@example.org"
@@ -46,14 +54,8 @@ async def issue(
     user_id: int | None = USER,
 ) -> codes.IssuedCode:
     async with UnitOfWork(db.session_maker) as uow:
-        return await issue_code(
-            uow,
-            purpose=purpose,
-            target=target,
-            user_id=user_id,
-            subject=subject,
-            clock=clock,
-            ttl_minutes=30,
+        return await codes_service(uow, clock).issue(
+            purpose=purpose, target=target, user_id=user_id, subject=subject
         )
 
 
@@ -70,14 +72,8 @@ async def verify(
     """Like a handler: catch the rejection, and the unit of work commits."""
     async with UnitOfWork(db.session_maker) as uow:
         try:
-            await verify_code(
-                uow,
-                purpose=purpose,
-                target=target,
-                user_id=user_id,
-                subject=subject,
-                code=code,
-                clock=clock,
+            await codes_service(uow, clock).verify(
+                purpose=purpose, target=target, user_id=user_id, subject=subject, code=code
             )
         except CodeRejected as exc:
             return exc
@@ -201,13 +197,13 @@ async def test_resend_too_soon(db: Database, clock: FrozenClock, resident: int) 
         await issue(db, clock)
     assert info.value.wait_seconds == 45
     async with UnitOfWork(db.session_maker) as uow:
-        wait = await seconds_until_resend(
-            uow, purpose=CodePurpose.LINK_SMS, target=PHONE, subject="42", clock=clock
+        wait = await codes_service(uow, clock).seconds_until_resend(
+            purpose=CodePurpose.LINK_SMS, target=PHONE, subject="42"
         )
         assert wait == 45
         clock.advance(seconds=45)
-        wait = await seconds_until_resend(
-            uow, purpose=CodePurpose.LINK_SMS, target=PHONE, subject="42", clock=clock
+        wait = await codes_service(uow, clock).seconds_until_resend(
+            purpose=CodePurpose.LINK_SMS, target=PHONE, subject="42"
         )
         assert wait == 0
     await issue(db, clock)
@@ -259,7 +255,7 @@ async def test_discard_after_failed_delivery(
 ) -> None:
     issued = await issue(db, clock, target=EMAIL, purpose=CodePurpose.EMAIL_VERIFY, subject=None)
     async with UnitOfWork(db.session_maker) as uow:
-        await codes.discard_code(uow, issued.id, clock=clock)
+        await codes_service(uow, clock).discard(issued.id)
     assert await rows(db) == []
     rejected = await verify(
         db, clock, issued.code, target=EMAIL, purpose=CodePurpose.EMAIL_VERIFY, subject=None
@@ -320,30 +316,33 @@ def test_normalize_email_refuses(raw: str) -> None:
 async def test_email_verified_only_after_the_code(
     db: Database, clock: FrozenClock, resident: int
 ) -> None:
+    mail = RecordingMail()
+    letter = profile.Letter(subject="Code", body="{code} for {minutes} min")
+
+    def service(uow: UnitOfWork) -> profile.ProfileService:
+        return profile.ProfileService(uow, clock, codes=codes_service(uow, clock), email=mail)
+
     async with UnitOfWork(db.session_maker) as uow:
-        pending = await profile.set_email_pending(
-            uow, USER, "Anna@Example.org", clock=clock, ttl_minutes=30
-        )
-    assert pending.address == "Anna@example.org"
+        sent = await service(uow).send_code(USER, "Anna@Example.org", letter)
+    assert (sent.outcome, sent.address) == (profile.EmailOutcome.SENT, "Anna@example.org")
+    [(to, _subject, body)] = mail.sent
+    code = body.split()[0]
+    assert to == "Anna@example.org" and body == f"{code} for 30 min"
     async with db.session_maker() as s:
         user = await s.get(User, USER)
         assert user is not None and user.email is None
     async with UnitOfWork(db.session_maker) as uow:
-        with pytest.raises(CodeRejected):
-            await profile.confirm_email(
-                uow, USER, "other@example.org", pending.code.code, clock=clock
-            )
-        user = await profile.confirm_email(
-            uow, USER, pending.address, pending.code.code, clock=clock
-        )
-        assert user.email == "Anna@example.org" and user.email_verified_at == clock.now()
+        assert await service(uow).confirm_email(USER, "other@example.org", code) is not None
+        assert await service(uow).confirm_email(USER, "Anna@example.org", code) is None
+    async with db.session_maker() as s:
+        user = await s.get(User, USER)
+        assert user is not None and user.email == "Anna@example.org"
+        assert user.email_verified_at == clock.now()
     clock.advance(seconds=61)
     async with UnitOfWork(db.session_maker) as uow:
-        with pytest.raises(profile.AlreadyVerified):
-            await profile.set_email_pending(
-                uow, USER, "Anna@example.org", clock=clock, ttl_minutes=30
-            )
-        await profile.remove_email(uow, USER, clock=clock)
+        again = await service(uow).send_code(USER, "Anna@example.org", letter)
+        assert again.outcome is profile.EmailOutcome.ALREADY_VERIFIED and len(mail.sent) == 1
+        assert await service(uow).remove_email(USER)
     async with db.session_maker() as s:
         user = await s.get(User, USER)
         assert user is not None and user.email is None and user.email_verified_at is None

@@ -6,7 +6,7 @@ import pytest
 from aiogram.fsm.storage.base import StorageKey
 
 from bot.app import create_fsm_storage
-from handlers.states import Registration
+from handlers.common.states import Registration
 from storage.db import Database
 from storage.fsm import SQLAlchemyStorage
 from storage.uow import UnitOfWork, current_uow

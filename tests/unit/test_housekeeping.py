@@ -8,19 +8,20 @@ import pytest
 from sqlalchemy import select
 
 from bot.cli import main
-from bot.services import codes, housekeeping
+from bot.services import housekeeping
 from bot.services.clock import FrozenClock
 from storage.db import Database
-from storage.models import CodePurpose, ConfirmationCode, FsmRecord
+from storage.enums import CodePurpose
+from storage.models import ConfirmationCode, FsmRecord
 from storage.uow import UnitOfWork
+from tests.support.services import codes_service
 
 
 async def _issue(db: Database, clock: FrozenClock, target: str) -> None:
     async with UnitOfWork(db.session_maker) as uow:
-        await codes.issue_code(
-            uow, purpose=CodePurpose.LINK_SMS, target=target, user_id=None, subject="1",
-            clock=clock, ttl_minutes=30,
-        )  # fmt: skip
+        await codes_service(uow, clock).issue(
+            purpose=CodePurpose.LINK_SMS, target=target, user_id=None, subject="1"
+        )
 
 
 async def test_purge_keeps_what_is_still_needed(db: Database, clock: FrozenClock) -> None:

@@ -12,11 +12,13 @@ from bot.integrations import DeliveryError, LogSmsGateway
 from bot.services import linking
 from bot.services.clock import FrozenClock
 from bot.services.codes import CodeProblem
-from bot.services.linking import DecisionOutcome, Outcome
+from bot.services.linking import DecisionOutcome, Outcome, SubmitOutcome
 from storage.db import Database
-from storage.models import AccountLink, AuditLog, LinkStatus, Ticket
+from storage.enums import LinkStatus
+from storage.models import AccountLink, AuditLog, Ticket
 from storage.uow import UnitOfWork
 from tests.support import factories as f
+from tests.support.services import STAFF_CHAT, RecordingDesk, linking_service
 
 ANNA_PHONE = "+79161234567"
 BORIS_PHONE = "+79035550011"
@@ -58,24 +60,19 @@ def test_number_format_tolerates_spaces_and_dashes() -> None:
 async def test_bad_format_is_not_an_attempt(db: Database, uow: UnitOfWork, clock) -> None:
     ids = await seed(db)
     for _ in range(5):
-        result = await linking.start(
-            uow, user_id=2, supplier_id=ids["supplier"], raw_number="12", clock=clock, limit=3
+        result = await linking_service(uow, clock, limit=3).start(
+            user_id=2, supplier_id=ids["supplier"], raw_number="12"
         )
         assert result.outcome is Outcome.BAD_FORMAT
     await uow.commit()
-    assert await linking.locked_until(uow, 2, clock=clock, limit=3) is None
+    assert await linking_service(uow, clock, limit=3).locked_until(2) is None
     assert await audit(db) == []
 
 
 async def test_phone_on_file_links_at_once(db: Database, uow: UnitOfWork, clock) -> None:
     ids = await seed(db)
-    result = await linking.start(
-        uow,
-        user_id=1,
-        supplier_id=ids["supplier"],
-        raw_number="1000-000-001",
-        clock=clock,
-        limit=10,
+    result = await linking_service(uow, clock, limit=10).start(
+        user_id=1, supplier_id=ids["supplier"], raw_number="1000-000-001"
     )
     await uow.commit()
     assert result.outcome is Outcome.LINKED
@@ -87,8 +84,8 @@ async def test_phone_on_file_links_at_once(db: Database, uow: UnitOfWork, clock)
         "active",
         "phone",
     )
-    again = await linking.start(
-        uow, user_id=1, supplier_id=ids["supplier"], raw_number="1000000001", clock=clock, limit=10
+    again = await linking_service(uow, clock, limit=10).start(
+        user_id=1, supplier_id=ids["supplier"], raw_number="1000000001"
     )
     assert again.outcome is Outcome.ALREADY_LINKED
     assert [a.action for a in await audit(db)] == ["account_linked"]
@@ -99,17 +96,11 @@ async def test_existence_is_not_revealed(db: Database, uow: UnitOfWork, clock) -
     ids = await seed(db)
     seen = []
     for number in ("1000000002", "1000000003", "1999999999"):
-        first = await linking.start(
-            uow, user_id=2, supplier_id=ids["supplier"], raw_number=number, clock=clock, limit=10
+        first = await linking_service(uow, clock, limit=10).start(
+            user_id=2, supplier_id=ids["supplier"], raw_number=number
         )
-        code = await linking.enter_access_code(
-            uow,
-            user_id=2,
-            supplier_id=ids["supplier"],
-            number=number,
-            code="WRONG1",
-            clock=clock,
-            limit=100,
+        code = await linking_service(uow, clock, limit=100).enter_access_code(
+            user_id=2, supplier_id=ids["supplier"], number=number, code="WRONG1"
         )
         seen.append((first.outcome, first.account, code.outcome, code.account))
     assert seen == [(Outcome.CHOOSE_ROUTE, None, Outcome.WRONG_CODE, None)] * 3
@@ -120,14 +111,8 @@ async def test_existence_is_not_revealed(db: Database, uow: UnitOfWork, clock) -
 
 async def test_access_code_route(db: Database, uow: UnitOfWork, clock) -> None:
     ids = await seed(db)
-    result = await linking.enter_access_code(
-        uow,
-        user_id=2,
-        supplier_id=ids["supplier"],
-        number="1000000002",
-        code="  XY34ZW ",
-        clock=clock,
-        limit=10,
+    result = await linking_service(uow, clock, limit=10).enter_access_code(
+        user_id=2, supplier_id=ids["supplier"], number="1000000002", code="  XY34ZW "
     )
     await uow.commit()
     assert result.outcome is Outcome.LINKED
@@ -139,8 +124,8 @@ async def test_sms_route(db: Database, uow: UnitOfWork, clock: FrozenClock) -> N
     ids = await seed(db)
     sms = LogSmsGateway()
     args = {"user_id": 2, "supplier_id": ids["supplier"], "number": "1000000002"}
-    sent = await linking.send_sms_code(
-        uow, **args, sms=sms, text_template=TEMPLATE, clock=clock, limit=10, ttl_minutes=30
+    sent = await linking_service(uow, clock, sms=sms, limit=10, ttl_minutes=30).send_sms_code(
+        **args, text_template=TEMPLATE
     )
     assert sent.outcome is Outcome.CODE_SENT
     assert sent.masked_phone == "+7 *** ***-22-33"
@@ -148,21 +133,21 @@ async def test_sms_route(db: Database, uow: UnitOfWork, clock: FrozenClock) -> N
     assert phone == HOLDER_PHONE and text.endswith("for 1000000002")
     code = text.split()[1]
 
-    again = await linking.send_sms_code(
-        uow, **args, sms=sms, text_template=TEMPLATE, clock=clock, limit=10, ttl_minutes=30
+    again = await linking_service(uow, clock, sms=sms, limit=10, ttl_minutes=30).send_sms_code(
+        **args, text_template=TEMPLATE
     )
     assert again.outcome is Outcome.RESEND_TOO_SOON and again.wait_seconds == 60
 
     wrong = "000000" if code != "000000" else "111111"
-    bad = await linking.enter_sms_code(uow, **args, code=wrong, clock=clock, limit=10)
+    bad = await linking_service(uow, clock, limit=10).enter_sms_code(**args, code=wrong)
     assert (bad.outcome, bad.problem, bad.attempts_left) == (
         Outcome.CODE_REJECTED,
         CodeProblem.WRONG,
         4,
     )
-    good = await linking.enter_sms_code(uow, **args, code=code, clock=clock, limit=10)
+    good = await linking_service(uow, clock, limit=10).enter_sms_code(**args, code=code)
     assert good.outcome is Outcome.LINKED
-    used = await linking.enter_sms_code(uow, **args, code=code, clock=clock, limit=10)
+    used = await linking_service(uow, clock, limit=10).enter_sms_code(**args, code=code)
     assert used.outcome is Outcome.CODE_REJECTED and used.problem is CodeProblem.USED
     await uow.commit()
     [link] = await links(db)
@@ -174,12 +159,12 @@ async def test_sms_code_expires(db: Database, uow: UnitOfWork, clock: FrozenCloc
     ids = await seed(db)
     sms = LogSmsGateway()
     args = {"user_id": 2, "supplier_id": ids["supplier"], "number": "1000000002"}
-    await linking.send_sms_code(
-        uow, **args, sms=sms, text_template=TEMPLATE, clock=clock, limit=10, ttl_minutes=30
+    await linking_service(uow, clock, sms=sms, limit=10, ttl_minutes=30).send_sms_code(
+        **args, text_template=TEMPLATE
     )
     clock.advance(minutes=31)
-    late = await linking.enter_sms_code(
-        uow, **args, code=sms.sent[0][1].split()[1], clock=clock, limit=10
+    late = await linking_service(uow, clock, limit=10).enter_sms_code(
+        **args, code=sms.sent[0][1].split()[1]
     )
     assert late.problem is CodeProblem.EXPIRED
 
@@ -190,16 +175,8 @@ async def test_sms_without_phone_on_file_is_a_counted_lookup(
     ids = await seed(db)
     sms = LogSmsGateway()
     for number in ("1000000003", "1999999999"):
-        result = await linking.send_sms_code(
-            uow,
-            user_id=2,
-            supplier_id=ids["supplier"],
-            number=number,
-            sms=sms,
-            text_template=TEMPLATE,
-            clock=clock,
-            limit=10,
-            ttl_minutes=30,
+        result = await linking_service(uow, clock, sms=sms, limit=10, ttl_minutes=30).send_sms_code(
+            user_id=2, supplier_id=ids["supplier"], number=number, text_template=TEMPLATE
         )
         assert result.outcome is Outcome.NOT_FOUND and result.masked_phone is None
     assert sms.sent == []
@@ -214,28 +191,16 @@ async def test_sms_delivery_failure_discards_the_code(db: Database, uow: UnitOfW
         async def send_sms(self, phone: str, text: str) -> None:
             raise DeliveryError("gateway down")
 
-    result = await linking.send_sms_code(
-        uow,
-        user_id=2,
-        supplier_id=ids["supplier"],
-        number="1000000002",
-        sms=Broken(),
-        text_template=TEMPLATE,
-        clock=clock,
-        limit=10,
-        ttl_minutes=30,
+    result = await linking_service(
+        uow, clock, sms=Broken(), limit=10, ttl_minutes=30
+    ).send_sms_code(
+        user_id=2, supplier_id=ids["supplier"], number="1000000002", text_template=TEMPLATE
     )
     await uow.commit()
     assert result.outcome is Outcome.DELIVERY_FAILED
     assert [a.action for a in await audit(db)][-1] == linking.SMS_DELIVERY_FAILED
-    missing = await linking.enter_sms_code(
-        uow,
-        user_id=2,
-        supplier_id=ids["supplier"],
-        number="1000000002",
-        code="123456",
-        clock=clock,
-        limit=10,
+    missing = await linking_service(uow, clock, limit=10).enter_sms_code(
+        user_id=2, supplier_id=ids["supplier"], number="1000000002", code="123456"
     )
     assert missing.problem is CodeProblem.MISSING
 
@@ -248,73 +213,67 @@ async def test_lockout_until_the_next_moscow_day(
     args = {"user_id": 2, "supplier_id": ids["supplier"], "number": "1000000002"}
     outcomes = []
     for _ in range(3):
-        result = await linking.enter_access_code(uow, **args, code="nope", clock=clock, limit=3)
+        result = await linking_service(uow, clock, limit=3).enter_access_code(**args, code="nope")
         outcomes.append((result.outcome, result.attempts_left))
     assert outcomes == [(Outcome.WRONG_CODE, 2), (Outcome.WRONG_CODE, 1), (Outcome.LOCKED, 0)]
     midnight_moscow = dt.datetime(2026, 11, 20, 21, 0, tzinfo=dt.UTC)
     assert result.unlock_at == midnight_moscow
     # locked: even the right code is not checked, nor a new number
-    right = await linking.enter_access_code(uow, **args, code="XY34ZW", clock=clock, limit=3)
+    right = await linking_service(uow, clock, limit=3).enter_access_code(**args, code="XY34ZW")
     assert (right.outcome, right.unlock_at) == (Outcome.LOCKED, midnight_moscow)
-    start = await linking.start(
-        uow, user_id=2, supplier_id=ids["supplier"], raw_number="1000000003", clock=clock, limit=3
+    start = await linking_service(uow, clock, limit=3).start(
+        user_id=2, supplier_id=ids["supplier"], raw_number="1000000003"
     )
     assert start.outcome is Outcome.LOCKED
     # another resident is not affected
-    other = await linking.start(
-        uow, user_id=1, supplier_id=ids["supplier"], raw_number="1000000003", clock=clock, limit=3
+    other = await linking_service(uow, clock, limit=3).start(
+        user_id=1, supplier_id=ids["supplier"], raw_number="1000000003"
     )
     assert other.outcome is Outcome.CHOOSE_ROUTE
     clock.set(midnight_moscow - dt.timedelta(seconds=1))
-    assert await linking.locked_until(uow, 2, clock=clock, limit=3) == midnight_moscow
+    assert await linking_service(uow, clock, limit=3).locked_until(2) == midnight_moscow
     clock.set(midnight_moscow)
-    assert await linking.locked_until(uow, 2, clock=clock, limit=3) is None
-    right = await linking.enter_access_code(uow, **args, code="XY34ZW", clock=clock, limit=3)
+    assert await linking_service(uow, clock, limit=3).locked_until(2) is None
+    right = await linking_service(uow, clock, limit=3).enter_access_code(**args, code="XY34ZW")
     assert right.outcome is Outcome.LINKED
 
 
 async def test_family_links_are_verified_separately(db: Database, uow: UnitOfWork, clock) -> None:
     ids = await seed(db)
-    first = await linking.start(
-        uow, user_id=1, supplier_id=ids["supplier"], raw_number="1000000001", clock=clock, limit=10
+    first = await linking_service(uow, clock, limit=10).start(
+        user_id=1, supplier_id=ids["supplier"], raw_number="1000000001"
     )
     assert first.outcome is Outcome.LINKED
     # Boris lives there too, but his phone is not on file: Anna's link proves nothing for him
-    second = await linking.start(
-        uow, user_id=2, supplier_id=ids["supplier"], raw_number="1000000001", clock=clock, limit=10
+    second = await linking_service(uow, clock, limit=10).start(
+        user_id=2, supplier_id=ids["supplier"], raw_number="1000000001"
     )
     assert second.outcome is Outcome.CHOOSE_ROUTE
-    code = await linking.enter_access_code(
-        uow,
-        user_id=2,
-        supplier_id=ids["supplier"],
-        number="1000000001",
-        code="AB12CD",
-        clock=clock,
-        limit=10,
+    code = await linking_service(uow, clock, limit=10).enter_access_code(
+        user_id=2, supplier_id=ids["supplier"], number="1000000001", code="AB12CD"
     )
     assert code.outcome is Outcome.LINKED
     await uow.commit()
     assert [(x.user_id, x.method) for x in await links(db)] == [(1, "phone"), (2, "access_code")]
     # one leaves, the other stays
-    gone = await linking.unlink(uow, user_id=1, account_id=ids["mine"], clock=clock)
+    gone = await linking_service(uow, clock).unlink(user_id=1, account_id=ids["mine"])
     await uow.commit()
     assert gone.ok
     assert [(x.user_id, x.status) for x in await links(db)] == [(2, "active")]
-    assert await linking.active_account_ids(uow, 2) == [ids["mine"]]
-    assert await linking.active_account_ids(uow, 1) == []
+    assert await linking_service(uow, clock).active_account_ids(2) == [ids["mine"]]
+    assert await linking_service(uow, clock).active_account_ids(1) == []
 
 
 async def test_unlink_someone_elses_account_does_nothing(
     db: Database, uow: UnitOfWork, clock
 ) -> None:
     ids = await seed(db)
-    await linking.start(
-        uow, user_id=1, supplier_id=ids["supplier"], raw_number="1000000001", clock=clock, limit=10
+    await linking_service(uow, clock, limit=10).start(
+        user_id=1, supplier_id=ids["supplier"], raw_number="1000000001"
     )
     await uow.commit()
-    assert await linking.link_view(uow, 2, ids["mine"]) is None
-    result = await linking.unlink(uow, user_id=2, account_id=ids["mine"], clock=clock)
+    assert await linking_service(uow, clock).link_view(2, ids["mine"]) is None
+    result = await linking_service(uow, clock).unlink(user_id=2, account_id=ids["mine"])
     await uow.commit()
     assert not result.ok
     assert len(await links(db)) == 1
@@ -323,39 +282,39 @@ async def test_unlink_someone_elses_account_does_nothing(
 
 async def test_suggestions_by_phone(db: Database, uow: UnitOfWork, clock) -> None:
     ids = await seed(db)
-    found = await linking.suggest_by_phone(uow, 1, ANNA_PHONE)
+    found = await linking_service(uow, clock).suggest_by_phone(1, ANNA_PHONE)
     assert [a.id for a in found] == [ids["mine"]]
     # a forged suggestion: Anna's phone is not on file for "coded"
-    forged = await linking.link_by_phone(uow, user_id=1, account_id=ids["coded"], clock=clock)
+    forged = await linking_service(uow, clock).link_by_phone(user_id=1, account_id=ids["coded"])
     assert forged.outcome is Outcome.UNAVAILABLE
-    missing = await linking.link_by_phone(uow, user_id=1, account_id=99999, clock=clock)
+    missing = await linking_service(uow, clock).link_by_phone(user_id=1, account_id=99999)
     assert missing.outcome is Outcome.UNAVAILABLE
-    done = await linking.link_by_phone(uow, user_id=1, account_id=ids["mine"], clock=clock)
+    done = await linking_service(uow, clock).link_by_phone(user_id=1, account_id=ids["mine"])
     assert done.outcome is Outcome.LINKED
-    assert await linking.suggest_by_phone(uow, 1, ANNA_PHONE) == []
+    assert await linking_service(uow, clock).suggest_by_phone(1, ANNA_PHONE) == []
 
 
-async def request(uow: UnitOfWork, ids: dict[str, int], clock, number: str = "1000000003"):
-    opened = await linking.open_operator_request(
-        uow, user_id=2, supplier_id=ids["supplier"], number=number, clock=clock, limit=10
+async def request(
+    uow: UnitOfWork, ids: dict[str, int], clock, number: str = "1000000003"
+) -> linking.LinkCard:
+    opened = await linking_service(uow, clock).open_operator_request(
+        user_id=2, supplier_id=ids["supplier"], number=number
     )
     assert opened.outcome is Outcome.REQUEST_OPEN
-    card = await linking.submit_operator_request(
-        uow,
+    desk = RecordingDesk(first_message_id=77)
+    submitted = await linking_service(uow, clock, desk=desk).submit_request(
         user_id=2,
         supplier_id=ids["supplier"],
         number=number,
         name="Борис Петров",
         address="Ленина 1-3",
         photo_file_id=None,
-        clock=clock,
         locale="en",
     )
-    assert card is not None
-    await linking.record_card(
-        uow, link_id=card.link_id, user_id=2, staff_chat_id=-100, staff_message_id=77
-    )
+    assert submitted.outcome is SubmitOutcome.SUBMITTED
     await uow.commit()
+    [card] = desk.posted
+    assert card.link_id == submitted.link_id
     return card
 
 
@@ -363,8 +322,8 @@ async def test_operator_request_for_a_missing_account_is_a_counted_lookup(
     db: Database, uow: UnitOfWork, clock
 ) -> None:
     ids = await seed(db)
-    result = await linking.open_operator_request(
-        uow, user_id=2, supplier_id=ids["supplier"], number="1999999999", clock=clock, limit=10
+    result = await linking_service(uow, clock, limit=10).open_operator_request(
+        user_id=2, supplier_id=ids["supplier"], number="1999999999"
     )
     assert result.outcome is Outcome.NOT_FOUND and result.attempts_left == 9
 
@@ -376,14 +335,12 @@ async def test_concurrent_decisions_one_wins(db: Database, uow: UnitOfWork, cloc
 
     async def decide(operator: int, approve: bool) -> linking.Decision:
         async with UnitOfWork(db.session_maker) as unit:
-            return await linking.decide(
-                unit,
+            return await linking_service(unit, clock).decide(
                 link_id=card.link_id,
                 approve=approve,
                 operator_id=operator,
                 operator_name=f"Operator {operator}",
                 reason=None if approve else "preset:mismatch",
-                clock=clock,
             )
 
     first, second = await asyncio.gather(decide(901, True), decide(902, False))
@@ -405,17 +362,12 @@ async def test_concurrent_decisions_one_wins(db: Database, uow: UnitOfWork, cloc
 async def test_withdrawn_request_cannot_be_decided(db: Database, uow: UnitOfWork, clock) -> None:
     ids = await seed(db)
     card = await request(uow, ids, clock)
-    result = await linking.unlink(uow, user_id=2, account_id=ids["bare"], clock=clock)
+    desk = RecordingDesk()
+    result = await linking_service(uow, clock, desk=desk).unlink(user_id=2, account_id=ids["bare"])
     await uow.commit()
-    assert result.ok and result.staff == (-100, 77)
-    decision = await linking.decide(
-        uow,
-        link_id=card.link_id,
-        approve=True,
-        operator_id=901,
-        operator_name="Op",
-        reason=None,
-        clock=clock,
+    assert result.ok and desk.withdrawn == [(STAFF_CHAT, 77)]
+    decision = await linking_service(uow, clock).decide(
+        link_id=card.link_id, approve=True, operator_id=901, operator_name="Op", reason=None
     )
     assert decision.outcome is DecisionOutcome.WITHDRAWN
     assert await links(db) == []
@@ -424,17 +376,15 @@ async def test_withdrawn_request_cannot_be_decided(db: Database, uow: UnitOfWork
 async def test_rejected_request_may_be_made_again(db: Database, uow: UnitOfWork, clock) -> None:
     ids = await seed(db)
     card = await request(uow, ids, clock)
-    await linking.decide(
-        uow,
+    await linking_service(uow, clock).decide(
         link_id=card.link_id,
         approve=False,
         operator_id=901,
         operator_name="Op",
         reason="  Не совпадает адрес  ",
-        clock=clock,
     )
     await uow.commit()
-    [view] = await linking.my_links(uow, 2)
+    [view] = await linking_service(uow, clock).my_links(2)
     assert (view.status, view.reason, view.address) == (
         LinkStatus.REJECTED,
         "Не совпадает адрес",
@@ -449,12 +399,12 @@ async def test_audit_keeps_no_codes_or_phones(db: Database, uow: UnitOfWork, clo
     ids = await seed(db)
     sms = LogSmsGateway()
     args = {"user_id": 2, "supplier_id": ids["supplier"], "number": "1000000002"}
-    await linking.send_sms_code(
-        uow, **args, sms=sms, text_template=TEMPLATE, clock=clock, limit=10, ttl_minutes=30
+    await linking_service(uow, clock, sms=sms, limit=10, ttl_minutes=30).send_sms_code(
+        **args, text_template=TEMPLATE
     )
     code = sms.sent[0][1].split()[1]
-    await linking.enter_access_code(uow, **args, code="XY34ZX", clock=clock, limit=10)
-    await linking.enter_sms_code(uow, **args, code=code, clock=clock, limit=10)
+    await linking_service(uow, clock, limit=10).enter_access_code(**args, code="XY34ZX")
+    await linking_service(uow, clock, limit=10).enter_sms_code(**args, code=code)
     await uow.commit()
     dumped = json.dumps([a.details for a in await audit(db)], ensure_ascii=False)
     assert code not in dumped and "XY34ZX" not in dumped

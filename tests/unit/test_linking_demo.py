@@ -7,7 +7,7 @@ import re
 from sqlalchemy import select
 
 from bot.integrations import LogSmsGateway
-from bot.services import linking, registration
+from bot.services import linking
 from bot.services.clock import FrozenClock
 from bot.services.demo import DemoAccount, seed_demo
 from bot.services.linking import Outcome
@@ -15,6 +15,7 @@ from storage.db import Database
 from storage.models import AccountLink
 from storage.repositories.billing import BillingRepository
 from storage.uow import UnitOfWork
+from tests.support.services import RecordingDesk, linking_service, registration_service
 
 LIMIT = 10
 TEMPLATE = "Код {code} для лицевого счёта {number}"
@@ -22,8 +23,8 @@ TEMPLATE = "Код {code} для лицевого счёта {number}"
 
 async def resident(db: Database, clock: FrozenClock, user_id: int, phone: str) -> None:
     async with UnitOfWork(db.session_maker) as uow:
-        await registration.give_consent(uow, user_id, version="1", clock=clock)
-        await registration.save_phone(uow, user_id, phone, clock=clock)
+        await registration_service(uow, clock, consent_version="1").give_consent(user_id)
+        await registration_service(uow, clock, consent_version="1").save_phone(user_id, phone)
 
 
 async def supplier_id(db: Database, account: DemoAccount) -> int:
@@ -36,10 +37,9 @@ async def supplier_id(db: Database, account: DemoAccount) -> int:
 async def start(db: Database, clock: FrozenClock, user_id: int, account: DemoAccount):
     sid = await supplier_id(db, account)
     async with UnitOfWork(db.session_maker) as uow:
-        return sid, await linking.start(
-            uow, user_id=user_id, supplier_id=sid, raw_number=account.number, clock=clock,
-            limit=LIMIT,
-        )  # fmt: skip
+        return sid, await linking_service(uow, clock, limit=LIMIT).start(
+            user_id=user_id, supplier_id=sid, raw_number=account.number
+        )
 
 
 async def link_status(db: Database, user_id: int) -> list[tuple[str, str | None]]:
@@ -72,10 +72,12 @@ async def test_each_demo_account_by_its_route(db: Database, clock: FrozenClock) 
     assert result.outcome is Outcome.CHOOSE_ROUTE
     assert demo.access_code.access_code is not None
     async with UnitOfWork(db.session_maker) as uow:
-        result = await linking.enter_access_code(
-            uow, user_id=1003, supplier_id=sid, number=demo.access_code.number,
-            code=demo.access_code.access_code, clock=clock, limit=LIMIT,
-        )  # fmt: skip
+        result = await linking_service(uow, clock, limit=LIMIT).enter_access_code(
+            user_id=1003,
+            supplier_id=sid,
+            number=demo.access_code.number,
+            code=demo.access_code.access_code,
+        )
     assert result.outcome is Outcome.LINKED
     assert await link_status(db, 1003) == [("active", "access_code")]
 
@@ -84,20 +86,20 @@ async def test_each_demo_account_by_its_route(db: Database, clock: FrozenClock) 
     sid, result = await start(db, clock, 1004, demo.debtor)
     assert result.outcome is Outcome.CHOOSE_ROUTE
     async with UnitOfWork(db.session_maker) as uow:
-        result = await linking.send_sms_code(
-            uow, user_id=1004, supplier_id=sid, number=demo.debtor.number, sms=sms,
-            text_template=TEMPLATE, clock=clock, limit=LIMIT, ttl_minutes=30,
-        )  # fmt: skip
+        result = await linking_service(
+            uow, clock, sms=sms, limit=LIMIT, ttl_minutes=30
+        ).send_sms_code(
+            user_id=1004, supplier_id=sid, number=demo.debtor.number, text_template=TEMPLATE
+        )
     assert result.outcome is Outcome.CODE_SENT
     phone, text = sms.sent[-1]
     assert phone == sorted(demo.debtor.phones)[0]
     code = re.search(r"Код (\d{6})", text)
     assert code is not None
     async with UnitOfWork(db.session_maker) as uow:
-        result = await linking.enter_sms_code(
-            uow, user_id=1004, supplier_id=sid, number=demo.debtor.number,
-            code=code.group(1), clock=clock, limit=LIMIT,
-        )  # fmt: skip
+        result = await linking_service(uow, clock, limit=LIMIT).enter_sms_code(
+            user_id=1004, supplier_id=sid, number=demo.debtor.number, code=code.group(1)
+        )
     assert result.outcome is Outcome.LINKED
     assert await link_status(db, 1004) == [("active", "sms_code")]
 
@@ -106,28 +108,31 @@ async def test_each_demo_account_by_its_route(db: Database, clock: FrozenClock) 
     sid, result = await start(db, clock, 1005, demo.no_phone)
     assert result.outcome is Outcome.CHOOSE_ROUTE
     async with UnitOfWork(db.session_maker) as uow:
-        result = await linking.send_sms_code(
-            uow, user_id=1005, supplier_id=sid, number=demo.no_phone.number, sms=sms,
-            text_template=TEMPLATE, clock=clock, limit=LIMIT, ttl_minutes=30,
-        )  # fmt: skip
+        result = await linking_service(
+            uow, clock, sms=sms, limit=LIMIT, ttl_minutes=30
+        ).send_sms_code(
+            user_id=1005, supplier_id=sid, number=demo.no_phone.number, text_template=TEMPLATE
+        )
         assert result.outcome is Outcome.NOT_FOUND  # no phone on file to send a code to
-        result = await linking.open_operator_request(
-            uow, user_id=1005, supplier_id=sid, number=demo.no_phone.number, clock=clock,
-            limit=LIMIT,
-        )  # fmt: skip
+        result = await linking_service(uow, clock, limit=LIMIT).open_operator_request(
+            user_id=1005, supplier_id=sid, number=demo.no_phone.number
+        )
         assert result.outcome is Outcome.REQUEST_OPEN
-        card = await linking.submit_operator_request(
-            uow, user_id=1005, supplier_id=sid, number=demo.no_phone.number,
-            name=demo.no_phone.holder_name, address=demo.no_phone.address,
-            photo_file_id=None, clock=clock,
-        )  # fmt: skip
-    assert card is not None
+        desk = RecordingDesk()
+        await linking_service(uow, clock, desk=desk).submit_request(
+            user_id=1005,
+            supplier_id=sid,
+            number=demo.no_phone.number,
+            name=demo.no_phone.holder_name,
+            address=demo.no_phone.address,
+            photo_file_id=None,
+        )
+    [card] = desk.posted
     assert await link_status(db, 1005) == [("pending", "operator")]
     async with UnitOfWork(db.session_maker) as uow:
-        decision = await linking.decide(
-            uow, link_id=card.link_id, approve=True, operator_id=1, operator_name="Ольга",
-            reason=None, clock=clock,
-        )  # fmt: skip
+        decision = await linking_service(uow, clock).decide(
+            link_id=card.link_id, approve=True, operator_id=1, operator_name="Ольга", reason=None
+        )
     assert decision.outcome is linking.DecisionOutcome.DECIDED
     assert await link_status(db, 1005) == [("active", "operator")]
 
@@ -139,9 +144,8 @@ async def test_a_demo_account_is_not_linked_by_a_stranger(db: Database, clock: F
         sid, result = await start(db, clock, 2001, account)
         assert result.outcome is Outcome.CHOOSE_ROUTE, account.case  # same answer for all
         async with UnitOfWork(db.session_maker) as uow:
-            wrong = await linking.enter_access_code(
-                uow, user_id=2001, supplier_id=sid, number=account.number, code="00000000",
-                clock=clock, limit=100,
-            )  # fmt: skip
+            wrong = await linking_service(uow, clock, limit=100).enter_access_code(
+                user_id=2001, supplier_id=sid, number=account.number, code="00000000"
+            )
         assert wrong.outcome is Outcome.WRONG_CODE, account.case
     assert await link_status(db, 2001) == []

@@ -37,17 +37,9 @@ from bot.services.billing.formats import (
 from bot.services.billing.keyset import KeySet
 from bot.services.billing.sources import RawRow, RowError, Rows
 from bot.services.clock import Clock, SystemClock
+from bot.services.enums import ReadingSource, ReadingStatus
 from bot.services.hashing import hash_secret, verify_secret
-from storage.models import (
-    Account,
-    Charge,
-    Meter,
-    Payment,
-    Reading,
-    ReadingSource,
-    ReadingStatus,
-    Supplier,
-)
+from storage.models import Account, Charge, Meter, Payment, Reading, Supplier
 from storage.repositories.audit import AuditRepository
 from storage.repositories.billing import BillingRepository, SupplierRef
 from storage.uow import UnitOfWork

@@ -9,13 +9,13 @@ from aiogram import BaseMiddleware
 from aiogram.types import CallbackQuery, Message, TelegramObject
 from aiogram.utils.i18n import gettext as _
 
-from bot.services import registration
-from bot.services.registration import Step
-from handlers.registration import resume
+from bot.services.registration import RegistrationService, Step
+from handlers.common.onboarding import resume
 
 
 class RegisteredOnly(BaseMiddleware):
-    """Inner middleware: runs only when a handler matched; puts `resident` (User) in data."""
+    """Inner middleware: runs only when a handler matched; puts `resident` (a
+    `bot.services.registration.Resident`) in the handler's data."""
 
     async def __call__(
         self,
@@ -26,13 +26,14 @@ class RegisteredOnly(BaseMiddleware):
         from_user = data.get("event_from_user")
         if from_user is None:
             return None
-        user = await registration.get_user(data["uow"], from_user.id)
-        if registration.step_of(user, data["settings"].consent_version) is Step.DONE:
-            data["resident"] = user
+        registration: RegistrationService = data["registration"]
+        resident = await registration.resident(from_user.id)
+        if resident is not None and resident.step is Step.DONE:
+            data["resident"] = resident
             return await handler(event, data)
         message = event.message if isinstance(event, CallbackQuery) else event
         if isinstance(event, CallbackQuery):
             await event.answer(_("Please finish registration first."), show_alert=True)
         if isinstance(message, Message):
-            await resume(message, data["state"], data["uow"], data["settings"], from_user.id)
+            await resume(message, data["state"], registration, data["settings"], from_user.id)
         return None

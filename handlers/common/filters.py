@@ -2,29 +2,49 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from aiogram.filters import Filter
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
+
+from handlers.common.texts import MAIN_MENU
+
+
+@lru_cache(maxsize=256)
+def _labels(i18n: I18n, msgids: tuple[str, ...]) -> frozenset[str]:
+    """Every language's label of these buttons (the catalogs do not change while running)."""
+    return frozenset(
+        i18n.gettext(msgid, locale=code)
+        for msgid in msgids
+        for code in (*i18n.available_locales, "")
+    )
 
 
 class ButtonText(Filter):
     """A reply-keyboard button, in whichever language the keyboard was drawn."""
 
     def __init__(self, msgid: str) -> None:
-        self.msgid = msgid
+        self.msgids = (msgid,)
 
     async def __call__(self, message: Message, i18n: I18n) -> bool:
-        if not message.text:
-            return False
-        return message.text in {
-            i18n.gettext(self.msgid, locale=code) for code in (*i18n.available_locales, "")
-        }
+        return bool(message.text) and message.text in _labels(i18n, self.msgids)
+
+
+def is_main_menu_button(text: str | None, i18n: I18n) -> bool:
+    """One of the main menu's buttons, in any language."""
+    return bool(text) and text in _labels(i18n, MAIN_MENU)
 
 
 class PrivateChat(Filter):
     async def __call__(self, event: Message | CallbackQuery) -> bool:
         message = event.message if isinstance(event, CallbackQuery) else event
         return message is not None and message.chat.type == "private"
+
+
+class GroupChat(Filter):
+    async def __call__(self, message: Message) -> bool:
+        return message.chat.type in ("group", "supergroup")
 
 
 class ChatId(Filter):

@@ -1,4 +1,5 @@
-"""Every StatesGroup of the bot, in one place. Each state has a way out (/cancel, Cancel)."""
+"""Every StatesGroup of the bot, in one place. Each state has a way out (/cancel, Cancel,
+/start, and any main-menu button)."""
 
 from aiogram.fsm.state import State, StatesGroup
 

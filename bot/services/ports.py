@@ -1,0 +1,80 @@
+"""The ports: what services need from Telegram, as Protocols (implementations: bot/telegram/).
+
+Services never import aiogram. A use case that shows something to operators or tells a
+resident something calls one of these; the app factory injects the aiogram
+implementations, a scheduler can build its own, tests can hand in ones that fail.
+
+Rules the implementations keep:
+- staff texts are in the company's language (DEFAULT_LOCALE), a resident's texts in the
+  resident's language (the one they chose, else DEFAULT_LOCALE);
+- Telegram's refusals are reported through return values or `DeskUnavailable`, never as
+  aiogram exceptions, so a service can decide what is stored and what is undone.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from bot.services.linking import LinkCard
+
+
+class DeskUnavailable(Exception):
+    """The staff chat could not take a card (the bot was removed, Telegram refused…)."""
+
+
+@dataclass(frozen=True)
+class PostedCard:
+    """Where a card landed in the staff chat."""
+
+    chat_id: int
+    message_id: int
+    thread_id: int | None = None
+
+
+class Delivery(enum.StrEnum):
+    """What became of a message to a resident."""
+
+    SENT = "sent"
+    BLOCKED = "blocked"  # the resident blocked the bot (403)
+    FAILED = "failed"  # any other refusal
+
+
+class StaffDesk(Protocol):
+    """The operators' supergroup (STAFF_CHAT_ID)."""
+
+    async def post_link_card(self, card: LinkCard) -> PostedCard:
+        """Post the card of a new link request with Approve / Reject.
+
+        Raises DeskUnavailable when Telegram refuses it.
+        """
+        ...
+
+    async def show_link_card(self, card: LinkCard, *, delivery: Delivery | None = None) -> None:
+        """Redraw a posted card as the request stands now (decided: without buttons).
+
+        `delivery` says whether the resident was told the decision (a note when not).
+        Failures are logged, not raised: the decision is already stored.
+        """
+        ...
+
+    async def mark_withdrawn(self, chat_id: int, message_id: int) -> None:
+        """The resident withdrew the request: drop the buttons, say so under the card."""
+        ...
+
+    async def erase_card(self, chat_id: int, message_id: int) -> None:
+        """The resident deleted their data (152-ФЗ): delete the card, or edit it down to a
+        neutral line when Telegram no longer lets the bot delete it (older than 48 h)."""
+        ...
+
+
+class ResidentNotifier(Protocol):
+    """Tells a resident something in their private chat, in their language."""
+
+    async def link_decided(
+        self, resident_id: int, language: str | None, card: LinkCard
+    ) -> Delivery:
+        """An operator approved or rejected the resident's link request."""
+        ...

@@ -1,0 +1,101 @@
+"""StaffDesk over the Bot API: link-request cards in the staff supergroup."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+
+from bot.services.enums import LinkStatus
+from bot.services.linking import LinkCard
+from bot.services.ports import Delivery, DeskUnavailable, PostedCard
+from handlers.staff.cards import card_keyboard, card_text, delivery_note
+
+log = logging.getLogger("kabinet.desk")
+
+
+class TelegramStaffDesk:
+    """Cards in STAFF_CHAT_ID, in the company's language (DEFAULT_LOCALE)."""
+
+    def __init__(self, bot: Bot, i18n: I18n, chat_id: int, locale: str) -> None:
+        self.bot = bot
+        self.i18n = i18n
+        self.chat_id = chat_id
+        self.locale = locale
+
+    async def post_link_card(self, card: LinkCard) -> PostedCard:
+        with self.i18n.use_locale(self.locale):
+            text, markup = card_text(card), card_keyboard(card.link_id)
+        try:
+            if card.photo_file_id:
+                sent = await self.bot.send_photo(
+                    self.chat_id, card.photo_file_id, caption=text, reply_markup=markup
+                )
+            else:
+                sent = await self.bot.send_message(self.chat_id, text, reply_markup=markup)
+        except TelegramAPIError as exc:
+            raise DeskUnavailable(str(exc)) from exc
+        return PostedCard(sent.chat.id, sent.message_id, sent.message_thread_id)
+
+    async def show_link_card(self, card: LinkCard, *, delivery: Delivery | None = None) -> None:
+        if not (card.staff_chat_id and card.staff_message_id):
+            return
+        with self.i18n.use_locale(self.locale):
+            text = card_text(card, note=delivery_note(delivery))
+            markup = card_keyboard(card.link_id) if card.status is LinkStatus.PENDING else None
+        await self._edit(
+            card.staff_chat_id, card.staff_message_id, text, bool(card.photo_file_id), markup
+        )
+
+    async def _edit(
+        self,
+        chat_id: int,
+        message_id: int,
+        text: str,
+        photo: bool,
+        markup: InlineKeyboardMarkup | None,
+    ) -> None:
+        try:
+            if photo:
+                await self.bot.edit_message_caption(
+                    chat_id=chat_id, message_id=message_id, caption=text, reply_markup=markup
+                )
+            else:
+                await self.bot.edit_message_text(
+                    text=text, chat_id=chat_id, message_id=message_id, reply_markup=markup
+                )
+        except TelegramAPIError as exc:  # a deleted card, a bot removed from the group…
+            if "message is not modified" in str(exc):
+                return  # the card already shows this (e.g. the other operator's press)
+            log.warning("could not edit the card %s/%s: %s", chat_id, message_id, exc)
+
+    async def mark_withdrawn(self, chat_id: int, message_id: int) -> None:
+        with self.i18n.use_locale(self.locale):
+            text = _("↩️ The resident withdrew this request.")
+        try:
+            await self.bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id)
+            await self.bot.send_message(chat_id, text, reply_to_message_id=message_id)
+        except TelegramAPIError as exc:
+            log.warning("could not mark the card %s/%s withdrawn: %s", chat_id, message_id, exc)
+
+    async def erase_card(self, chat_id: int, message_id: int) -> None:
+        try:
+            await self.bot.delete_message(chat_id, message_id)
+            return
+        except TelegramAPIError as exc:
+            log.info("could not delete the card %s/%s (%s): editing it", chat_id, message_id, exc)
+        with self.i18n.use_locale(self.locale):
+            text = _("🗑 The resident deleted their data; this request is closed.")
+        try:
+            await self.bot.edit_message_text(text=text, chat_id=chat_id, message_id=message_id)
+        except TelegramAPIError:  # a photo card has a caption, not a text
+            try:
+                await self.bot.edit_message_caption(
+                    caption=text, chat_id=chat_id, message_id=message_id
+                )
+            except TelegramAPIError as exc:
+                log.warning("could not clear the card %s/%s: %s", chat_id, message_id, exc)

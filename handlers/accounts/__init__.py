@@ -1,0 +1,1 @@
+"""My accounts and linking an account (rules: bot/services/linking.py; README "Linking")."""

@@ -1,0 +1,109 @@
+"""Keyboards of My accounts and the linking conversation."""
+
+from __future__ import annotations
+
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.services.enums import LinkStatus
+from bot.services.linking import LinkView, SupplierInfo
+from handlers.accounts.callbacks import (
+    AccountAction,
+    AccountCb,
+    AccountsPageCb,
+    LinkRoute,
+    LinkRouteCb,
+    SupplierCb,
+)
+from handlers.common.callbacks import CancelCb, LinkAccountCb
+from handlers.common.texts import BTN_CANCEL
+
+
+def my_accounts(shown: list[LinkView], *, page: int = 0, pages: int = 1) -> InlineKeyboardMarkup:
+    """«Link an account», a button per link on this page, and the page arrows."""
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("➕ Link an account"), callback_data=LinkAccountCb())
+    for view in shown:
+        if view.status is LinkStatus.ACTIVE:
+            text = _("✖️ Unlink № {number}").format(number=view.number)
+        elif view.status is LinkStatus.PENDING:
+            text = _("✖️ Withdraw the request for № {number}").format(number=view.number)
+        else:
+            text = _("🗑 Remove № {number} from the list").format(number=view.number)
+        kb.button(
+            text=text,
+            callback_data=AccountCb(action=AccountAction.UNLINK, account_id=view.account_id),
+        )
+    kb.adjust(1)
+    if pages > 1:
+        nav = InlineKeyboardBuilder()
+        if page > 0:
+            nav.button(text="◀️", callback_data=AccountsPageCb(page=page - 1))
+        if page < pages - 1:
+            nav.button(text="▶️", callback_data=AccountsPageCb(page=page + 1))
+        kb.attach(nav)
+    return kb.as_markup()
+
+
+def confirm_unlink(account_id: int) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(
+        text=_("Yes, unlink"),
+        callback_data=AccountCb(action=AccountAction.UNLINK_YES, account_id=account_id),
+    )
+    kb.button(
+        text=_("No, keep it"),
+        callback_data=AccountCb(action=AccountAction.UNLINK_NO, account_id=account_id),
+    )
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+def suppliers(found: list[SupplierInfo]) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    for supplier in found:
+        kb.button(text=supplier.name, callback_data=SupplierCb(supplier_id=supplier.id))
+    kb.button(text=_(BTN_CANCEL), callback_data=CancelCb())
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+def routes() -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(
+        text=_("🔑 Enter the access code from the receipt"),
+        callback_data=LinkRouteCb(route=LinkRoute.ACCESS_CODE),
+    )
+    kb.button(
+        text=_("📱 Get a code by SMS to the phone on file"),
+        callback_data=LinkRouteCb(route=LinkRoute.SMS),
+    )
+    kb.button(text=_("👤 Ask an operator"), callback_data=LinkRouteCb(route=LinkRoute.OPERATOR))
+    kb.button(text=_(BTN_CANCEL), callback_data=CancelCb())
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+def step(*, resend: bool = False) -> InlineKeyboardMarkup:
+    """Under a verification step: (resend), ask an operator, other ways, cancel."""
+    kb = InlineKeyboardBuilder()
+    if resend:
+        kb.button(
+            text=_("🔁 Send the code again"), callback_data=LinkRouteCb(route=LinkRoute.RESEND)
+        )
+    kb.button(text=_("👤 Ask an operator"), callback_data=LinkRouteCb(route=LinkRoute.OPERATOR))
+    kb.button(text=_("⬅️ Other ways"), callback_data=LinkRouteCb(route=LinkRoute.BACK))
+    kb.button(text=_(BTN_CANCEL), callback_data=CancelCb())
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+def skip_photo() -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(
+        text=_("⏭ Send without a photo"), callback_data=LinkRouteCb(route=LinkRoute.SKIP_PHOTO)
+    )
+    kb.button(text=_(BTN_CANCEL), callback_data=CancelCb())
+    kb.adjust(1)
+    return kb.as_markup()

@@ -1,0 +1,175 @@
+"""My accounts: the list, unlinking, the one-tap offer; and the router of the feature."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+
+from bot.services.linking import LinkingService, Outcome
+from bot.services.registration import Resident
+from handlers.accounts import conversation, keyboards, routes, texts
+from handlers.accounts.callbacks import (
+    AccountAction,
+    AccountCb,
+    AccountsPageCb,
+    LinkRoute,
+    LinkRouteCb,
+    SupplierCb,
+)
+from handlers.common import keyboards as common_keyboards
+from handlers.common.callbacks import LinkAccountCb, SuggestedAccountCb
+from handlers.common.filters import ButtonText, PrivateChat
+from handlers.common.gate import RegisteredOnly
+from handlers.common.states import Linking
+from handlers.common.texts import BTN_ACCOUNTS, not_available
+
+
+async def show_accounts(
+    message: Message, linking: LinkingService, resident: Resident, *, edit: bool, page: int = 0
+) -> None:
+    views = await linking.my_links(resident.id)
+    shown, page, pages = texts.page_of(views, page)
+    text = texts.accounts_text(views, page)
+    markup = keyboards.my_accounts(shown, page=page, pages=pages)
+    if edit:
+        await message.edit_text(text, reply_markup=markup)
+    else:
+        await message.answer(text, reply_markup=markup)
+
+
+async def my_accounts(
+    message: Message, state: FSMContext, linking: LinkingService, resident: Resident
+) -> None:
+    await state.clear()
+    await show_accounts(message, linking, resident, edit=False)
+
+
+async def _message_of(query: CallbackQuery) -> Message | None:
+    if isinstance(query.message, Message):
+        return query.message
+    await query.answer(_("This message is too old. Open «My accounts» again."), show_alert=True)
+    return None
+
+
+async def page(
+    query: CallbackQuery, callback_data: AccountsPageCb, linking: LinkingService, resident: Resident
+) -> None:
+    message = await _message_of(query)
+    if message is None:
+        return
+    await query.answer()
+    await show_accounts(message, linking, resident, edit=True, page=callback_data.page)
+
+
+async def link(
+    query: CallbackQuery, state: FSMContext, linking: LinkingService, resident: Resident
+) -> None:
+    message = await _message_of(query)
+    if message is None:
+        return
+    await query.answer()
+    await conversation.begin(message, state, linking, resident)
+
+
+async def ask_unlink(
+    query: CallbackQuery, callback_data: AccountCb, linking: LinkingService, resident: Resident
+) -> None:
+    message = await _message_of(query)
+    if message is None:
+        return
+    view = await linking.link_view(resident.id, callback_data.account_id)
+    if view is None:
+        await query.answer(not_available(), show_alert=True)
+        return
+    await query.answer()
+    await message.edit_text(
+        texts.confirm_unlink_text(view),
+        reply_markup=keyboards.confirm_unlink(callback_data.account_id),
+    )
+
+
+async def unlink(
+    query: CallbackQuery, callback_data: AccountCb, linking: LinkingService, resident: Resident
+) -> None:
+    message = await _message_of(query)
+    if message is None:
+        return
+    if await linking.link_view(resident.id, callback_data.account_id) is None:
+        await query.answer(not_available(), show_alert=True)
+        return
+    await query.answer(_("Done."))  # before the staff chat is told: it may be slow
+    unlinked = await linking.unlink(user_id=resident.id, account_id=callback_data.account_id)
+    if unlinked.view is None:
+        return  # unlinked by a concurrent press meanwhile
+    views = await linking.my_links(resident.id)
+    shown, page_no, pages = texts.page_of(views, 0)
+    await message.edit_text(
+        texts.unlinked_text(unlinked.view) + "\n\n" + texts.accounts_text(views),
+        reply_markup=keyboards.my_accounts(shown, page=page_no, pages=pages),
+    )
+
+
+async def keep(query: CallbackQuery, linking: LinkingService, resident: Resident) -> None:
+    message = await _message_of(query)
+    if message is None:
+        return
+    await query.answer(_("Nothing was changed."))
+    await show_accounts(message, linking, resident, edit=True)
+
+
+async def suggested(
+    query: CallbackQuery,
+    callback_data: SuggestedAccountCb,
+    state: FSMContext,
+    linking: LinkingService,
+    resident: Resident,
+) -> None:
+    message = await _message_of(query)
+    if message is None:
+        return
+    result = await linking.link_by_phone(user_id=resident.id, account_id=callback_data.account_id)
+    if result.outcome is Outcome.UNAVAILABLE:
+        await query.answer(not_available(), show_alert=True)
+        return
+    await query.answer()
+    remaining = await linking.suggest_by_phone(resident.id, resident.phone or "")
+    await message.edit_reply_markup(
+        reply_markup=common_keyboards.suggested_accounts(remaining) if remaining else None
+    )
+    await conversation.answer_result(message, state, result)
+
+
+def create_router() -> Router:
+    router = Router(name="accounts")
+    router.message.filter(PrivateChat())
+    router.callback_query.filter(PrivateChat())
+    router.message.middleware(RegisteredOnly())
+    router.callback_query.middleware(RegisteredOnly())
+    msg, cb = router.message.register, router.callback_query.register
+
+    msg(my_accounts, ButtonText(BTN_ACCOUNTS))
+    cb(page, AccountsPageCb.filter())
+    cb(link, LinkAccountCb.filter())
+    cb(suggested, SuggestedAccountCb.filter())
+    cb(ask_unlink, AccountCb.filter(F.action == AccountAction.UNLINK))
+    cb(unlink, AccountCb.filter(F.action == AccountAction.UNLINK_YES))
+    cb(keep, AccountCb.filter(F.action == AccountAction.UNLINK_NO))
+
+    # the conversation
+    cb(conversation.supplier_chosen, SupplierCb.filter())
+    msg(conversation.supplier_expected, Linking.supplier)
+    msg(conversation.number_given, Linking.number)
+    cb(routes.back, LinkRouteCb.filter(F.route == LinkRoute.BACK))
+    cb(routes.access_code, LinkRouteCb.filter(F.route == LinkRoute.ACCESS_CODE))
+    cb(routes.sms, LinkRouteCb.filter(F.route.in_({LinkRoute.SMS, LinkRoute.RESEND})))
+    cb(routes.operator, LinkRouteCb.filter(F.route == LinkRoute.OPERATOR))
+    cb(routes.skip_photo, LinkRouteCb.filter(F.route == LinkRoute.SKIP_PHOTO))
+    msg(conversation.route_expected, Linking.method)
+    msg(conversation.access_code_given, Linking.access_code)
+    msg(conversation.sms_code_given, Linking.sms_code)
+    msg(conversation.name_given, Linking.request_name)
+    msg(conversation.address_given, Linking.request_address)
+    msg(conversation.photo_given, Linking.request_photo)
+    return router

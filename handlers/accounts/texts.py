@@ -1,0 +1,158 @@
+"""Texts of My accounts and the linking conversation."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from aiogram.utils.i18n import gettext as _
+
+from bot.services.enums import LinkStatus
+from bot.services.linking import MAX_PENDING_REQUESTS, LinkCard, LinkView, SupplierInfo
+from handlers.common.texts import esc, moscow_time, reason_text
+
+#: accounts per page of «My accounts»: a page stays far below Telegram's 4096 characters
+PAGE_SIZE = 8
+
+
+def page_of(views: list[LinkView], page: int) -> tuple[list[LinkView], int, int]:
+    """The views of one page, that page (clamped) and the number of pages."""
+    pages = max(1, -(-len(views) // PAGE_SIZE))
+    page = min(max(page, 0), pages - 1)
+    return views[page * PAGE_SIZE : (page + 1) * PAGE_SIZE], page, pages
+
+
+def accounts_text(views: list[LinkView], page: int = 0) -> str:
+    if not views:
+        return _(
+            "<b>My accounts</b>\n\nNo accounts are linked yet. Press «Link an account» and "
+            "have your receipt at hand: you will need the personal account number."
+        )
+    shown, page, pages = page_of(views, page)
+    lines = [_("<b>My accounts</b>")]
+    if pages > 1:
+        lines[0] += " " + _("(page {page} of {pages})").format(page=page + 1, pages=pages)
+    for view in shown:
+        head = _("{supplier}, account № {number}").format(
+            supplier=esc(view.supplier_name), number=esc(view.number)
+        )
+        if view.status is LinkStatus.ACTIVE:
+            lines.append(f"\n🏠 {head}\n{esc(view.address) or '—'}")
+        elif view.status is LinkStatus.PENDING:
+            lines.append(f"\n⏳ {head}\n" + _("Waiting for an operator to check the request."))
+        else:
+            lines.append(
+                f"\n❌ {head}\n"
+                + _("Request rejected. Reason: {reason}").format(reason=reason_text(view.reason))
+            )
+    return "\n".join(lines)
+
+
+def confirm_unlink_text(view: LinkView) -> str:
+    number, supplier = esc(view.number), esc(view.supplier_name)
+    if view.status is LinkStatus.ACTIVE:
+        return _("Unlink account № {number} ({supplier})?").format(number=number, supplier=supplier)
+    if view.status is LinkStatus.PENDING:
+        return _("Withdraw the request for account № {number} ({supplier})?").format(
+            number=number, supplier=supplier
+        )
+    return _("Remove account № {number} ({supplier}) from your list?").format(
+        number=number, supplier=supplier
+    )
+
+
+def unlinked_text(view: LinkView) -> str:
+    return _("Account № {number} is no longer linked.").format(number=esc(view.number))
+
+
+def locked_text(unlock_at: dt.datetime) -> str:
+    return _(
+        "Too many unsuccessful attempts today. For your safety, linking accounts is paused "
+        "until {time} (Moscow time)."
+    ).format(time=moscow_time(unlock_at))
+
+
+def linked_text(number: str, supplier: str, address: str) -> str:
+    return _(
+        "✅ Account № {number} ({supplier}) is linked.\nAddress: {address}\n\n"
+        "You will find it in «My accounts»."
+    ).format(number=esc(number), supplier=esc(supplier), address=esc(address) or "—")
+
+
+def already_linked(number: str | None) -> str:
+    return _("Account № {number} is already linked to you.").format(number=esc(number))
+
+
+def already_pending(number: str | None) -> str:
+    return _(
+        "Your request for account № {number} is already with an operator. "
+        "I will let you know the decision."
+    ).format(number=esc(number))
+
+
+def too_many_requests() -> str:
+    return _(
+        "You already have {count} requests waiting for an operator. Please wait for "
+        "their decisions before sending another one."
+    ).format(count=MAX_PENDING_REQUESTS)
+
+
+def routes_text(number: str) -> str:
+    return _(
+        "Account № <code>{number}</code>. How would you like to confirm that it is yours?\n\n"
+        "• the <b>access code</b> printed on your receipt;\n"
+        "• a <b>code by SMS</b> to the phone on file for the account;\n"
+        "• an <b>operator</b> checks your request (up to three days)."
+    ).format(number=esc(number))
+
+
+def number_prompt(supplier: SupplierInfo) -> str:
+    text = _("Enter the personal account number of {supplier} as printed on your receipt.").format(
+        supplier=esc(supplier.name)
+    )
+    if supplier.hint:
+        text += "\n" + _("Hint: {hint}").format(hint=esc(supplier.hint))
+    return text
+
+
+def bad_number(supplier: SupplierInfo) -> str:
+    text = _("This does not look like a personal account number of {supplier}.").format(
+        supplier=esc(supplier.name)
+    )
+    if supplier.hint:
+        text += "\n" + _("Hint: {hint}").format(hint=esc(supplier.hint))
+    return text
+
+
+def sms_template() -> str:
+    """The SMS, in the resident's language; the service fills {code} and {number}."""
+    return _(
+        "Code {code} to link personal account {number} in the Telegram bot. Do not tell it "
+        "to anyone. If you did not ask for it, ignore this message."
+    )
+
+
+def operators_unavailable() -> str:
+    return _(
+        "Requests to operators are not available right now. Please confirm the account "
+        "with the access code from your receipt or an SMS code, or contact the office "
+        "of your management company."
+    )
+
+
+def decision_text(card: LinkCard) -> str:
+    """The resident's news of an operator's decision (sent by the ResidentNotifier)."""
+    if card.status is LinkStatus.ACTIVE:
+        return _(
+            "✅ An operator confirmed your request: account № {number} ({supplier}) is "
+            "linked. You can see it in «My accounts»."
+        ).format(number=esc(card.number), supplier=esc(card.supplier_name))
+    return _(
+        "❌ Your request to link account № {number} ({supplier}) was rejected.\n"
+        "Reason: {reason}\n\n"
+        "You can try again in «My accounts» — with the access code from the "
+        "receipt, an SMS code, or a new request with a clear photo of the receipt."
+    ).format(
+        number=esc(card.number),
+        supplier=esc(card.supplier_name),
+        reason=reason_text(card.reason),
+    )

@@ -1,0 +1,110 @@
+"""Sentences and button labels written once, for every feature.
+
+`N_` marks a string for extraction into the catalogs without translating it here; it is
+translated where it is shown, with `_()` in the resident's language.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+
+from aiogram.utils.i18n import gettext as _
+
+from bot.services.codes import DAY_ZONE, CodeProblem
+
+
+def N_(msgid: str) -> str:
+    return msgid
+
+
+BTN_BALANCE = N_("💳 Balance")
+BTN_READINGS = N_("📟 Meter readings")
+BTN_ACCOUNTS = N_("🏠 My accounts")
+BTN_SUPPORT = N_("💬 Contact support")
+BTN_SETTINGS = N_("⚙️ Settings")
+BTN_SHARE_PHONE = N_("📱 Share my phone number")
+BTN_CANCEL = N_("✖️ Cancel")
+
+#: the main menu, in its order on the keyboard (the main-menu exit reads it too)
+MAIN_MENU = (BTN_BALANCE, BTN_READINGS, BTN_ACCOUNTS, BTN_SUPPORT, BTN_SETTINGS)
+
+#: preset reasons for rejecting a link request (shown to operators and to the resident)
+REJECT_REASONS = {
+    "mismatch": N_("The name or address does not match our records"),
+    "no_proof": N_("We could not confirm that the account is yours"),
+    "unreadable": N_("The photo of the receipt is unreadable"),
+}
+
+MOSCOW_FORMAT = "%d.%m.%Y %H:%M"
+
+
+def esc(value: str | None) -> str:
+    """User or billing data made safe for HTML parse mode."""
+    return html.escape(value or "")
+
+
+def moscow_time(moment: dt.datetime) -> str:
+    """A moment as the residents and operators read it: Moscow time."""
+    return moment.astimezone(DAY_ZONE).strftime(MOSCOW_FORMAT)
+
+
+def reason_text(reason: str | None, preset_prefix: str = "preset:") -> str:
+    """A stored rejection reason in the current language (presets translated, own text
+    escaped)."""
+    if not reason:
+        return "—"
+    if reason.startswith(preset_prefix):
+        msgid = REJECT_REASONS.get(reason.removeprefix(preset_prefix))
+        if msgid:
+            return _(msgid)
+    return html.escape(reason)
+
+
+# --------------------------------------------------------------------------- shared sentences
+def stale_button() -> str:
+    """A button of an old message, a forged one, or one whose step has passed."""
+    return _("This button is not valid any more.")
+
+
+def not_available() -> str:
+    """Something the presser may not act on (someone else's account, a removed one)."""
+    return _("Not available.")
+
+
+def start_again() -> str:
+    return _("This is not available. Please start again.")
+
+
+def too_old(place: str) -> str:
+    """Telegram no longer gives the message the button is under; `place` says where to go."""
+    return place
+
+
+def main_menu_prompt() -> str:
+    return _("Main menu. Choose what you need.")
+
+
+def something_went_wrong() -> str:
+    return _("Something went wrong on our side. Nothing was changed; please try again.")
+
+
+def code_problem_text(problem: CodeProblem | None, attempts_left: int | None) -> str:
+    """Why a one-time code was refused (SMS and e-mail codes alike)."""
+    if problem is CodeProblem.WRONG:
+        return _("Wrong code. Attempts left for this code: {left}.").format(
+            left=attempts_left if attempts_left is not None else "?"
+        )
+    if problem is CodeProblem.EXPIRED:
+        return _("The code has expired. Press «Send the code again» for a new one.")
+    if problem is CodeProblem.USED:
+        return _("This code was already used. Press «Send the code again» for a new one.")
+    if problem is CodeProblem.EXHAUSTED:
+        return _(
+            "Too many wrong attempts for this code. Press «Send the code again» for a new one."
+        )
+    return _("No code was sent yet. Press «Send the code again».")
+
+
+def wait_text(seconds: int) -> str:
+    return _("A new code can be sent in {seconds} s.").format(seconds=seconds)

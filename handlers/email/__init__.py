@@ -1,0 +1,1 @@
+"""Settings → E-mail: the resident types an address, gets a code there, types it back."""

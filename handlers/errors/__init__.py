@@ -1,0 +1,1 @@
+"""The last line: an error is logged with its update, and the resident is told plainly."""

@@ -1,0 +1,1 @@
+"""The main menu items whose features come in later issues."""

@@ -1,0 +1,62 @@
+"""Texts of registration (the consent text itself is in handlers/common/onboarding.py)."""
+
+from __future__ import annotations
+
+import html
+
+from aiogram.utils.i18n import gettext as _
+
+from bot.services.linking import AccountInfo
+from handlers.common.texts import esc
+
+
+def greeting(first_name: str | None) -> str:
+    return _(
+        "Hello, {name}! I am the self-service cabinet of your utility company.\n"
+        "Here you can see what you owe, get a receipt, send meter readings and "
+        "ask a question."
+    ).format(name=html.escape(first_name or ""))
+
+
+def declined() -> str:
+    return _(
+        "Without your consent we cannot store your phone or show your accounts, "
+        "so the cabinet is not available. Nothing about you has been saved. "
+        "If you change your mind, send /start."
+    )
+
+
+def contact_refused(reason: str) -> str:
+    if reason == "not_own":
+        return _(
+            "This is not your contact. Please share <b>your own</b> number with the "
+            "«Share my phone number» button below."
+        )
+    return _(
+        "This phone number does not look valid. Please share your number with the button below."
+    )
+
+
+def phone_expected() -> str:
+    return _(
+        "I need your phone number, sent with the «Share my phone number» button "
+        "below — a typed number cannot be checked. Or press «Cancel»."
+    )
+
+
+def consent_expected() -> str:
+    return _("Please answer the consent request first: «I agree» or «I decline».")
+
+
+def offer_text(found: list[AccountInfo]) -> str:
+    lines = [_("Your phone is on file for these personal accounts:")]
+    for account in found:
+        lines.append(
+            _("• {supplier}, № {number}, {address}").format(
+                supplier=esc(account.supplier_name),
+                number=esc(account.number),
+                address=esc(account.address) or "—",
+            )
+        )
+    lines.append(_("Link them with one tap:"))
+    return "\n".join(lines)

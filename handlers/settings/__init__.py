@@ -1,0 +1,1 @@
+"""Settings: language, e-mail (handlers/email/), deleting the resident's data."""

@@ -1,0 +1,1 @@
+"""Help for whoever sets the bot up: /chat_id in a group tells its id for STAFF_CHAT_ID."""

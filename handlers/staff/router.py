@@ -1,0 +1,264 @@
+"""The staff supergroup: operators decide link requests (rules: bot/services/linking.py).
+
+Only updates from STAFF_CHAT_ID count (ChatId filter), and only presses of its current
+members (getChatMember, cached for a minute). Two operators deciding at once: the first
+decision wins (an atomic UPDATE in the service), the other is told who decided. Staff texts
+are in the company's default language (DEFAULT_LOCALE): `StaffLocale` sets it for the
+whole router; the resident is told the outcome in their own language by the service.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware, Bot, F, Router
+from aiogram.exceptions import TelegramAPIError
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, ForceReply, Message, TelegramObject, User
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+
+from bot.services import linking as linking_rules
+from bot.services.enums import LinkStatus
+from bot.services.linking import Decision, DecisionOutcome, LinkingService
+from handlers.common.filters import ChatId
+from handlers.common.states import StaffReject
+from handlers.staff.cards import (
+    StaffAction,
+    StaffLinkCb,
+    StaffRejectCb,
+    card_keyboard,
+    reasons_keyboard,
+)
+
+log = logging.getLogger("kabinet.staff")
+
+MEMBER_STATUSES = {"creator", "administrator", "member"}
+MEMBERSHIP_TTL = 60.0  # seconds a getChatMember answer is trusted
+PROMPTS_KEY = "prompts"  # FSM data of an operator: {prompt message id: link id}
+
+
+class StaffLocale(BaseMiddleware):
+    """Staff texts in DEFAULT_LOCALE, whatever the operator's Telegram language."""
+
+    def __init__(self, locale: str) -> None:
+        self.locale = locale
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        i18n: I18n = data["i18n"]
+        with i18n.use_locale(self.locale):
+            return await handler(event, data)
+
+
+class StaffMembers:
+    """Whether a presser is a member of the staff chat (getChatMember, cached a minute)."""
+
+    def __init__(self, chat_id: int) -> None:
+        self.chat_id = chat_id
+        self._cache: dict[int, tuple[bool, float]] = {}
+
+    async def __call__(self, bot: Bot, user: User) -> bool:
+        if user.is_bot:
+            return False
+        cached = self._cache.get(user.id)
+        if cached is not None and cached[1] > time.monotonic():
+            return cached[0]
+        try:
+            member = await bot.get_chat_member(self.chat_id, user.id)
+        except TelegramAPIError as exc:
+            log.warning("getChatMember %s failed: %s", user.id, exc)
+            return False
+        ok = member.status in MEMBER_STATUSES or (
+            member.status == "restricted" and bool(getattr(member, "is_member", False))
+        )
+        if len(self._cache) > 10_000:
+            self._cache.clear()
+        self._cache[user.id] = (ok, time.monotonic() + MEMBERSHIP_TTL)
+        return ok
+
+
+class MembersOnly(BaseMiddleware):
+    """Buttons of the staff chat are pressed by its members only."""
+
+    def __init__(self, members: StaffMembers) -> None:
+        self.members = members
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        assert isinstance(event, CallbackQuery)
+        if not await self.members(data["bot"], event.from_user):
+            await event.answer(
+                _("Only members of the staff chat can decide requests."), show_alert=True
+            )
+            return None
+        return await handler(event, data)
+
+
+def operator_name(user: User) -> str:
+    name = user.full_name
+    return f"{name} (@{user.username})" if user.username else name
+
+
+def decision_answer(decision: Decision, approve: bool) -> str:
+    """The operator's short answer to their press or reply."""
+    if decision.outcome is DecisionOutcome.WITHDRAWN:
+        return _("The resident withdrew this request.")
+    if decision.outcome is DecisionOutcome.ALREADY_DECIDED:
+        assert decision.card is not None
+        who = decision.card.decided_by_name or "?"
+        if decision.card.status is LinkStatus.ACTIVE:
+            return _("Already approved by {who}.").format(who=who)
+        return _("Already rejected by {who}.").format(who=who)
+    return _("Approved.") if approve else _("Rejected.")
+
+
+async def _decide(
+    query: CallbackQuery, linking: LinkingService, link_id: int, reason: str | None
+) -> None:
+    approve = reason is None
+    decision = await linking.decide(
+        link_id=link_id,
+        approve=approve,
+        operator_id=query.from_user.id,
+        operator_name=operator_name(query.from_user),
+        reason=reason,
+    )
+    decided = decision.outcome is DecisionOutcome.DECIDED
+    await query.answer(decision_answer(decision, approve), show_alert=not decided)
+    if decision.outcome is DecisionOutcome.WITHDRAWN and isinstance(query.message, Message):
+        await query.message.edit_reply_markup(reply_markup=None)
+
+
+async def approve(
+    query: CallbackQuery, callback_data: StaffLinkCb, linking: LinkingService
+) -> None:
+    await _decide(query, linking, callback_data.link_id, None)
+
+
+async def reject_with_preset(
+    query: CallbackQuery, callback_data: StaffRejectCb, linking: LinkingService
+) -> None:
+    reason = linking_rules.PRESET_PREFIX + callback_data.reason.value
+    await _decide(query, linking, callback_data.link_id, reason)
+
+
+async def _still_pending(query: CallbackQuery, linking: LinkingService, link_id: int) -> bool:
+    current = await linking.card(link_id)
+    if current is not None and current.status is LinkStatus.PENDING:
+        return True
+    await query.answer(_("This request is already closed."), show_alert=True)
+    if isinstance(query.message, Message):
+        await query.message.edit_reply_markup(reply_markup=None)
+    return False
+
+
+async def show_reasons(
+    query: CallbackQuery, callback_data: StaffLinkCb, linking: LinkingService
+) -> None:
+    if not await _still_pending(query, linking, callback_data.link_id):
+        return
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.edit_reply_markup(reply_markup=reasons_keyboard(callback_data.link_id))
+
+
+async def hide_reasons(
+    query: CallbackQuery, callback_data: StaffLinkCb, linking: LinkingService
+) -> None:
+    if not await _still_pending(query, linking, callback_data.link_id):
+        return
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.edit_reply_markup(reply_markup=card_keyboard(callback_data.link_id))
+
+
+async def ask_own_reason(
+    query: CallbackQuery, callback_data: StaffLinkCb, state: FSMContext, linking: LinkingService
+) -> None:
+    link_id = callback_data.link_id
+    current = await linking.card(link_id)
+    if current is None or current.status is not LinkStatus.PENDING:
+        await query.answer(_("This request is already closed."), show_alert=True)
+        return
+    await state.set_state(StaffReject.reason)
+    await state.update_data(link_id=link_id)
+    await query.answer()
+    if not isinstance(query.message, Message):
+        return
+    prompt = await query.message.reply(
+        _(
+            "{who}, reply to this message with the reason for rejecting "
+            "request #{id} (it is sent to the resident). /cancel — do not "
+            "reject."
+        ).format(who=query.from_user.mention_html(), id=link_id),
+        reply_markup=ForceReply(selective=True),  # selective: the mention
+    )
+    # several prompts may be open: a reply goes to its own request
+    prompts = (await state.get_data()).get(PROMPTS_KEY) or {}
+    prompts[str(prompt.message_id)] = link_id
+    await state.update_data({PROMPTS_KEY: prompts})
+
+
+async def cancel_reason(message: Message, state: FSMContext) -> None:
+    await state.clear()
+    await message.reply(_("OK, the request stays open."))
+
+
+async def reason_given(message: Message, state: FSMContext, linking: LinkingService) -> None:
+    assert message.from_user is not None
+    text = (message.text or "").strip()
+    if not text:
+        await message.reply(_("Please write the reason as text, or /cancel."))
+        return
+    data = await state.get_data()
+    prompts: dict[str, int] = data.get(PROMPTS_KEY) or {}
+    replied = message.reply_to_message
+    link_id = data.get("link_id")  # the last prompt, when the reason is not a reply
+    if replied is not None and str(replied.message_id) in prompts:
+        link_id = prompts[str(replied.message_id)]
+    prompts = {k: v for k, v in prompts.items() if v != link_id}
+    if prompts:  # the other open prompts still take their replies
+        await state.update_data({PROMPTS_KEY: prompts, "link_id": [*prompts.values()][-1]})
+    else:
+        await state.clear()
+    if not isinstance(link_id, int):
+        return
+    decision = await linking.decide(
+        link_id=link_id,
+        approve=False,
+        operator_id=message.from_user.id,
+        operator_name=operator_name(message.from_user),
+        reason=text,
+    )
+    await message.reply(decision_answer(decision, False))
+
+
+def create_router(staff_chat_id: int, default_locale: str) -> Router:
+    router = Router(name="staff")
+    router.message.filter(ChatId(staff_chat_id))
+    router.callback_query.filter(ChatId(staff_chat_id))
+    router.message.middleware(StaffLocale(default_locale))
+    router.callback_query.middleware(StaffLocale(default_locale))
+    router.callback_query.middleware(MembersOnly(StaffMembers(staff_chat_id)))
+    on = router.callback_query.register
+    on(approve, StaffLinkCb.filter(F.action == StaffAction.APPROVE))
+    on(show_reasons, StaffLinkCb.filter(F.action == StaffAction.REJECT))
+    on(hide_reasons, StaffLinkCb.filter(F.action == StaffAction.BACK))
+    on(ask_own_reason, StaffLinkCb.filter(F.action == StaffAction.OTHER))
+    on(reject_with_preset, StaffRejectCb.filter())
+    router.message.register(cancel_reason, StaffReject.reason, Command("cancel"))
+    router.message.register(reason_given, StaffReject.reason)
+    return router

@@ -1,0 +1,50 @@
+"""The stored vocabularies (StrEnum values are what the columns hold).
+
+They live outside storage/models.py so that services and handlers can speak of a link's
+status or a reading's source without importing the ORM (bot/services/enums.py re-exports
+them for the layers above).
+"""
+
+import enum
+
+
+class ReadingSource(enum.StrEnum):
+    BILLING = "billing"
+    BOT = "bot"
+    OPERATOR = "operator"
+    API = "api"
+
+
+class ReadingStatus(enum.StrEnum):
+    ACCEPTED = "accepted"
+    PENDING = "pending"  # waits for an operator (suspicious)
+    REJECTED = "rejected"
+
+
+class LinkStatus(enum.StrEnum):
+    PENDING = "pending"  # waits for an operator
+    ACTIVE = "active"
+    REJECTED = "rejected"
+
+
+class LinkMethod(enum.StrEnum):
+    PHONE = "phone"
+    ACCESS_CODE = "access_code"
+    SMS_CODE = "sms_code"
+    OPERATOR = "operator"
+
+
+class CodePurpose(enum.StrEnum):
+    LINK_SMS = "link_sms"
+    EMAIL_VERIFY = "email_verify"
+
+
+class TicketKind(enum.StrEnum):
+    LINK = "link"
+    READING = "reading"
+    QUESTION = "question"
+
+
+class TicketStatus(enum.StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"

@@ -1,0 +1,89 @@
+"""Services as the middleware builds them, with recording stand-ins for the ports.
+
+Unit tests of services reach Telegram only through the ports; these record what the
+service asked of them (the Telegram implementations are covered by the handler and e2e
+tests, which run the real ones against a recording session or sandbox/)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.integrations import LogSmsGateway, SmsGateway
+from bot.services.clock import Clock
+from bot.services.codes import CodesService
+from bot.services.linking import LinkCard, LinkingService
+from bot.services.ports import Delivery, DeskUnavailable, PostedCard
+from bot.services.registration import RegistrationService
+from storage.uow import UnitOfWork
+
+STAFF_CHAT = -1001234567890
+
+
+@dataclass
+class RecordingDesk:
+    """A StaffDesk that keeps the cards; `fail` makes posting refuse like Telegram would."""
+
+    fail: bool = False
+    first_message_id: int = 1001
+    posted: list[LinkCard] = field(default_factory=list)
+    shown: list[tuple[LinkCard, Delivery | None]] = field(default_factory=list)
+    withdrawn: list[tuple[int, int]] = field(default_factory=list)
+    erased: list[tuple[int, int]] = field(default_factory=list)
+
+    async def post_link_card(self, card: LinkCard) -> PostedCard:
+        if self.fail:
+            raise DeskUnavailable("Forbidden: bot was kicked from the supergroup chat")
+        self.posted.append(card)
+        return PostedCard(STAFF_CHAT, self.first_message_id + len(self.posted) - 1)
+
+    async def show_link_card(self, card: LinkCard, *, delivery: Delivery | None = None) -> None:
+        self.shown.append((card, delivery))
+
+    async def mark_withdrawn(self, chat_id: int, message_id: int) -> None:
+        self.withdrawn.append((chat_id, message_id))
+
+    async def erase_card(self, chat_id: int, message_id: int) -> None:
+        self.erased.append((chat_id, message_id))
+
+
+@dataclass
+class RecordingNotifier:
+    result: Delivery = Delivery.SENT
+    told: list[tuple[int, str | None, LinkCard]] = field(default_factory=list)
+
+    async def link_decided(
+        self, resident_id: int, language: str | None, card: LinkCard
+    ) -> Delivery:
+        self.told.append((resident_id, language, card))
+        return self.result
+
+
+def linking_service(
+    uow: UnitOfWork,
+    clock: Clock,
+    *,
+    limit: int = 10,
+    sms: SmsGateway | None = None,
+    desk: RecordingDesk | None = None,
+    notifier: RecordingNotifier | None = None,
+    ttl_minutes: int = 30,
+) -> LinkingService:
+    return LinkingService(
+        uow,
+        clock,
+        limit=limit,
+        code_ttl_minutes=ttl_minutes,
+        sms=sms or LogSmsGateway(),
+        desk=desk if desk is not None else RecordingDesk(),
+        notifier=notifier or RecordingNotifier(),
+    )
+
+
+def codes_service(uow: UnitOfWork, clock: Clock, ttl_minutes: int = 30) -> CodesService:
+    return CodesService(uow, clock, ttl_minutes=ttl_minutes)
+
+
+def registration_service(
+    uow: UnitOfWork, clock: Clock, *, consent_version: str = "1", desk: RecordingDesk | None = None
+) -> RegistrationService:
+    return RegistrationService(uow, clock, consent_version=consent_version, desk=desk)
