@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from handlers.accounts.callbacks import AccountAction, AccountCb
 from handlers.common.callbacks import SuggestedAccountCb
-from handlers.staff.cards import StaffAction, StaffLinkCb
+from handlers.staff.cards import RejectPreset, StaffAction, StaffLinkCb, StaffRejectCb
 from sandbox.testing import BotMessage, CallbackAnswer, Group, make_png
 from sandbox.testing import User as SandboxUser
 from storage.db import Database
@@ -561,7 +561,10 @@ async def test_two_operators_first_decision_wins(world: World) -> None:
         [("Одобрено.", False), (f"Уже одобрено: {winner}.", True)]
     )
     # a stale client of Павел rejects later: told who decided, nothing changes
-    late = await pavel.press_data(approve_data.replace("approve", "r_mismatch"), message=card)
+    forged = StaffRejectCb(
+        link_id=StaffLinkCb.unpack(approve_data).link_id, reason=RejectPreset.MISMATCH
+    ).pack()
+    late = await pavel.press_data(forged, message=card)
     assert (late.text, late.show_alert) == (f"Уже одобрено: {winner}.", True)
     assert f"✅ Одобрено: {winner}, " in card.text and card.buttons == []
     told = await kira.next_message()
