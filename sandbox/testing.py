@@ -18,22 +18,21 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from sandbox.core import BotState, now
 from sandbox.media import image_size, make_png
-from sandbox.server import (
+from sandbox.methods.chats import member_dict
+from sandbox.methods.forum import create_topic
+from sandbox.methods.profile import scope_key
+from sandbox.records import (
     ApiCall,
-    BotState,
     CallbackRecord,
     FileRecord,
     FloodRule,
     GroupRecord,
-    SandboxServer,
     StoredMessage,
     UserRecord,
-    create_topic,
-    member_dict,
-    now,
-    scope_key,
 )
+from sandbox.server import SandboxServer
 
 __all__ = [
     "ApiCall",
