@@ -27,6 +27,7 @@ from bot.middlewares import (
 )
 from bot.services.clock import Clock, SystemClock
 from bot.telegram import create_ports
+from bot.telegram.errors import QuietCallbackAnswers
 from handlers import create_routers
 from handlers.common.menu_exit import MainMenuExit
 from handlers.common.texts import N_
@@ -59,6 +60,7 @@ def setup_bot(bot: Bot) -> Bot:
     """Request middlewares every Bot of ours carries (tests build Bots with other sessions)."""
     bot.session.middleware(CommitBeforeSend())
     bot.session.middleware(RetryAfter())
+    bot.session.middleware(QuietCallbackAnswers())
     return bot
 
 

@@ -26,6 +26,7 @@ import datetime as dt
 import enum
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from functools import cache
 
@@ -546,6 +547,17 @@ class LinkingService:
             return LinkResult(Outcome.DELIVERY_FAILED)
         return LinkResult(Outcome.CODE_SENT, masked_phone=mask_phone(phone), number=number)
 
+    async def sms_wait_seconds(self, supplier_id: int, number: str) -> int:
+        """Seconds until a new SMS code may go to this account's phone (0: now). A quick
+        check before the slow send, so a press can be answered at once."""
+        target = await self._sms_target(supplier_id, number)
+        if target is None:
+            return 0
+        account, phone = target
+        return await self.codes.seconds_until_resend(
+            purpose=CodePurpose.LINK_SMS, target=phone, subject=str(account.id)
+        )
+
     async def enter_sms_code(
         self,
         *,
@@ -775,6 +787,7 @@ class LinkingService:
         operator_id: int,
         operator_name: str,
         reason: str | None,
+        acknowledge: Callable[[Decision], Awaitable[None]] | None = None,
     ) -> Decision:
         """An operator approves or rejects a request: the use case in one call.
 
@@ -783,6 +796,9 @@ class LinkingService:
         ResidentNotifier, and the card is redrawn through StaffDesk (with a note when the
         resident could not be told). The loser gets ALREADY_DECIDED and the card is redrawn
         as it stands; a withdrawn request gives WITHDRAWN.
+
+        `acknowledge(decision)` is awaited once the outcome is known and stored, before any
+        slow outside step, so the operator's press is answered within Telegram's ~15 s.
         """
         decision = await self._decide(
             link_id=link_id,
@@ -791,13 +807,16 @@ class LinkingService:
             operator_name=operator_name,
             reason=reason,
         )
+        if decision.outcome is DecisionOutcome.DECIDED:
+            await self.uow.commit()  # named point: durable before anyone is told
+        if acknowledge is not None:
+            await acknowledge(decision)
         if decision.outcome is DecisionOutcome.WITHDRAWN or decision.card is None:
             return decision
         if decision.outcome is DecisionOutcome.ALREADY_DECIDED:
             if self.desk is not None:
                 await self.desk.show_link_card(decision.card)
             return decision
-        await self.uow.commit()  # named point: the decision is durable before anyone is told
         assert decision.resident_id is not None
         delivery = await self.notifier.link_decided(
             decision.resident_id, decision.resident_language, decision.card

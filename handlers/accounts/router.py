@@ -7,6 +7,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
+from bot.config import Settings
 from bot.services.linking import LinkingService, Outcome
 from bot.services.registration import Resident
 from handlers.accounts import conversation, keyboards, routes, texts
@@ -64,13 +65,17 @@ async def page(
 
 
 async def link(
-    query: CallbackQuery, state: FSMContext, linking: LinkingService, resident: Resident
+    query: CallbackQuery,
+    state: FSMContext,
+    linking: LinkingService,
+    resident: Resident,
+    settings: Settings,
 ) -> None:
     message = await _message_of(query)
     if message is None:
         return
     await query.answer()
-    await conversation.begin(message, state, linking, resident)
+    await conversation.begin(message, state, linking, resident, settings)
 
 
 async def ask_unlink(
@@ -125,6 +130,7 @@ async def suggested(
     state: FSMContext,
     linking: LinkingService,
     resident: Resident,
+    settings: Settings,
 ) -> None:
     message = await _message_of(query)
     if message is None:
@@ -138,7 +144,7 @@ async def suggested(
     await message.edit_reply_markup(
         reply_markup=common_keyboards.suggested_accounts(remaining) if remaining else None
     )
-    await conversation.answer_result(message, state, result)
+    await conversation.answer_result(message, state, result, settings)
 
 
 def create_router() -> Router:

@@ -57,10 +57,16 @@ def link_again() -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
+#: accounts offered in one message, each with its button: the text stays far below
+#: Telegram's 4,096 characters and the keyboard below its 100 buttons
+OFFER_LIMIT = 8
+
+
 def suggested_accounts(accounts: list[AccountInfo]) -> InlineKeyboardMarkup:
-    """One button per account found by the resident's phone (handled by accounts)."""
+    """A button for each of the first OFFER_LIMIT accounts found by the resident's phone
+    (handled by accounts)."""
     kb = InlineKeyboardBuilder()
-    for account in accounts:
+    for account in accounts[:OFFER_LIMIT]:
         kb.button(
             text=_("✅ Link № {number} ({supplier})").format(
                 number=account.number, supplier=account.supplier_name

@@ -39,9 +39,22 @@ REJECT_REASONS = {
 MOSCOW_FORMAT = "%d.%m.%Y %H:%M"
 
 
-def esc(value: str | None) -> str:
-    """User or billing data made safe for HTML parse mode."""
-    return html.escape(value or "")
+def esc(value: str | None, limit: int | None = None) -> str:
+    """User or billing data made safe for HTML parse mode, cut to `limit` characters (with
+    an ellipsis) first, so a text built from data stays within Telegram's limits."""
+    return html.escape(cut(value, limit) if limit else (value or ""))
+
+
+def cut(value: str | None, limit: int) -> str:
+    """`value` stripped and, when longer than `limit` characters, cut with an ellipsis."""
+    text = (value or "").strip()
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+#: how much of a datum a list shows (a supplier's name, an address, a reason)
+NAME_LIMIT = 80
+ADDRESS_LIMIT = 160
+REASON_LIMIT = 300
 
 
 def moscow_time(moment: dt.datetime) -> str:
@@ -49,16 +62,18 @@ def moscow_time(moment: dt.datetime) -> str:
     return moment.astimezone(DAY_ZONE).strftime(MOSCOW_FORMAT)
 
 
-def reason_text(reason: str | None, preset_prefix: str = "preset:") -> str:
-    """A stored rejection reason in the current language (presets translated, own text
-    escaped)."""
+def reason_text(
+    reason: str | None, limit: int | None = None, preset_prefix: str = "preset:"
+) -> str:
+    """A stored rejection reason in the current language: presets translated, an operator's
+    own text escaped (and cut to `limit` characters)."""
     if not reason:
         return "—"
     if reason.startswith(preset_prefix):
         msgid = REJECT_REASONS.get(reason.removeprefix(preset_prefix))
         if msgid:
             return _(msgid)
-    return html.escape(reason)
+    return esc(reason, limit)
 
 
 # --------------------------------------------------------------------------- shared sentences
@@ -83,6 +98,13 @@ def too_old(place: str) -> str:
 
 def main_menu_prompt() -> str:
     return _("Main menu. Choose what you need.")
+
+
+def office(support_contact: str | None) -> str:
+    """Where a person answers (SUPPORT_CONTACT), as a paragraph to add; empty when unset."""
+    if not support_contact:
+        return ""
+    return "\n\n" + _("To reach a person: {contact}").format(contact=esc(support_contact))
 
 
 def something_went_wrong() -> str:

@@ -103,10 +103,12 @@ async def got_contact(
     await state.clear()
     await show_main_menu(message, _("Thank you, you are registered."))
     found = await linking.suggest_by_phone(message.from_user.id, check.phone)
-    if found:  # nothing to offer: «My accounts» is in the main menu
+    if found:
         await message.answer(
             texts.offer_text(found), reply_markup=keyboards.suggested_accounts(found)
         )
+    else:  # nothing on file for this phone: the next step is one tap away
+        await message.answer(texts.next_step(), reply_markup=keyboards.link_again())
 
 
 async def phone_expected(message: Message) -> None:

@@ -24,12 +24,16 @@ from handlers.settings import keyboards
 from handlers.settings.keyboards import LANGUAGE_NAMES, LangCb
 
 
-def settings_text(resident: Resident, language: str) -> str:
-    return _("<b>Settings</b>\nLanguage: {language}\nPhone: {phone}\nE-mail: {email}").format(
+def settings_text(resident: Resident, language: str, *, email_enabled: bool) -> str:
+    text = _("<b>Settings</b>\nLanguage: {language}\nPhone: {phone}").format(
         language=LANGUAGE_NAMES.get(language, language),
         phone=mask_phone(resident.phone) if resident.phone else "—",
-        email=html.escape(resident.email) if resident.email else _("not set"),
     )
+    if email_enabled or resident.email:  # no «not set» where it cannot be set
+        text += "\n" + _("E-mail: {email}").format(
+            email=html.escape(resident.email) if resident.email else _("not set")
+        )
+    return text
 
 
 async def open_settings(
@@ -37,7 +41,7 @@ async def open_settings(
 ) -> None:
     await state.clear()
     await message.answer(
-        settings_text(resident, i18n.current_locale),
+        settings_text(resident, i18n.current_locale, email_enabled=profile.email_enabled),
         reply_markup=keyboards.settings_menu(email_enabled=profile.email_enabled),
     )
 
@@ -57,7 +61,7 @@ async def back_to_settings(
         return
     await query.answer()
     await message.edit_text(
-        settings_text(resident, i18n.current_locale),
+        settings_text(resident, i18n.current_locale, email_enabled=profile.email_enabled),
         reply_markup=keyboards.settings_menu(email_enabled=profile.email_enabled),
     )
 
@@ -119,7 +123,7 @@ async def keep(
         return
     await query.answer(_("Nothing was deleted."))
     await message.edit_text(
-        settings_text(resident, i18n.current_locale),
+        settings_text(resident, i18n.current_locale, email_enabled=profile.email_enabled),
         reply_markup=keyboards.settings_menu(email_enabled=profile.email_enabled),
     )
 
@@ -141,7 +145,7 @@ async def choose_language(
     with i18n.use_locale(code):
         await query.answer(_("Language: {language}").format(language=LANGUAGE_NAMES[code]))
         await query.message.edit_text(
-            settings_text(resident, code),
+            settings_text(resident, code, email_enabled=profile.email_enabled),
             reply_markup=keyboards.settings_menu(email_enabled=profile.email_enabled),
         )
         await query.message.answer(

@@ -257,7 +257,7 @@ async def test_one_tap_offer_after_registration(world: World) -> None:
     second_id, second = await seed_account(world, phones=(new_phone(), anna.phone or ""))
     await anna.send("/start")
     await anna.next_message()
-    await anna.press("✅ Согласен", message=await anna.next_message())
+    await anna.press("✅ Даю согласие", message=await anna.next_message())
     await anna.next_edit()
     await anna.next_message()  # asks for the phone
     await anna.share_contact()
