@@ -29,6 +29,7 @@ from bot.services.clock import Clock, SystemClock
 from bot.telegram import create_ports
 from bot.telegram.errors import QuietCallbackAnswers
 from handlers import create_routers
+from handlers.common.albums import OneAnswerPerAlbum
 from handlers.common.menu_exit import MainMenuExit
 from handlers.common.texts import N_
 from storage.db import Database
@@ -121,6 +122,7 @@ def create_dispatcher(
     dp.update.outer_middleware(ServicesMiddleware(settings, clock, gateways, ports))
     ResidentI18nMiddleware(i18n, lang_cache).setup(dp)
     dp.message.outer_middleware(MainMenuExit())
+    dp.message.outer_middleware(OneAnswerPerAlbum())
     dp.include_routers(*create_routers(settings))
     return dp
 

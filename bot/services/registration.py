@@ -144,17 +144,19 @@ class RegistrationService:
         return resident_of(user, self.consent_version)
 
     async def delete_my_data(self, user_id: int) -> int:
-        """Withdraw consent and erase the resident: phone, e-mail, name, links, codes.
+        """Withdraw consent and erase the resident (152-ФЗ): phone, e-mail, name, links,
+        codes, and their Telegram id wherever it was kept.
 
-        What must be kept (the audit trail of decisions, submitted readings) stays, with the
-        resident's id removed from it. Their open escalations are closed, the deletion is
-        committed (named point), then their cards — which show the name, address and
-        receipt photo — are taken off the staff chat. Returns the number of cards.
+        What must be kept (the audit trail of decisions, submitted readings) stays without
+        the resident's id. Their open escalations are closed, the deletion is committed
+        (named point), then the cards of all their escalations — which show the name,
+        address and receipt photo — are taken off the staff chat (edited down to a neutral
+        line where Telegram no longer lets the bot delete them). Returns the number of cards.
         """
         users = self.uow.users
         if await users.get(user_id) is None:
             return 0
-        cards = await users.close_open_tickets(user_id, self.clock.now())
+        cards = await users.close_tickets(user_id, self.clock.now())
         await users.erase(user_id)
         self.uow.audit.add(
             "data_deleted",
