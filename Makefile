@@ -17,7 +17,7 @@ help:
 	@echo "make lint     ruff check, ruff format --check, mypy"
 	@echo "make format   ruff format + ruff check --fix"
 	@echo "make i18n     extract texts, update and compile the catalogs"
-	@echo "make bench    run the benchmarks in bench/"
+	@echo "make bench    run the benchmarks in bench/ (BENCH=dispatch: the quick one only)"
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -69,8 +69,12 @@ services-stop:
 test: install-dev i18n-compile lint services
 	source .cache/services.env && $(PY) -m pytest -q $(PYTEST_ARGS); rc=$$?; scripts/test-services.sh stop; exit $$rc
 
+# the dispatcher hot path first (under a minute), then the billing import (minutes);
+# `make bench BENCH=dispatch` runs only the first, `BENCH=billing` only the second
+BENCH ?= dispatch billing
 bench: install-dev i18n-compile
-	$(PY) bench/run.py
+	$(if $(filter dispatch,$(BENCH)),$(PY) bench/dispatch.py)
+	$(if $(filter billing,$(BENCH)),$(PY) bench/run.py)
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache
