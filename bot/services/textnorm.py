@@ -118,10 +118,13 @@ def compile_account_pattern(pattern: str) -> re.Pattern[str]:
 
     With `re.ASCII`, `\\d` is `[0-9]` and `\\w` is `[A-Za-z0-9_]`: a number in other
     digits must be `compact_number`-ed first, never matched as it is. Match with
-    `.fullmatch(number)`. Raises `re.error` for a pattern that does not compile (the
-    import refuses those, so only a pattern stored by hand can).
+    `.fullmatch(number)`. Raises `re.error` for a pattern that does not compile, `(?u)`
+    included (the import refuses those, so only a pattern stored by hand can).
     """
-    return re.compile(pattern, re.ASCII)
+    try:
+        return re.compile(pattern, re.ASCII)
+    except ValueError as exc:  # "ASCII and UNICODE flags are incompatible"
+        raise re.error(str(exc)) from None
 
 
 # ---------------------------------------------------------------------------- numbers

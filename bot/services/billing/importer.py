@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import re
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
@@ -38,6 +37,7 @@ from bot.services.billing.keyset import KeySet
 from bot.services.billing.sources import RawRow, RowError, Rows
 from bot.services.clock import Clock, SystemClock
 from bot.services.hashing import hash_secret, verify_secret
+from bot.services.textnorm import compile_account_pattern
 from storage.models import (
     Account,
     Charge,
@@ -190,7 +190,7 @@ async def import_rows(
     repo = BillingRepository(uow.session)
     refs = await repo.supplier_refs()
     ctx = ParseContext(
-        patterns={code: re.compile(ref.account_pattern) for code, ref in refs.items()},
+        patterns={code: compile_account_pattern(ref.account_pattern) for code, ref in refs.items()},
         today=now.date(),
     )
     applier = _Applier(repo, kind, refs, now)
