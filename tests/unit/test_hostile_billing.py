@@ -55,7 +55,9 @@ def test_line_endings_and_bom_still_import(
     path.write_bytes(b"\xef\xbb\xbf" + ending.join(rows) + ending)
     code, out, err = run("import", "suppliers", str(path))
     assert (code, err) == (0, "")
-    assert out == "suppliers: 2 rows — 2 inserted, 0 updated, 0 unchanged\n"
+    assert out == (
+        "suppliers: 2 rows — 2 inserted, 0 updated, 0 unchanged (separator ',', encoding utf-8)\n"
+    )
 
 
 def test_a_folder_instead_of_a_file(run: Invoke, tmp_path: Path) -> None:  # noqa: F811
