@@ -44,6 +44,7 @@ from bot.services.ports import (
     ResidentNotifier,
     StaffDesk,
 )
+from bot.services.textnorm import compact_number, compile_account_pattern, normalize_access_code
 from storage.models import Account, AccountLink, Supplier
 from storage.uow import UnitOfWork
 
@@ -73,7 +74,6 @@ MAX_NAME_LENGTH = 255
 MAX_ADDRESS_LENGTH = 512
 MAX_REASON_LENGTH = 1000
 
-_SEPARATORS = re.compile(r"[\s\-‐‑‒–—]+")
 
 
 class Outcome(enum.StrEnum):
@@ -206,12 +206,14 @@ def day_bounds(moment: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
 
 
 def normalize_number(pattern: str, raw: str | None) -> str | None:
-    """The account number without spaces and dashes, or None when it has the wrong format."""
-    number = _SEPARATORS.sub("", raw or "")
+    """The account number as stored (ASCII digits of any script, no spaces or dashes:
+    `textnorm.compact_number`), or None when it does not match the supplier's pattern
+    (matched with ASCII semantics, so `\\d` is 0-9 only)."""
+    number = compact_number(raw or "")
     if not number or len(number) > MAX_NUMBER_LENGTH:
         return None
     try:
-        matched = re.fullmatch(pattern, number)
+        matched = compile_account_pattern(pattern).fullmatch(number)
     except re.error:
         log.error("supplier account pattern %r is not a valid regular expression", pattern)
         return None
@@ -468,8 +470,14 @@ class LinkingService:
             return LinkResult(Outcome.LOCKED, unlock_at=unlock)
         account = await self.uow.links.find_account(supplier_id, number)
         stored = account.access_code_hash if account is not None else None
-        plain = (code or "").strip()[:MAX_CODE_LENGTH]
-        candidates = dict.fromkeys([plain, "".join(plain.split())])
+        typed = (code or "").strip()
+        # the normal form first (Cyrillic look-alikes, either case, any digits: the form the
+        # import hashes); the code as typed for hashes made before imports normalised
+        candidates = dict.fromkeys(
+            c[:MAX_CODE_LENGTH]
+            for c in (normalize_access_code(typed), typed, "".join(typed.split()))
+            if c
+        )
         matched = False
         for candidate in candidates:
             # always one scrypt at least, so a missing account takes as long as a wrong code

@@ -97,10 +97,3 @@ def mask_phone(e164: str) -> str:
         country, national = "", e164.lstrip("+")
     tail = national[-4:]
     return f"{country} *** ***-{tail[:2]}-{tail[2:]}".strip()
-
-
-def normalize_phone(raw: str) -> str:
-    """Deprecated: the name does not say which rule applies. It is the contact rule
-    (`contact_phone_to_e164`), its only remaining caller being the registration service's
-    contact check; call `contact_phone_to_e164` there and delete this."""
-    return contact_phone_to_e164(raw)

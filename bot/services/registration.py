@@ -10,7 +10,7 @@ import enum
 from dataclasses import dataclass
 
 from bot.services.clock import Clock
-from bot.services.phones import InvalidPhone, normalize_phone
+from bot.services.phones import InvalidPhone, contact_phone_to_e164
 from bot.services.ports import StaffDesk
 from storage.models import User
 from storage.uow import UnitOfWork
@@ -60,7 +60,7 @@ def check_contact(
     if contact_user_id is None or contact_user_id != sender_id:
         return ContactCheck(ok=False, reason="not_own")
     try:
-        return ContactCheck(ok=True, phone=normalize_phone(phone_number))
+        return ContactCheck(ok=True, phone=contact_phone_to_e164(phone_number))
     except InvalidPhone:
         return ContactCheck(ok=False, reason="invalid")
 

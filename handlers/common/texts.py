@@ -113,6 +113,8 @@ def something_went_wrong() -> str:
 
 def code_problem_text(problem: CodeProblem | None, attempts_left: int | None) -> str:
     """Why a one-time code was refused (SMS and e-mail codes alike)."""
+    if problem is CodeProblem.MALFORMED:
+        return _("The code is six digits. Please type the digits you received.")
     if problem is CodeProblem.WRONG:
         return _("Wrong code. Attempts left for this code: {left}.").format(
             left=attempts_left if attempts_left is not None else "?"
