@@ -75,7 +75,6 @@ MAX_ADDRESS_LENGTH = 512
 MAX_REASON_LENGTH = 1000
 
 
-
 class Outcome(enum.StrEnum):
     LINKED = "linked"  # the link is active now
     ALREADY_LINKED = "already_linked"
