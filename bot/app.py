@@ -80,7 +80,9 @@ def create_fsm_storage(settings: Settings, db: Database) -> tuple[BaseStorage, B
             data_ttl=CONVERSATIONS_KEPT,
         )
         return storage, storage.create_isolation()
-    return SQLAlchemyStorage(db.session_maker), SimpleEventIsolation()
+    # one process owns an SQLite file: its conversation states may be remembered in memory
+    cache = 600.0 if settings.database_url.startswith("sqlite") else 0.0
+    return SQLAlchemyStorage(db.session_maker, cache_ttl=cache), SimpleEventIsolation()
 
 
 def create_dispatcher(

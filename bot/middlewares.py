@@ -25,7 +25,7 @@ from bot.services.clock import Clock
 from bot.services.codes import CodesService
 from bot.services.linking import LinkingService
 from bot.services.profile import ProfileService
-from bot.services.registration import RegistrationService
+from bot.services.registration import RegistrationService, ResidentCache
 from storage.uow import UnitOfWork, current_uow
 
 #: builds the ports (StaffDesk, ResidentNotifier) over the update's Bot
@@ -68,6 +68,7 @@ class ServicesMiddleware(BaseMiddleware):
         self.clock = clock
         self.gateways = gateways
         self.ports = ports
+        self.residents = ResidentCache(ttl=60.0)  # the gate's answer, per process
 
     async def __call__(
         self,
@@ -79,7 +80,11 @@ class ServicesMiddleware(BaseMiddleware):
         ports = self.ports(data["bot"])
         codes = CodesService(uow, clock, ttl_minutes=settings.code_ttl_minutes)
         data["registration"] = RegistrationService(
-            uow, clock, consent_version=settings.consent_version, desk=ports.desk
+            uow,
+            clock,
+            consent_version=settings.consent_version,
+            desk=ports.desk,
+            cache=self.residents,
         )
         data["linking"] = LinkingService(
             uow,
@@ -95,6 +100,7 @@ class ServicesMiddleware(BaseMiddleware):
             clock,
             codes=codes,
             email=self.gateways.email if settings.email_enabled else None,
+            residents=self.residents,
         )
         return await handler(event, data)
 
@@ -116,7 +122,7 @@ class CommitBeforeSend(BaseRequestMiddleware):
     ) -> Response[TelegramType]:
         uow = current_uow.get()
         if uow is not None:
-            await uow.commit()
+            await uow.commit_writes()
         return await make_request(bot, method)
 
 

@@ -17,8 +17,9 @@ from bot.services.profile import ProfileService
 from bot.services.registration import RegistrationService, Resident
 from handlers.common import keyboards as common_keyboards
 from handlers.common.callbacks import SettingsAction, SettingsCb
-from handlers.common.filters import ButtonText, PrivateChat
+from handlers.common.filters import PrivateChat
 from handlers.common.gate import RegisteredOnly
+from handlers.common.main_menu import MenuItem
 from handlers.common.texts import BTN_SETTINGS, stale_button
 from handlers.settings import keyboards
 from handlers.settings.keyboards import LANGUAGE_NAMES, LangCb
@@ -153,6 +154,10 @@ async def choose_language(
         )
 
 
+#: the main-menu item of this feature (handlers/common/main_menu.py)
+MENU_ITEM: MenuItem = (BTN_SETTINGS, open_settings)
+
+
 def create_router() -> Router:
     router = Router(name="settings")
     router.message.filter(PrivateChat())
@@ -160,7 +165,6 @@ def create_router() -> Router:
     router.message.middleware(RegisteredOnly())
     router.callback_query.middleware(RegisteredOnly())
     router.message.register(open_settings, Command("settings"))
-    router.message.register(open_settings, ButtonText(BTN_SETTINGS))
     on = router.callback_query.register
     on(back_to_settings, SettingsCb.filter(F.action == SettingsAction.OPEN))
     on(language_menu, SettingsCb.filter(F.action == SettingsAction.LANGUAGE))

@@ -16,7 +16,7 @@ from typing import Any
 
 from aiogram import BaseMiddleware, Bot, F, Router
 from aiogram.exceptions import TelegramAPIError
-from aiogram.filters import Command
+from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, ForceReply, Message, TelegramObject, User
 from aiogram.utils.i18n import I18n
@@ -269,6 +269,6 @@ def create_router(staff_chat_id: int, default_locale: str) -> Router:
     on(hide_reasons, StaffLinkCb.filter(F.action == StaffAction.BACK))
     on(ask_own_reason, StaffLinkCb.filter(F.action == StaffAction.OTHER))
     on(reject_with_preset, StaffRejectCb.filter())
-    router.message.register(cancel_reason, StaffReject.reason, Command("cancel"))
-    router.message.register(reason_given, StaffReject.reason)
+    router.message.register(cancel_reason, StateFilter(StaffReject.reason), Command("cancel"))
+    router.message.register(reason_given, StateFilter(StaffReject.reason))
     return router
