@@ -133,7 +133,7 @@ async def test_a_rolled_back_write_leaves_no_cached_state(db: Database) -> None:
     uow = UnitOfWork(db.session_maker)
     token = current_uow.set(uow)
     try:
-        uow.session  # opened, as a handler that reads data would
+        assert uow.session is not None  # opened, as a handler that reads data would
         await storage.set_state(KEY, "Linking:number")
         assert await storage.get_state(KEY) == "Linking:number"  # seen inside the update
         await uow.rollback()

@@ -440,6 +440,17 @@ class _Applier:
     # ------------------------------------------------------------------ meters + readings
     async def _meters(self, items: list[_Item], summary: ImportSummary) -> None:
         records: list[tuple[int, MeterRecord]] = [(i.account_id, i.record) for i in items]  # type: ignore[misc]
+        touched = [False] * len(records)
+        meter_ids, inserted = await self._upsert_meters(records, touched)
+        await self._last_readings(records, meter_ids, touched, summary)
+        summary.inserted += inserted
+        summary.updated += sum(touched) - inserted
+        summary.unchanged += len(records) - sum(touched)
+
+    async def _upsert_meters(
+        self, records: list[tuple[int, MeterRecord]], touched: list[bool]
+    ) -> tuple[list[int], int]:
+        """Insert or update the meters; their ids by position and how many were new."""
         existing = {
             (r.account_id, r.serial): r
             for r in await self.repo.existing_meters(
@@ -450,7 +461,6 @@ class _Applier:
         new_positions: list[int] = []
         changed: list[dict[str, Any]] = []
         meter_ids: list[int] = [0] * len(records)
-        touched = [False] * len(records)
         for pos, (account_id, rec) in enumerate(records):
             values = {
                 "service": rec.service,
@@ -478,8 +488,16 @@ class _Applier:
             for pos in new_positions:
                 meter_ids[pos] = ids[(records[pos][0], records[pos][1].serial)]
         await self.repo.update_many(Meter, changed)
+        return meter_ids, len(new)
 
-        # the last readings: one billing Reading per meter, zone and period
+    async def _last_readings(
+        self,
+        records: list[tuple[int, MeterRecord]],
+        meter_ids: list[int],
+        touched: list[bool],
+        summary: ImportSummary,
+    ) -> None:
+        """The last readings: one billing Reading per meter, zone and period."""
         with_reading = [pos for pos, (_, rec) in enumerate(records) if rec.last_date]
         old_readings = {
             (r.meter_id, r.zone, r.period): r
@@ -526,9 +544,6 @@ class _Applier:
         await self.repo.update_many(Reading, fix)
         summary.readings_inserted += len(add)
         summary.readings_updated += len(fix)
-        summary.inserted += len(new)
-        summary.updated += sum(touched) - len(new)
-        summary.unchanged += len(records) - sum(touched)
 
 
 def _access_hashes(
