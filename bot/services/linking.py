@@ -697,9 +697,15 @@ class LinkingService:
         user = await self.uow.users.get(user_id)
         if account is None or user is None:
             return None
-        link = await repo.upsert_link(user_id, account.id)
-        if link.status == LinkStatus.ACTIVE.value:
+        link = await repo.link_of(user_id, account.id)
+        if link is not None and link.status == LinkStatus.ACTIVE.value:
             return None
+        if link is not None and link.status == LinkStatus.REJECTED.value:
+            # a new request gets a new number: the rejected one keeps its own in the staff
+            # chat and the audit trail (ids are never reused)
+            await repo.delete_link(link.id)
+            repo.session.expunge(link)
+        link = await repo.upsert_link(user_id, account.id)
         link.status = LinkStatus.PENDING.value
         link.method = LinkMethod.OPERATOR.value
         link.decided_at = None
