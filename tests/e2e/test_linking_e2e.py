@@ -11,6 +11,7 @@ import asyncio
 import datetime as dt
 import itertools
 import re
+from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -223,6 +224,16 @@ async def pending_card(
     return resident, account_id, card
 
 
+async def settled(check: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Wait until `check()` holds: a press is answered before the card is redrawn and the
+    resident told (Telegram's ~15 s for an answer), so those follow the answer."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not check():
+        assert loop.time() < deadline, "the bot did not finish in time"
+        await asyncio.sleep(0.02)
+
+
 async def next_edit_of(chat: Group, message: BotMessage) -> BotMessage:
     """The next edit of this message; edits of other messages (earlier tests' cards) are skipped.
 
@@ -417,6 +428,7 @@ async def test_operator_approves_a_photo_request(world: World) -> None:
         f"✅ Оператор подтвердил вашу заявку: лицевой счёт № {number} (Водоканал) привязан. "
         "Он есть в разделе «Мои лицевые счета»."
     )
+    await settled(lambda: card.buttons == [])
     assert card.edited and card.photo is not None  # the caption was edited
     last_caption_edit = world.sb.sent(world.staff.id, "editMessageCaption")[-1]
     assert int(last_caption_edit.params["message_id"]) == card.message_id
@@ -466,6 +478,7 @@ async def test_operator_rejects_with_a_preset_reason(world: World) -> None:
     told = await egor.next_message()
     assert told.text.startswith("❌ Ваша заявка на привязку лицевого счёта №")
     assert "отклонена.\nПричина: Фото квитанции не читается\n\n" in told.text
+    await settled(lambda: card.buttons == [])
     assert re.search(
         r"\n\n❌ Отклонено: Ольга, \d\d\.\d\d\.\d{4} \d\d:\d\d\. "
         r"Причина: Фото квитанции не читается$",
@@ -566,7 +579,7 @@ async def test_two_operators_first_decision_wins(world: World) -> None:
     ).pack()
     late = await pavel.press_data(forged, message=card)
     assert (late.text, late.show_alert) == (f"Уже одобрено: {winner}.", True)
-    assert f"✅ Одобрено: {winner}, " in card.text and card.buttons == []
+    await settled(lambda: f"✅ Одобрено: {winner}, " in card.text and card.buttons == [])
     told = await kira.next_message()
     assert told.text.startswith("✅ Оператор подтвердил вашу заявку")
     await kira.send(MY_ACCOUNTS)  # the next message is this answer: she was told once

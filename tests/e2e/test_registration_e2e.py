@@ -34,6 +34,7 @@ async def register(user: SandboxUser) -> None:
     await user.next_message()  # asks for the phone
     await user.share_contact()
     await user.next_message()  # registered, main menu
+    await user.next_message()  # the next step: link an account (nothing on file for the phone)
 
 
 async def test_full_registration(world: World) -> None:
@@ -55,6 +56,9 @@ async def test_full_registration(world: World) -> None:
         done.reply_keyboard is not None
         and ["💳 Баланс", "📟 Показания счётчиков"] in done.reply_keyboard
     )
+    next_step = await anna.next_message()
+    assert next_step.text.startswith("Теперь привяжите лицевой счёт")
+    assert next_step.buttons == [["➕ Привязать лицевой счёт"]]
     row = await stored_user(world, anna.id)
     assert row is not None and row.phone == anna.phone and row.consent_version == "1"
 
@@ -121,7 +125,8 @@ async def test_cancel_from_every_state(world: World) -> None:
     await gleb.send("/start")
     await gleb.next_message()  # asks the phone again: consent is kept
     await gleb.share_contact()
-    await gleb.next_message()
+    await gleb.next_message()  # registered
+    await gleb.next_message()  # the next step
     await gleb.send("/cancel")  # from the main menu
     assert (await gleb.next_message()).text == "Отменено."
 
