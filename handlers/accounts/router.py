@@ -93,7 +93,7 @@ async def ask_unlink(
     await query.answer()
     await message.edit_text(
         texts.confirm_unlink_text(view),
-        reply_markup=keyboards.confirm_unlink(callback_data.account_id),
+        reply_markup=keyboards.confirm_unlink(view),
     )
 
 

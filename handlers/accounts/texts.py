@@ -85,7 +85,12 @@ def confirm_unlink_text(view: LinkView) -> str:
 
 
 def unlinked_text(view: LinkView) -> str:
-    return _("Account № {number} is no longer linked.").format(number=esc(view.number))
+    number = esc(view.number)
+    if view.status is LinkStatus.ACTIVE:
+        return _("Account № {number} is no longer linked.").format(number=number)
+    if view.status is LinkStatus.PENDING:
+        return _("The request for account № {number} is withdrawn.").format(number=number)
+    return _("Account № {number} is removed from your list.").format(number=number)
 
 
 def locked_text(unlock_at: dt.datetime, contact: str | None) -> str:
@@ -133,18 +138,19 @@ def number_prompt(supplier: SupplierInfo) -> str:
     text = _("Enter the personal account number of {supplier} as printed on your receipt.").format(
         supplier=esc(supplier.name)
     )
-    if supplier.hint:
-        text += "\n" + _("Hint: {hint}").format(hint=esc(supplier.hint))
-    return text
+    return text + hint(supplier)
+
+
+def hint(supplier: SupplierInfo) -> str:
+    """The supplier's hint on the number's format, as a line to add (or nothing)."""
+    return "\n" + _("Hint: {hint}").format(hint=esc(supplier.hint)) if supplier.hint else ""
 
 
 def bad_number(supplier: SupplierInfo) -> str:
     text = _("This does not look like a personal account number of {supplier}.").format(
         supplier=esc(supplier.name)
     )
-    if supplier.hint:
-        text += "\n" + _("Hint: {hint}").format(hint=esc(supplier.hint))
-    return text
+    return text + hint(supplier)
 
 
 def sms_template() -> str:

@@ -13,7 +13,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder, ReplyKeyboardBuilder
 
 from bot.services.linking import AccountInfo
 from handlers.common.callbacks import CancelCb, LinkAccountCb, SuggestedAccountCb
-from handlers.common.texts import BTN_CANCEL, BTN_SHARE_PHONE, MAIN_MENU
+from handlers.common.texts import BTN_CANCEL, BTN_LINK, BTN_SHARE_PHONE, MAIN_MENU
 
 
 def main_menu() -> ReplyKeyboardMarkup:
@@ -53,7 +53,7 @@ def cancel_inline() -> InlineKeyboardMarkup:
 
 def link_again() -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
-    kb.button(text=_("➕ Link an account"), callback_data=LinkAccountCb())
+    kb.button(text=_(BTN_LINK), callback_data=LinkAccountCb())
     return kb.as_markup()
 
 

@@ -53,6 +53,10 @@ def letter() -> Letter:
     )
 
 
+def unavailable() -> str:
+    return _("E-mail is not available in this bot.")
+
+
 def sent_text(result: EmailCode, minutes: int) -> str:
     """What the resident is told after asking for a code."""
     address = html.escape(result.address or "")
@@ -76,7 +80,7 @@ def sent_text(result: EmailCode, minutes: int) -> str:
             "another address."
         )
     if result.outcome is EmailOutcome.DISABLED:
-        return _("E-mail is not available in this bot.")
+        return unavailable()
     return _("I could not send the letter right now. Please try again later; nothing was changed.")
 
 
@@ -84,7 +88,7 @@ async def _available(query: CallbackQuery, state: FSMContext, profile: ProfileSe
     if profile.email_enabled:
         return True
     await state.clear()
-    await query.answer(_("E-mail is not available in this bot."), show_alert=True)
+    await query.answer(unavailable(), show_alert=True)
     return False
 
 

@@ -194,9 +194,7 @@ async def ask_own_reason(
     query: CallbackQuery, callback_data: StaffLinkCb, state: FSMContext, linking: LinkingService
 ) -> None:
     link_id = callback_data.link_id
-    current = await linking.card(link_id)
-    if current is None or current.status is not LinkStatus.PENDING:
-        await query.answer(_("This request is already closed."), show_alert=True)
+    if not await _still_pending(query, linking, link_id):
         return
     await state.set_state(StaffReject.reason)
     await state.update_data(link_id=link_id)

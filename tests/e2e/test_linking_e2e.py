@@ -601,12 +601,13 @@ async def test_withdrawn_request(world: World) -> None:
     await lev.press(f"✖️ Отозвать заявку по № {number}", message=shown)
     confirm = await lev.next_edit()
     assert confirm.text == f"Отозвать заявку на привязку лицевого счёта № {number} (Водоканал)?"
-    answer = await lev.press("Да, отвязать", message=confirm)
+    assert confirm.buttons == [["Да, отозвать"], ["Нет, оставить"]]
+    answer = await lev.press("Да, отозвать", message=confirm)
     assert answer.text == "Готово."
     note = await world.staff.next_message()
     assert note.text == "↩️ Житель отозвал эту заявку."
     assert note.reply_to_message_id == card.message_id and card.buttons == []
-    assert (await lev.next_edit()).text.startswith(f"Лицевой счёт № {number} отвязан.")
+    assert (await lev.next_edit()).text.startswith(f"Заявка по лицевому счёту № {number} отозвана.")
     assert await links_of(world, account_id) == []
 
 
