@@ -100,9 +100,13 @@ def locked_text(unlock_at: dt.datetime, contact: str | None) -> str:
     ).format(time=moscow_time(unlock_at))
     if contact:
         return text + office(contact)
-    return text + "\n\n" + _(
-        "Until then, the office of your management company can link the account for you: "
-        "take your receipt and an identity document."
+    return (
+        text
+        + "\n\n"
+        + _(
+            "Until then, the office of your management company can link the account for you: "
+            "take your receipt and an identity document."
+        )
     )
 
 
