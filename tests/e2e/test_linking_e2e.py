@@ -650,7 +650,9 @@ async def test_lockout_after_the_daily_limit(world: World) -> None:
     locked = await nina.next_message()
     until = re.fullmatch(
         r"Сегодня было слишком много неудачных попыток\. Ради вашей безопасности привязка "
-        r"лицевых счетов приостановлена до (.+) \(по московскому времени\)\.",
+        r"лицевых счетов приостановлена до (.+) \(по московскому времени\)\.\n\n"
+        r"До этого времени лицевой счёт можно привязать в офисе управляющей компании: "
+        r"возьмите квитанцию и документ, удостоверяющий личность\.",
         locked.text,
     )
     assert until is not None and until[1] in next_moscow_midnights()
