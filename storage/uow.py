@@ -9,6 +9,7 @@ from typing import TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.repositories.audit import AuditRepository
+from storage.repositories.balance import BalanceRepository
 from storage.repositories.billing import BillingRepository
 from storage.repositories.codes import CodeRepository
 from storage.repositories.housekeeping import HousekeepingRepository
@@ -65,6 +66,10 @@ class UnitOfWork:
     @property
     def billing(self) -> BillingRepository:
         return self._repo(BillingRepository)
+
+    @property
+    def balance(self) -> BalanceRepository:
+        return self._repo(BalanceRepository)
 
     @property
     def housekeeping(self) -> HousekeepingRepository:
