@@ -13,6 +13,7 @@ def create_routers(settings: Settings) -> list[Router]:
     """In the order they are tried: errors, staff chat, always-available commands,
     registration, features, fallback."""
     from handlers.accounts import router as accounts
+    from handlers.balance import router as balance
     from handlers.common import picker
     from handlers.common import router as common
     from handlers.email import router as email
@@ -31,6 +32,7 @@ def create_routers(settings: Settings) -> list[Router]:
         common.create_router(),
         registration.create_router(),
         accounts.create_router(),
+        balance.create_router(),
         email.create_router(),
         settings_feature.create_router(),
         picker.create_router(),

@@ -8,11 +8,7 @@ from aiogram.utils.i18n import gettext as _
 
 from handlers.common.filters import ButtonText, PrivateChat
 from handlers.common.gate import RegisteredOnly
-from handlers.common.texts import BTN_BALANCE, BTN_READINGS, BTN_SUPPORT
-
-
-async def balance(message: Message) -> None:
-    await message.answer(_("Balance and receipts are coming soon: we are preparing this section."))
+from handlers.common.texts import BTN_READINGS, BTN_SUPPORT
 
 
 async def readings(message: Message) -> None:
@@ -29,7 +25,6 @@ def create_router() -> Router:
     router = Router(name="menu")
     router.message.filter(PrivateChat())
     router.message.middleware(RegisteredOnly())
-    router.message.register(balance, ButtonText(BTN_BALANCE))
     router.message.register(readings, ButtonText(BTN_READINGS))
     router.message.register(support, ButtonText(BTN_SUPPORT))
     return router
