@@ -70,6 +70,7 @@ test: install-dev i18n-compile lint services
 	source .cache/services.env && $(PY) -m pytest -q $(PYTEST_ARGS); rc=$$?; scripts/test-services.sh stop; exit $$rc
 
 bench: install-dev i18n-compile
+	$(PY) bench/receipts.py
 	$(PY) bench/run.py
 
 clean:

@@ -87,7 +87,7 @@ class Settings(BaseSettings):
     reading_spike_factor: float = Field(default=5, gt=1)
     payments_provider_token: SecretStr | None = None
     #: worker processes that render receipts and charts (0: threads in this process)
-    render_workers: int = Field(default=2, ge=0, le=32)
+    render_workers: int = Field(default=1, ge=0, le=32)
 
     @field_validator("bot_token")
     @classmethod

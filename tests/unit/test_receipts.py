@@ -202,8 +202,9 @@ async def test_a_worker_process_renders_the_same_pdf(db: Database, clock: Frozen
     assert data is not None
     renderer = Renderer(workers=1)
     try:
-        pdf, png = await renderer.run(document.render, data)
+        rendered = await renderer.run(document.render, data)
     finally:
         renderer.close()
-    assert pdf.startswith(b"%PDF") and png is not None
-    assert "Итого к оплате: 33 270,18 ₽" in _text(pdf)
+    assert rendered.pdf.startswith(b"%PDF") and rendered.qr_png is not None
+    assert rendered.payload == EXPECTED.replace("10200274", seeded.demo.debtor.number)
+    assert "Итого к оплате: 33 270,18 ₽" in _text(rendered.pdf)

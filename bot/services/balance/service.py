@@ -157,4 +157,5 @@ class BalanceService:
             return None
         if not history.months:
             return HistoryChart(history, None)
+        await self.uow.commit()  # the connection goes back to the pool while the chart draws
         return HistoryChart(history, await self.renderer.run(render_history, history, labels))

@@ -15,8 +15,11 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import segno
+
 from bot.services.balance.money import format_money
 from bot.services.balance.statement import Payee, ServiceLine
+from bot.services.receipts.gost import PaymentOrder, make_symbol, payload
 
 if TYPE_CHECKING:
     from fpdf import FPDF
@@ -62,7 +65,7 @@ class ReceiptData:
     total_label: str
     total: Decimal
     purpose: str
-    payload: str | None  # the QR code's text; None: no QR (see no_qr_reason)
+    order: PaymentOrder | None  # what the QR code says; None: no QR (see no_qr_reason)
     no_qr_reason: str | None
     issued: str  # "22.11.2026 12:00 (МСК)"
 
@@ -75,12 +78,34 @@ def _money(amount: Decimal | None) -> str:
     return "" if amount is None else format_money(amount, LOCALE)
 
 
-def qr_png(payload: str) -> bytes:
-    from bot.services.receipts.gost import make_symbol
+@dataclass(frozen=True)
+class Rendered:
+    pdf: bytes
+    qr_png: bytes | None
+    payload: str | None
 
+
+def qr_png(symbol: segno.QRCode) -> bytes:
     out = io.BytesIO()
-    make_symbol(payload).save(out, kind="png", scale=QR_PNG_SCALE, border=4)
+    symbol.save(out, kind="png", scale=QR_PNG_SCALE, border=4)
     return out.getvalue()
+
+
+def _draw_qr(pdf: FPDF, symbol: segno.QRCode, x: float, y: float, size: float) -> None:
+    """The symbol as vector squares (crisp at any zoom or printer), a run per row."""
+    rows = [list(row) for row in symbol.matrix_iter(scale=1, border=4)]
+    module = size / len(rows)
+    pdf.set_fill_color(0, 0, 0)
+    for r, row in enumerate(rows):
+        c = 0
+        while c < len(row):
+            if row[c]:
+                start = c
+                while c < len(row) and row[c]:
+                    c += 1
+                pdf.rect(x + start * module, y + r * module, (c - start) * module, module, "F")
+            else:
+                c += 1
 
 
 def _payee_block(pdf: FPDF, payee: Payee) -> None:
@@ -115,7 +140,7 @@ def _table(pdf: FPDF, data: ReceiptData) -> None:
             row.cell(_money(line.due))
 
 
-def _page(data: ReceiptData) -> bytes:
+def _page(data: ReceiptData, symbol: segno.QRCode | None) -> bytes:
     from fpdf import FPDF
 
     regular, bold = font_paths()
@@ -142,13 +167,12 @@ def _page(data: ReceiptData) -> bytes:
             pdf.cell(28, 5, label)
             pdf.multi_cell(pdf.epw - QR_MM - 34, 5, value, new_x="LMARGIN", new_y="NEXT")
     below_qr = top + QR_MM + 8
-    if data.payload is not None:
-        png = io.BytesIO(qr_png(data.payload))
-        pdf.image(png, x=pdf.w - pdf.r_margin - QR_MM, y=top, w=QR_MM, h=QR_MM)
+    if symbol is not None:
+        _draw_qr(pdf, symbol, pdf.w - pdf.r_margin - QR_MM, top, QR_MM)
         pdf.set_xy(pdf.w - pdf.r_margin - QR_MM, top + QR_MM)
         pdf.set_font("DejaVu", "", 7)
         pdf.multi_cell(QR_MM, 3.5, "Оплата по QR-коду в приложении банка", align="C")
-    pdf.set_y(max(pdf.get_y(), below_qr if data.payload is not None else 0) + 3)
+    pdf.set_y(max(pdf.get_y(), below_qr if symbol is not None else 0) + 3)
     _table(pdf, data)
     pdf.ln(3)
     pdf.set_font("DejaVu", "B", 12)
@@ -164,6 +188,13 @@ def _page(data: ReceiptData) -> bytes:
     return bytes(pdf.output())
 
 
-def render(data: ReceiptData) -> tuple[bytes, bytes | None]:
-    """The PDF and, when the receipt has a payload, the QR code as a PNG picture."""
-    return _page(data), (qr_png(data.payload) if data.payload is not None else None)
+def render(data: ReceiptData) -> Rendered:
+    """The PDF and, when the receipt has a payment order, the QR code's text and picture.
+
+    The payload is fitted (gost.payload) and encoded once, here in the worker: segno's
+    encoding is tens of milliseconds of CPU that must not run on the event loop."""
+    if data.order is None:
+        return Rendered(_page(data, None), None, None)
+    text = payload(data.order)
+    symbol = make_symbol(text)
+    return Rendered(_page(data, symbol), qr_png(symbol), text)

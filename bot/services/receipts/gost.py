@@ -43,6 +43,13 @@ LIMITS = {
     "PaymPeriod": 6,
     "payerAddress": 210,
 }
+#: bytes a symbol of each version 1…40 holds at level M in byte mode (ISO/IEC 18004
+#: table 7): the payload is fitted by arithmetic, and encoded once
+BYTE_CAPACITY_M = (
+    14, 26, 42, 62, 84, 106, 122, 152, 180, 213, 251, 287, 331, 362, 412, 450, 504, 560,
+    624, 666, 711, 779, 857, 911, 997, 1059, 1125, 1190, 1264, 1370, 1452, 1538, 1628,
+    1722, 1809, 1911, 1989, 2099, 2213, 2331,
+)  # fmt: skip
 #: shortened first, in this order, when the payload does not fit MAX_VERSION
 SHORTENED = ("payerAddress", "Purpose", "Name", "BankName")
 
@@ -107,9 +114,10 @@ def fit(fields: list[tuple[str, str]], max_version: int = MAX_VERSION) -> str:
     """The payload of `fields`, with the long free-text fields cut until its symbol is at
     most `max_version` (the amounts, accounts and codes are never touched)."""
     fields = list(fields)
+    capacity = BYTE_CAPACITY_M[max_version - 1]
     while True:
         payload = join(fields)
-        if make_symbol(payload).version <= max_version:  # type: ignore[operator]
+        if len(payload.encode("utf-8")) <= capacity:
             return payload
         for name in SHORTENED:
             index = next((i for i, (n, v) in enumerate(fields) if n == name and len(v) > 20), None)

@@ -22,7 +22,7 @@ from bot.services.clock import Clock
 from bot.services.codes import DAY_ZONE
 from bot.services.receipts import document
 from bot.services.receipts.document import ReceiptData, ReceiptLine
-from bot.services.receipts.gost import PaymentOrder, payload
+from bot.services.receipts.gost import PaymentOrder
 from storage.uow import UnitOfWork
 
 log = logging.getLogger("kabinet.receipts")
@@ -128,7 +128,7 @@ def receipt_data(
     account, payee = statement.account, statement.account.payee
     purpose = _purpose(statement, service)
     missing = payee.missing()
-    qr = None
+    order = None
     reason = None
     if missing:
         names = ", ".join(FIELD_NAMES[m] for m in missing)
@@ -138,8 +138,8 @@ def receipt_data(
             "уточните их у поставщика."
         )
     else:
-        qr = payload(
-            PaymentOrder(payee, total, purpose, account.number, statement.period, account.address)
+        order = PaymentOrder(
+            payee, total, purpose, account.number, statement.period, account.address
         )
     return ReceiptData(
         title="Платёжный документ (квитанция)",
@@ -152,7 +152,7 @@ def receipt_data(
         total_label=total_label,
         total=total,
         purpose=purpose,
-        payload=qr,
+        order=order,
         no_qr_reason=reason,
         issued=now.astimezone(DAY_ZONE).strftime("%d.%m.%Y %H:%M (МСК)"),
     )
@@ -194,8 +194,12 @@ class ReceiptService:
         )
         if data is None:
             return ReceiptResult(ReceiptOutcome.NOTHING_DUE)
+        # a named commit point: nothing is written yet, but the session's connection goes
+        # back to the pool for the render's hundreds of milliseconds (20 residents
+        # rendering at once would otherwise hold the pool and stall everyone's menu)
+        await self.uow.commit()
         payee = statement.account.payee
-        if data.payload is None:
+        if data.order is None:
             self.renderer.warn_once(
                 ("payee", payee.id),
                 "supplier %r (id %s) lacks payment details (%s): its receipts go out "
@@ -204,7 +208,7 @@ class ReceiptService:
                 payee.id,
                 ", ".join(payee.missing()),
             )
-        pdf, png = await self.renderer.run(document.render, data)
+        rendered = await self.renderer.run(document.render, data)
         self.uow.audit.add(
             ISSUED,
             actor_kind="resident",
@@ -218,9 +222,9 @@ class ReceiptService:
             ReceiptOutcome.READY,
             ReceiptFile(
                 filename=filename(statement.account.number, statement.period),
-                pdf=pdf,
-                qr_png=png,
-                payload=data.payload,
+                pdf=rendered.pdf,
+                qr_png=rendered.qr_png,
+                payload=rendered.payload,
                 amount=data.total,
                 period=statement.period,
                 account_number=statement.account.number,
