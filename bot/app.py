@@ -28,7 +28,9 @@ from bot.middlewares import (
 from bot.services.clock import Clock, SystemClock
 from bot.services.receipts import Renderer
 from bot.telegram import create_ports
+from bot.telegram.errors import QuietCallbackAnswers
 from handlers import create_routers
+from handlers.common.albums import OneAnswerPerAlbum
 from handlers.common.menu_exit import MainMenuExit
 from handlers.common.texts import N_
 from storage.db import Database
@@ -60,6 +62,7 @@ def setup_bot(bot: Bot) -> Bot:
     """Request middlewares every Bot of ours carries (tests build Bots with other sessions)."""
     bot.session.middleware(CommitBeforeSend())
     bot.session.middleware(RetryAfter())
+    bot.session.middleware(QuietCallbackAnswers())
     return bot
 
 
@@ -78,7 +81,9 @@ def create_fsm_storage(settings: Settings, db: Database) -> tuple[BaseStorage, B
             data_ttl=CONVERSATIONS_KEPT,
         )
         return storage, storage.create_isolation()
-    return SQLAlchemyStorage(db.session_maker), SimpleEventIsolation()
+    # one process owns an SQLite file: its conversation states may be remembered in memory
+    cache = 600.0 if settings.database_url.startswith("sqlite") else 0.0
+    return SQLAlchemyStorage(db.session_maker, cache_ttl=cache), SimpleEventIsolation()
 
 
 def create_dispatcher(
@@ -125,6 +130,7 @@ def create_dispatcher(
     dp.shutdown.register(renderer.close)
     ResidentI18nMiddleware(i18n, lang_cache).setup(dp)
     dp.message.outer_middleware(MainMenuExit())
+    dp.message.outer_middleware(OneAnswerPerAlbum())
     dp.include_routers(*create_routers(settings))
     return dp
 

@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     default_locale: Literal["ru", "en"] = "ru"
     privacy_policy_url: AnyHttpUrl | None = None
     consent_version: str = Field(default="1", min_length=1, max_length=32)
+    #: how residents reach a person when the bot cannot help: the office's phone, address,
+    #: hours (free text, shown in /help and wherever the bot has to say no)
+    support_contact: str | None = Field(default=None, max_length=500)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
 
     web_host: str = "127.0.0.1"
@@ -99,7 +102,12 @@ class Settings(BaseSettings):
         return value
 
     @field_validator(
-        "staff_chat_id", "redis_url", "privacy_policy_url", "webhook_url", mode="before"
+        "staff_chat_id",
+        "redis_url",
+        "privacy_policy_url",
+        "webhook_url",
+        "support_contact",
+        mode="before",
     )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:

@@ -27,7 +27,7 @@ from bot.services.codes import CodesService
 from bot.services.linking import LinkingService
 from bot.services.profile import ProfileService
 from bot.services.receipts import ReceiptService, Renderer
-from bot.services.registration import RegistrationService
+from bot.services.registration import RegistrationService, ResidentCache
 from storage.uow import UnitOfWork, current_uow
 
 #: builds the ports (StaffDesk, ResidentNotifier) over the update's Bot
@@ -77,6 +77,7 @@ class ServicesMiddleware(BaseMiddleware):
         self.gateways = gateways
         self.ports = ports
         self.renderer = renderer or Renderer(workers=0)
+        self.residents = ResidentCache(ttl=60.0)  # the gate's answer, per process
 
     async def __call__(
         self,
@@ -88,7 +89,11 @@ class ServicesMiddleware(BaseMiddleware):
         ports = self.ports(data["bot"])
         codes = CodesService(uow, clock, ttl_minutes=settings.code_ttl_minutes)
         data["registration"] = RegistrationService(
-            uow, clock, consent_version=settings.consent_version, desk=ports.desk
+            uow,
+            clock,
+            consent_version=settings.consent_version,
+            desk=ports.desk,
+            cache=self.residents,
         )
         data["linking"] = LinkingService(
             uow,
@@ -104,6 +109,7 @@ class ServicesMiddleware(BaseMiddleware):
             clock,
             codes=codes,
             email=self.gateways.email if settings.email_enabled else None,
+            residents=self.residents,
         )
         balance = BalanceService(uow, clock, self.renderer)
         data["balance"] = balance
@@ -128,7 +134,7 @@ class CommitBeforeSend(BaseRequestMiddleware):
     ) -> Response[TelegramType]:
         uow = current_uow.get()
         if uow is not None:
-            await uow.commit()
+            await uow.commit_writes()
         return await make_request(bot, method)
 
 

@@ -14,7 +14,7 @@ def create_routers(settings: Settings) -> list[Router]:
     registration, features, fallback."""
     from handlers.accounts import router as accounts
     from handlers.balance import router as balance
-    from handlers.common import picker
+    from handlers.common import main_menu, picker
     from handlers.common import router as common
     from handlers.email import router as email
     from handlers.errors import router as errors
@@ -27,7 +27,14 @@ def create_routers(settings: Settings) -> list[Router]:
     routers: list[Router] = [errors.create_router()]
     if settings.staff_chat_id is not None:
         routers.append(staff.create_router(settings.staff_chat_id, settings.default_locale))
+    menu_items = [
+        accounts.MENU_ITEM,
+        balance.MENU_ITEM,
+        settings_feature.MENU_ITEM,
+        *menu.MENU_ITEMS,
+    ]
     routers += [
+        main_menu.create_router(menu_items),
         setup.create_router(),
         common.create_router(),
         registration.create_router(),
@@ -36,7 +43,6 @@ def create_routers(settings: Settings) -> list[Router]:
         email.create_router(),
         settings_feature.create_router(),
         picker.create_router(),
-        menu.create_router(),
         common.create_fallback_router(),
     ]
     return routers

@@ -38,6 +38,11 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 
+#: tables whose ids people see (request numbers, buttons) or the audit log records: SQLite
+#: would hand the id of a deleted row out again («Заявка №7» twice), AUTOINCREMENT never does
+#: (PostgreSQL's sequences never do anyway). See migration 0003.
+NEVER_REUSE_IDS = {"sqlite_autoincrement": True}
+
 MONEY = Numeric(14, 2)
 READING = Numeric(18, 6)
 
@@ -111,6 +116,7 @@ class FsmRecord(Base):
 # --------------------------------------------------------------------------- billing
 class Supplier(TimestampMixin, Base):
     __tablename__ = "suppliers"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
@@ -131,7 +137,7 @@ class Account(TimestampMixin, Base):
     """A personal account (лицевой счёт) of a supplier."""
 
     __tablename__ = "accounts"
-    __table_args__ = (UniqueConstraint("supplier_id", "number"),)
+    __table_args__ = (UniqueConstraint("supplier_id", "number"), NEVER_REUSE_IDS)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     supplier_id: Mapped[int] = mapped_column(ForeignKey("suppliers.id", ondelete="RESTRICT"))
@@ -203,7 +209,7 @@ class Payment(Base):
 
 class Meter(TimestampMixin, Base):
     __tablename__ = "meters"
-    __table_args__ = (UniqueConstraint("account_id", "serial"),)
+    __table_args__ = (UniqueConstraint("account_id", "serial"), NEVER_REUSE_IDS)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
@@ -220,6 +226,7 @@ class Reading(Base):
     __table_args__ = (
         Index("ix_readings_meter_period", "meter_id", "period"),
         Index("ix_readings_period_status", "period", "status"),  # export of a period
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -243,7 +250,7 @@ class AccountLink(TimestampMixin, Base):
     """A resident ↔ account link; one row per pair, verified on its own."""
 
     __tablename__ = "account_links"
-    __table_args__ = (UniqueConstraint("user_id", "account_id"),)
+    __table_args__ = (UniqueConstraint("user_id", "account_id"), NEVER_REUSE_IDS)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
@@ -268,7 +275,10 @@ class ConfirmationCode(Base):
     """A one-time code: only its hash is stored."""
 
     __tablename__ = "confirmation_codes"
-    __table_args__ = (Index("ix_confirmation_codes_target_created", "target", "created_at"),)
+    __table_args__ = (
+        Index("ix_confirmation_codes_target_created", "target", "created_at"),
+        NEVER_REUSE_IDS,
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     purpose: Mapped[str] = mapped_column(String(32))
@@ -291,6 +301,7 @@ class Ticket(TimestampMixin, Base):
     """An escalation shown in the staff chat (a card, possibly in its own topic)."""
 
     __tablename__ = "tickets"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))
@@ -325,7 +336,10 @@ class TicketMessage(Base):
 
 class AuditLog(Base):
     __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_log_actor_action_at", "actor_id", "action", "at"),)
+    __table_args__ = (
+        Index("ix_audit_log_actor_action_at", "actor_id", "action", "at"),
+        NEVER_REUSE_IDS,
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)

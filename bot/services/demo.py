@@ -20,7 +20,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from bot.services.billing import ImportSummary, Kind, RawRow, import_rows
 from bot.services.billing.sources import Rows
 from bot.services.clock import Clock
-from bot.services.phones import normalize_phone
+from bot.services.phones import typed_phone_to_e164
 from storage.db import Database
 from storage.uow import UnitOfWork
 
@@ -167,7 +167,7 @@ def _phone(rng: random.Random) -> str:
         digits = f"{rng.randrange(10**7):07d}"
         written = f"8 ({code}) {digits[:3]}-{digits[3:5]}-{digits[5:]}"
         try:
-            normalize_phone(written)
+            typed_phone_to_e164(written)
         except ValueError:
             continue
         return written
@@ -427,7 +427,7 @@ def _demo_account(acc: _Acc) -> DemoAccount:
         number=acc.number,
         holder_name=acc.holder,
         address=acc.address,
-        phones=tuple(normalize_phone(p) for p in acc.phones),
+        phones=tuple(typed_phone_to_e164(p) for p in acc.phones),
         access_code=acc.access_code,
     )
 

@@ -16,8 +16,9 @@ from handlers.balance import keyboards, receipts, texts
 from handlers.balance.base import message_of, pressed_account, pressed_statement
 from handlers.balance.callbacks import BalanceAction, BalanceCb, PeriodsPageCb, ServiceReceiptCb
 from handlers.common.callbacks import AccountPickCb, PickPurpose
-from handlers.common.filters import ButtonText, PrivateChat
+from handlers.common.filters import PrivateChat
 from handlers.common.gate import RegisteredOnly
+from handlers.common.main_menu import MenuItem
 from handlers.common.picker import pick_account, picker_keyboard, picker_text
 from handlers.common.states import BalanceSum
 from handlers.common.texts import BTN_BALANCE, not_available
@@ -166,6 +167,10 @@ async def history(
         )
 
 
+#: the main-menu item of this feature (handlers/common/main_menu.py)
+MENU_ITEM: MenuItem = (BTN_BALANCE, open_balance)
+
+
 def create_router() -> Router:
     router = Router(name="balance")
     router.message.filter(PrivateChat())
@@ -174,7 +179,6 @@ def create_router() -> Router:
     router.callback_query.middleware(RegisteredOnly())
     msg, cb = router.message.register, router.callback_query.register
 
-    msg(open_balance, ButtonText(BTN_BALANCE))
     cb(picked, AccountPickCb.filter(F.purpose == PickPurpose.BALANCE))
     cb(show_month, BalanceCb.filter(F.action == BalanceAction.SHOW))
     cb(choose_month, BalanceCb.filter(F.action == BalanceAction.PERIODS))

@@ -25,6 +25,10 @@ BTN_SUPPORT = N_("💬 Contact support")
 BTN_SETTINGS = N_("⚙️ Settings")
 BTN_SHARE_PHONE = N_("📱 Share my phone number")
 BTN_CANCEL = N_("✖️ Cancel")
+BTN_BACK = N_("⬅️ Back")
+BTN_KEEP = N_("No, keep it")
+BTN_LINK = N_("➕ Link an account")
+BTN_RESEND = N_("🔁 Send the code again")
 
 #: the main menu, in its order on the keyboard (the main-menu exit reads it too)
 MAIN_MENU = (BTN_BALANCE, BTN_READINGS, BTN_ACCOUNTS, BTN_SUPPORT, BTN_SETTINGS)
@@ -39,9 +43,22 @@ REJECT_REASONS = {
 MOSCOW_FORMAT = "%d.%m.%Y %H:%M"
 
 
-def esc(value: str | None) -> str:
-    """User or billing data made safe for HTML parse mode."""
-    return html.escape(value or "")
+def esc(value: str | None, limit: int | None = None) -> str:
+    """User or billing data made safe for HTML parse mode, cut to `limit` characters (with
+    an ellipsis) first, so a text built from data stays within Telegram's limits."""
+    return html.escape(cut(value, limit) if limit else (value or ""))
+
+
+def cut(value: str | None, limit: int) -> str:
+    """`value` stripped and, when longer than `limit` characters, cut with an ellipsis."""
+    text = (value or "").strip()
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+#: how much of a datum a list shows (a supplier's name, an address, a reason)
+NAME_LIMIT = 80
+ADDRESS_LIMIT = 160
+REASON_LIMIT = 300
 
 
 def moscow_time(moment: dt.datetime) -> str:
@@ -49,16 +66,18 @@ def moscow_time(moment: dt.datetime) -> str:
     return moment.astimezone(DAY_ZONE).strftime(MOSCOW_FORMAT)
 
 
-def reason_text(reason: str | None, preset_prefix: str = "preset:") -> str:
-    """A stored rejection reason in the current language (presets translated, own text
-    escaped)."""
+def reason_text(
+    reason: str | None, limit: int | None = None, preset_prefix: str = "preset:"
+) -> str:
+    """A stored rejection reason in the current language: presets translated, an operator's
+    own text escaped (and cut to `limit` characters)."""
     if not reason:
         return "—"
     if reason.startswith(preset_prefix):
         msgid = REJECT_REASONS.get(reason.removeprefix(preset_prefix))
         if msgid:
             return _(msgid)
-    return html.escape(reason)
+    return esc(reason, limit)
 
 
 # --------------------------------------------------------------------------- shared sentences
@@ -85,12 +104,21 @@ def main_menu_prompt() -> str:
     return _("Main menu. Choose what you need.")
 
 
+def office(support_contact: str | None) -> str:
+    """Where a person answers (SUPPORT_CONTACT), as a paragraph to add; empty when unset."""
+    if not support_contact:
+        return ""
+    return "\n\n" + _("To reach a person: {contact}").format(contact=esc(support_contact))
+
+
 def something_went_wrong() -> str:
     return _("Something went wrong on our side. Nothing was changed; please try again.")
 
 
 def code_problem_text(problem: CodeProblem | None, attempts_left: int | None) -> str:
     """Why a one-time code was refused (SMS and e-mail codes alike)."""
+    if problem is CodeProblem.MALFORMED:
+        return _("The code is six digits. Please type the digits you received.")
     if problem is CodeProblem.WRONG:
         return _("Wrong code. Attempts left for this code: {left}.").format(
             left=attempts_left if attempts_left is not None else "?"

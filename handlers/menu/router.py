@@ -1,13 +1,14 @@
-"""The main menu's items whose features come in later issues: a polite "coming soon"."""
+"""The main menu's items whose features come in later issues: a polite "coming soon".
+
+They have no router of their own: the main-menu router (handlers/common/main_menu.py)
+registers them."""
 
 from __future__ import annotations
 
-from aiogram import Router
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
-from handlers.common.filters import ButtonText, PrivateChat
-from handlers.common.gate import RegisteredOnly
+from handlers.common.main_menu import MenuItem
 from handlers.common.texts import BTN_READINGS, BTN_SUPPORT
 
 
@@ -21,10 +22,8 @@ async def support(message: Message) -> None:
     )
 
 
-def create_router() -> Router:
-    router = Router(name="menu")
-    router.message.filter(PrivateChat())
-    router.message.middleware(RegisteredOnly())
-    router.message.register(readings, ButtonText(BTN_READINGS))
-    router.message.register(support, ButtonText(BTN_SUPPORT))
-    return router
+#: the main-menu items not released yet (handlers/common/main_menu.py)
+MENU_ITEMS: list[MenuItem] = [
+    (BTN_READINGS, readings),
+    (BTN_SUPPORT, support),
+]

@@ -17,19 +17,24 @@ from bot.services.profile import ProfileService
 from bot.services.registration import RegistrationService, Resident
 from handlers.common import keyboards as common_keyboards
 from handlers.common.callbacks import SettingsAction, SettingsCb
-from handlers.common.filters import ButtonText, PrivateChat
+from handlers.common.filters import PrivateChat
 from handlers.common.gate import RegisteredOnly
+from handlers.common.main_menu import MenuItem
 from handlers.common.texts import BTN_SETTINGS, stale_button
 from handlers.settings import keyboards
 from handlers.settings.keyboards import LANGUAGE_NAMES, LangCb
 
 
-def settings_text(resident: Resident, language: str) -> str:
-    return _("<b>Settings</b>\nLanguage: {language}\nPhone: {phone}\nE-mail: {email}").format(
+def settings_text(resident: Resident, language: str, *, email_enabled: bool) -> str:
+    text = _("<b>Settings</b>\nLanguage: {language}\nPhone: {phone}").format(
         language=LANGUAGE_NAMES.get(language, language),
         phone=mask_phone(resident.phone) if resident.phone else "—",
-        email=html.escape(resident.email) if resident.email else _("not set"),
     )
+    if email_enabled or resident.email:  # no «not set» where it cannot be set
+        text += "\n" + _("E-mail: {email}").format(
+            email=html.escape(resident.email) if resident.email else _("not set")
+        )
+    return text
 
 
 async def open_settings(
@@ -37,7 +42,7 @@ async def open_settings(
 ) -> None:
     await state.clear()
     await message.answer(
-        settings_text(resident, i18n.current_locale),
+        settings_text(resident, i18n.current_locale, email_enabled=profile.email_enabled),
         reply_markup=keyboards.settings_menu(email_enabled=profile.email_enabled),
     )
 
@@ -57,7 +62,7 @@ async def back_to_settings(
         return
     await query.answer()
     await message.edit_text(
-        settings_text(resident, i18n.current_locale),
+        settings_text(resident, i18n.current_locale, email_enabled=profile.email_enabled),
         reply_markup=keyboards.settings_menu(email_enabled=profile.email_enabled),
     )
 
@@ -119,7 +124,7 @@ async def keep(
         return
     await query.answer(_("Nothing was deleted."))
     await message.edit_text(
-        settings_text(resident, i18n.current_locale),
+        settings_text(resident, i18n.current_locale, email_enabled=profile.email_enabled),
         reply_markup=keyboards.settings_menu(email_enabled=profile.email_enabled),
     )
 
@@ -141,12 +146,16 @@ async def choose_language(
     with i18n.use_locale(code):
         await query.answer(_("Language: {language}").format(language=LANGUAGE_NAMES[code]))
         await query.message.edit_text(
-            settings_text(resident, code),
+            settings_text(resident, code, email_enabled=profile.email_enabled),
             reply_markup=keyboards.settings_menu(email_enabled=profile.email_enabled),
         )
         await query.message.answer(
             _("Done, I will speak English now."), reply_markup=common_keyboards.main_menu()
         )
+
+
+#: the main-menu item of this feature (handlers/common/main_menu.py)
+MENU_ITEM: MenuItem = (BTN_SETTINGS, open_settings)
 
 
 def create_router() -> Router:
@@ -156,7 +165,6 @@ def create_router() -> Router:
     router.message.middleware(RegisteredOnly())
     router.callback_query.middleware(RegisteredOnly())
     router.message.register(open_settings, Command("settings"))
-    router.message.register(open_settings, ButtonText(BTN_SETTINGS))
     on = router.callback_query.register
     on(back_to_settings, SettingsCb.filter(F.action == SettingsAction.OPEN))
     on(language_menu, SettingsCb.filter(F.action == SettingsAction.LANGUAGE))

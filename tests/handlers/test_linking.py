@@ -325,12 +325,18 @@ async def _supplier(db: Database) -> Any:
         return (await s.execute(select(Supplier))).scalar_one()
 
 
-async def test_registration_without_accounts_offers_nothing(
+async def test_registration_without_accounts_gives_the_next_step(
     harness: BotHarness, db: Database
 ) -> None:
+    """Nothing on file for the phone: not only «you are registered» but what to do next."""
     await seed(db, registered=())
     await register(harness, BORIS)
-    assert "зарегистрированы" in texts(harness.session.calls)[-1]
+    *_, registered, next_step = [c for c in harness.session.calls if c.method == "sendMessage"]
+    assert "зарегистрированы" in (registered.text or "")
+    assert (next_step.text or "").startswith("Теперь привяжите лицевой счёт")
+    assert next_step.button_texts() == [LINK]
+    calls = await harness.press(BORIS, next_step.callback_of(LINK))
+    assert "Введите номер лицевого счёта" in texts(calls)[-1]
 
 
 async def test_operator_request(harness: BotHarness, db: Database) -> None:
@@ -416,7 +422,7 @@ async def test_menu_button_leaves_the_conversation(harness: BotHarness, db: Data
     await seed(db)
     await enter_number(harness, BORIS, "12")
     calls = await harness.send(BORIS, "💳 Баланс")
-    assert "скоро появ" in texts(calls)[0]
+    assert "пока не привязан ни один лицевой счёт" in texts(calls)[0]
     calls = await harness.send(BORIS, "1000000002")
     assert "Я не понял" in texts(calls)[0]
 

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import enum
 import re
-import unicodedata
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 
 from babel.numbers import format_currency
+
+from bot.services.textnorm import NotANumber, parse_decimal, parse_money
 
 CURRENCY = "RUB"
 CENT = Decimal("0.01")
@@ -19,8 +20,6 @@ CENT = Decimal("0.01")
 MAX_SUM = Decimal("1000000.00")
 MIN_SUM = CENT
 
-#: `1234`, `1234.5`, `1234,56`, `1 234 567,89` (groups of three after the first)
-_DECIMAL = re.compile(r"(?:\d+|\d{1,3}(?: \d{3})+)(?:[.,]\d+)?", re.ASCII)
 #: what residents write after a sum: ₽, р., руб., рублей, rub
 _CURRENCY_TAIL = re.compile(r"\s*(?:₽|р\.?|руб\.?|рубл[ьяей]{1,2}|rub\.?|rur)\s*$", re.IGNORECASE)
 #: a letter symbol right before a digit ("RUB1,234.56"): CLDR's currency spacing, which
@@ -56,44 +55,25 @@ def from_kopecks(kopecks: int) -> Decimal:
     return (Decimal(kopecks) / 100).quantize(CENT)
 
 
-def _ascii_digits(text: str) -> str:
-    """NFKC, every Unicode decimal digit → ASCII, every space separator (NBSP, U+202F, …)
-    → ' ', zero-width characters dropped: the digits rule of bot/services/textnorm.py
-    (real-input), which this yields to once both are on main."""
-    text = unicodedata.normalize("NFKC", text)
-    out = []
-    for char in text:
-        digit = unicodedata.decimal(char, None)
-        if digit is not None:
-            out.append(str(digit))
-        elif unicodedata.category(char) == "Zs":
-            out.append(" ")
-        elif unicodedata.category(char) != "Cf":
-            out.append(char)
-    return "".join(out)
-
-
 def parse_sum(text: str) -> Decimal:
     """A sum a resident typed → Decimal with two places; raises `SumRejected`.
 
-    Comma or dot before the kopecks, spaces between groups of three digits, digits of
-    any script, ₽ / руб. / RUB after it. Positive, at most two decimals, at most MAX_SUM.
+    The digits rule of the whole project (`bot.services.textnorm.parse_money`): comma or
+    dot before the kopecks, spaces (NBSP, U+202F …) between groups of three digits,
+    digits of any script; here also ₽ / руб. / RUB after it. Positive, at most two
+    decimals, at most MAX_SUM.
     """
-    raw = _CURRENCY_TAIL.sub("", " ".join(_ascii_digits(text).split()))
-    raw = raw.replace("\u2212", "-")
-    if raw.startswith("-"):
-        raise SumRejected(SumProblem.NOT_POSITIVE)
-    if not _DECIMAL.fullmatch(raw):
-        raise SumRejected(SumProblem.NOT_A_NUMBER)
+    raw = _CURRENCY_TAIL.sub("", text.strip())
     try:
-        value = Decimal(raw.replace(" ", "").replace(",", "."))
-    except InvalidOperation:  # pragma: no cover - the pattern admits only valid numbers
-        raise SumRejected(SumProblem.NOT_A_NUMBER) from None
-    exponent = value.as_tuple().exponent
-    if isinstance(exponent, int) and exponent < -2:
-        raise SumRejected(SumProblem.TOO_PRECISE)
+        value = parse_money(raw)
+    except NotANumber:
+        try:
+            parse_decimal(raw, places=64)
+        except NotANumber:
+            raise SumRejected(SumProblem.NOT_A_NUMBER) from None
+        raise SumRejected(SumProblem.TOO_PRECISE) from None
     if value < MIN_SUM:
         raise SumRejected(SumProblem.NOT_POSITIVE)
     if value > MAX_SUM:
         raise SumRejected(SumProblem.TOO_LARGE)
-    return value.quantize(CENT)
+    return value
