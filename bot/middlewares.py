@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.config import Settings
 from bot.integrations import Gateways
 from bot.services.balance import BalanceService
+from bot.services.balance.payments import PaymentsService
 from bot.services.clock import Clock
 from bot.services.codes import CodesService
 from bot.services.linking import LinkingService
@@ -114,6 +115,7 @@ class ServicesMiddleware(BaseMiddleware):
         balance = BalanceService(uow, clock, self.renderer)
         data["balance"] = balance
         data["receipts"] = ReceiptService(uow, clock, self.renderer, balance)
+        data["payments"] = PaymentsService(uow, clock, balance)
         return await handler(event, data)
 
 

@@ -34,6 +34,7 @@ def create_routers(settings: Settings) -> list[Router]:
         *menu.MENU_ITEMS,
     ]
     routers += [
+        balance.create_payments_router(),  # a payment is never an answer to a step
         main_menu.create_router(menu_items),
         setup.create_router(),
         common.create_router(),

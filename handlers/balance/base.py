@@ -3,11 +3,15 @@ account behind it (never trust callback data)."""
 
 from __future__ import annotations
 
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, Message
 
 from bot.services.balance import AccountCard, BalanceService, Statement
 from bot.services.registration import Resident
 from handlers.balance import texts
+from handlers.balance.callbacks import BalanceCb
+from handlers.common import keyboards as common_keyboards
 from handlers.common.texts import not_available
 
 
@@ -50,3 +54,22 @@ async def pressed_account(
         await query.answer(not_available(), show_alert=True)
         return None
     return message, account
+
+
+async def ask_for_sum(
+    query: CallbackQuery,
+    callback_data: BalanceCb,
+    state: FSMContext,
+    balance: BalanceService,
+    resident: Resident,
+    step: State,
+) -> None:
+    """«Another sum» (a receipt's or a payment's): the next message is the sum."""
+    pressed = await pressed_account(query, balance, resident, callback_data.account_id)
+    if pressed is None:
+        return
+    message, _account = pressed
+    await query.answer()
+    await state.set_state(step)
+    await state.update_data(account_id=callback_data.account_id, period=callback_data.period)
+    await message.answer(texts.ask_sum_text(), reply_markup=common_keyboards.cancel_inline())

@@ -11,9 +11,8 @@ from bot.services.balance.money import MAX_SUM, SumRejected, parse_sum
 from bot.services.receipts import ReceiptKind, ReceiptOutcome, ReceiptResult, ReceiptService
 from bot.services.registration import Resident
 from handlers.balance import keyboards, texts
-from handlers.balance.base import message_of, pressed_account, pressed_statement
+from handlers.balance.base import ask_for_sum, message_of, pressed_statement
 from handlers.balance.callbacks import BalanceCb, ServiceReceiptCb
-from handlers.common import keyboards as common_keyboards
 from handlers.common.states import BalanceSum
 from handlers.common.texts import not_available
 
@@ -114,14 +113,7 @@ async def ask_sum(
     balance: BalanceService,
     resident: Resident,
 ) -> None:
-    pressed = await pressed_account(query, balance, resident, callback_data.account_id)
-    if pressed is None:
-        return
-    message, _account = pressed
-    await query.answer()
-    await state.set_state(BalanceSum.receipt)
-    await state.update_data(account_id=callback_data.account_id, period=callback_data.period)
-    await message.answer(texts.ask_sum_text(), reply_markup=common_keyboards.cancel_inline())
+    await ask_for_sum(query, callback_data, state, balance, resident, BalanceSum.receipt)
 
 
 async def sum_given(

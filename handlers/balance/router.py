@@ -12,7 +12,7 @@ from bot.services.balance import BalanceService, Statement
 from bot.services.balance.chart import ChartLabels
 from bot.services.linking import LinkingService
 from bot.services.registration import Resident
-from handlers.balance import keyboards, receipts, texts
+from handlers.balance import keyboards, payments, receipts, texts
 from handlers.balance.base import message_of, pressed_account, pressed_statement
 from handlers.balance.callbacks import BalanceAction, BalanceCb, PeriodsPageCb, ServiceReceiptCb
 from handlers.common.callbacks import AccountPickCb, PickPurpose
@@ -191,4 +191,14 @@ def create_router() -> Router:
     cb(receipts.for_service, ServiceReceiptCb.filter())
     cb(receipts.ask_sum, BalanceCb.filter(F.action == BalanceAction.RECEIPT_SUM))
     msg(receipts.sum_given, BalanceSum.receipt)
+
+    cb(payments.menu, BalanceCb.filter(F.action == BalanceAction.PAY))
+    cb(payments.pay_due, BalanceCb.filter(F.action == BalanceAction.PAY_DUE))
+    cb(payments.ask_sum, BalanceCb.filter(F.action == BalanceAction.PAY_SUM))
+    msg(payments.sum_given, BalanceSum.payment)
     return router
+
+
+def create_payments_router() -> Router:
+    """Pre-checkout queries and successful payments (tried before every feature)."""
+    return payments.create_router()

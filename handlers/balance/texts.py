@@ -239,3 +239,77 @@ def no_history_text() -> str:
 
 def too_old_text() -> str:
     return _("This message is too old. Open «Balance» again.")
+
+
+# --------------------------------------------------------------------------- payments
+def pay_menu_text(statement: Statement) -> str:
+    return _(
+        "Payment in Telegram for account № {number} ({supplier}): the debt now or a sum "
+        "of your choice. Telegram shows the payment form of the bank that serves the "
+        "supplier; the card details never reach this bot."
+    ).format(number=esc(statement.account.number), supplier=esc(statement.account.payee.name))
+
+
+def invoice_title(number: str) -> str:
+    """At most 32 characters (Telegram's limit of an invoice title)."""
+    return _("Account № {number}").format(number=number)[:32]
+
+
+def invoice_description(supplier: str, address: str, due: bool) -> str:
+    what = _("payment of the debt") if due else _("payment on account")
+    return f"{supplier}, {address}: {what}"[:255]
+
+
+def invoice_label() -> str:
+    return _("Housing and utilities")
+
+
+def nothing_to_pay_text() -> str:
+    return _("There is no debt on this account now. You can still pay a sum of your choice.")
+
+
+def too_small_text(minimum: Decimal) -> str:
+    return _("Payments in Telegram start at {minimum}.").format(minimum=money(minimum))
+
+
+def invoice_failed_text() -> str:
+    return _(
+        "Telegram did not accept the payment form just now. Please try again later, or "
+        "pay by the receipt's QR code in your bank app."
+    )
+
+
+def checkout_unavailable() -> str:
+    return _("This account is no longer linked to you: the payment was stopped.")
+
+
+def checkout_invalid() -> str:
+    return _("This payment form is not valid any more. Please open «Balance» and pay again.")
+
+
+def checkout_changed() -> str:
+    return _(
+        "The amount due has changed since this form was made. Please open «Balance» and pay again."
+    )
+
+
+def paid_text(amount: Decimal, number: str, supplier: str, charge_id: str) -> str:
+    return _(
+        "✅ Payment received: {amount} to account № {number} ({supplier}).\n"
+        "Operation number: <code>{charge_id}</code>.\n"
+        "The supplier will see it in its figures within a few days; the balance here "
+        "counts it already."
+    ).format(
+        amount=money(amount), number=esc(number), supplier=esc(supplier), charge_id=esc(charge_id)
+    )
+
+
+def standing_now(statement: Statement) -> str:
+    return _standing(statement.balance_now, now=True)
+
+
+def payment_not_matched_text() -> str:
+    return _(
+        "We received your payment but could not match it to an account. An operator will "
+        "sort it out; keep the operation number from Telegram's message."
+    )

@@ -151,3 +151,34 @@ def test_typed_sums_that_are_refused(typed: str, problem: SumProblem) -> None:
     with pytest.raises(SumRejected) as caught:
         parse_sum(typed)
     assert caught.value.problem is problem
+
+
+async def test_a_telegram_payment_counts_until_billing_imports_again(
+    db: Database, clock: FrozenClock
+) -> None:
+    import datetime as dt
+
+    seeded = await seed_linked(db, clock, 900, ("debtor",))
+    debtor = seeded.ids["debtor"]
+    async with UnitOfWork(db.session_maker) as uow:
+        await uow.balance.add_telegram_payment(
+            account_id=debtor,
+            paid_at=dt.date(2026, 11, 20),
+            amount=Decimal("1000.00"),
+            source="Telegram",
+            charge_id="tg-1",
+            recorded_at=clock.advance(minutes=1),
+        )
+    async with UnitOfWork(db.session_maker) as uow:
+        statement = await BalanceService(uow, clock).statement(900, debtor)
+    assert statement is not None
+    assert statement.pending == Decimal("1000.00")
+    assert statement.balance_now == statement.to_pay == Decimal("32270.18")
+    # billing's next charges file has it in `paid`: the import after it ends the wait
+    async with UnitOfWork(db.session_maker) as uow:
+        later = clock.advance(hours=1)
+        uow.audit.add("billing.import", actor_kind="system", actor_id=None, object_id="charges",
+                      at=later)  # fmt: skip
+    async with UnitOfWork(db.session_maker) as uow:
+        statement = await BalanceService(uow, clock).statement(900, debtor)
+    assert statement is not None and statement.pending == 0
