@@ -191,3 +191,27 @@ async def test_the_history_chart(harness: BotHarness, db: Database, clock: Froze
     first, second = (photo.text or "").split("\n")
     assert first.startswith("За 12 мес.: начислено ") and ", оплачено " in first
     assert second.startswith("Начисления ")
+
+
+def test_the_month_picker_pages_long_histories() -> None:
+    """Three years of charges: 12 months a page, arrows, the shown month marked."""
+    from aiogram.utils.i18n import I18n
+
+    from bot.i18n import LOCALES_DIR
+    from bot.services.balance import AccountCard, Payee, Statement
+    from handlers.balance import keyboards
+
+    periods = tuple(f"{y}-{m:02d}" for y in (2026, 2025, 2024) for m in range(12, 0, -1))
+    payee = Payee(1, "Водоканал", "", "", "", "", "", "")
+    statement = Statement(AccountCard(7, "1", "", "", payee), "2025-06", periods)
+    i18n = I18n(path=LOCALES_DIR, default_locale="ru", domain="messages")
+    with i18n.context(), i18n.use_locale("ru"):
+        first = keyboards.periods(statement, 0).inline_keyboard
+        second = keyboards.periods(statement, 1).inline_keyboard
+        last = keyboards.periods(statement, 99).inline_keyboard  # a forged page: the last
+    labels = [b.text for row in second for b in row]
+    assert labels[:3] == ["дек. 2025", "нояб. 2025", "окт. 2025"] and "• июнь 2025" in labels
+    assert [b.text for b in first[-2]] == ["1/3", "▶️"]
+    assert [b.text for b in second[-2]] == ["◀️", "2/3", "▶️"]
+    assert [b.text for b in last[-2]] == ["◀️", "3/3"] and last[-1][0].text == "⬅️ Назад"
+    assert all(len(b.callback_data or "") <= 64 for row in first for b in row)

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import io
 import logging
+from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 import pypdfium2
 import pytest
@@ -14,16 +16,23 @@ from PIL import Image
 from pypdf import PdfReader
 from sqlalchemy import update
 
+from bot.config import Settings
 from bot.services.balance import BalanceService, Payee
 from bot.services.balance.money import to_kopecks
 from bot.services.balance.render import Renderer
 from bot.services.clock import FrozenClock
-from bot.services.receipts import ReceiptKind, ReceiptOutcome, ReceiptService, document
+from bot.services.receipts import (
+    ReceiptKind,
+    ReceiptOutcome,
+    ReceiptResult,
+    ReceiptService,
+    document,
+)
 from bot.services.receipts.gost import MAX_VERSION, PaymentOrder, make_symbol, payload
 from storage.db import Database
 from storage.models import Supplier
 from storage.uow import UnitOfWork
-from tests.support.balance import seed_linked
+from tests.support.balance import Seeded, seed_linked
 
 UK = Payee(
     id=1,
@@ -93,7 +102,9 @@ def test_kopecks_are_rounded_half_up_with_decimal(amount: str, kopecks: int) -> 
     assert to_kopecks(Decimal(amount)) == kopecks
 
 
-async def _receipt(db: Database, clock: FrozenClock, case: str, kind: ReceiptKind, **kw):  # type: ignore[no-untyped-def]
+async def _receipt(
+    db: Database, clock: FrozenClock, case: str, kind: ReceiptKind, **kw: Any
+) -> tuple[Seeded, ReceiptResult]:
     seeded = await seed_linked(db, clock, 900, (case,))
     async with UnitOfWork(db.session_maker) as uow:
         renderer = Renderer(workers=0)
@@ -208,3 +219,17 @@ async def test_a_worker_process_renders_the_same_pdf(db: Database, clock: Frozen
     assert rendered.pdf.startswith(b"%PDF") and rendered.qr_png is not None
     assert rendered.payload == EXPECTED.replace("10200274", seeded.demo.debtor.number)
     assert "Итого к оплате: 33 270,18 ₽" in _text(rendered.pdf)
+
+
+async def test_the_dispatcher_stops_the_workers_at_shutdown(
+    make_settings: Callable[..., Settings], db: Database, clock: FrozenClock
+) -> None:
+    from bot.app import create_dispatcher
+    from tests.support.harness import BotHarness
+
+    renderer = Renderer(workers=1)
+    dp = create_dispatcher(make_settings(render_workers=1), db, clock=clock, renderer=renderer)
+    assert await renderer.run(len, b"abc") == 3  # the pool is up
+    assert renderer._pool is not None
+    await dp.emit_shutdown(bot=BotHarness(dp).bot)
+    assert renderer._pool is None
