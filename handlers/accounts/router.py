@@ -26,7 +26,7 @@ from handlers.common.filters import PrivateChat
 from handlers.common.gate import RegisteredOnly
 from handlers.common.main_menu import MenuItem
 from handlers.common.states import Linking
-from handlers.common.texts import BTN_ACCOUNTS, not_available
+from handlers.common.texts import BTN_ACCOUNTS, not_available, offer_text
 
 
 async def show_accounts(
@@ -143,9 +143,12 @@ async def suggested(
         return
     await query.answer()
     remaining = await linking.suggest_by_phone(resident.id, resident.phone or "")
-    await message.edit_reply_markup(
-        reply_markup=common_keyboards.suggested_accounts(remaining) if remaining else None
-    )
+    if remaining:  # the list and its buttons stay one: what is left to link
+        await message.edit_text(
+            offer_text(remaining), reply_markup=common_keyboards.suggested_accounts(remaining)
+        )
+    else:
+        await message.edit_reply_markup(reply_markup=None)
     await conversation.answer_result(message, state, result, settings)
 
 

@@ -55,10 +55,10 @@ async def _sms_not_sent(
     if result.outcome is Outcome.NOT_FOUND:
         await state.set_state(Linking.method)
         text = _(
-            "There is no phone on file for account № {number} that I could send a code "
-            "to. Check the number on your receipt, use the access code, or ask an "
-            "operator."
-        ).format(number=esc(number))
+            "I cannot send a code for account № {number}: either no phone is on file for "
+            "it or there is no such account in our records. Check the number on your "
+            "receipt, or use the access code from it."
+        ).format(number=esc(number)) + texts.attempts_left(result.attempts_left)
         if result.unlock_at is not None:
             locked = texts.locked_text(result.unlock_at, contact)
             await finish(message, state, text + "\n\n" + locked)
@@ -156,7 +156,7 @@ async def operator(
         text = _(
             "There is no account № {number} in our records. Please check the number "
             "on your receipt and start again."
-        ).format(number=esc(number))
+        ).format(number=esc(number)) + texts.attempts_left(result.attempts_left)
         if result.unlock_at is not None:
             locked = texts.locked_text(result.unlock_at, settings.support_contact)
             await finish(message, state, text + "\n\n" + locked)

@@ -94,10 +94,27 @@ def unlinked_text(view: LinkView) -> str:
 
 
 def locked_text(unlock_at: dt.datetime, contact: str | None) -> str:
-    return _(
+    text = _(
         "Too many unsuccessful attempts today. For your safety, linking accounts is paused "
         "until {time} (Moscow time)."
-    ).format(time=moscow_time(unlock_at)) + office(contact)
+    ).format(time=moscow_time(unlock_at))
+    if contact:
+        return text + office(contact)
+    return (
+        text
+        + "\n\n"
+        + _(
+            "Until then, the office of your management company can link the account for you: "
+            "take your receipt and an identity document."
+        )
+    )
+
+
+def attempts_left(left: int | None) -> str:
+    """How many failed attempts remain today, as a sentence to add (counted failures only)."""
+    if left is None:
+        return ""
+    return " " + _("Attempts left today: {left}.").format(left=left)
 
 
 def linked_text(number: str, supplier: str, address: str) -> str:

@@ -13,7 +13,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder, ReplyKeyboardBuilder
 
 from bot.services.linking import AccountInfo
 from handlers.common.callbacks import CancelCb, LinkAccountCb, SuggestedAccountCb
-from handlers.common.texts import BTN_CANCEL, BTN_LINK, BTN_SHARE_PHONE, MAIN_MENU
+from handlers.common.texts import BTN_CANCEL, BTN_LINK, BTN_SHARE_PHONE, MAIN_MENU, OFFER_LIMIT
 
 
 def main_menu() -> ReplyKeyboardMarkup:
@@ -55,11 +55,6 @@ def link_again() -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     kb.button(text=_(BTN_LINK), callback_data=LinkAccountCb())
     return kb.as_markup()
-
-
-#: accounts offered in one message, each with its button: the text stays far below
-#: Telegram's 4,096 characters and the keyboard below its 100 buttons
-OFFER_LIMIT = 8
 
 
 def suggested_accounts(accounts: list[AccountInfo]) -> InlineKeyboardMarkup:

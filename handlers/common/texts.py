@@ -12,6 +12,7 @@ import html
 from aiogram.utils.i18n import gettext as _
 
 from bot.services.codes import DAY_ZONE, CodeProblem
+from bot.services.linking import AccountInfo
 
 
 def N_(msgid: str) -> str:
@@ -54,6 +55,10 @@ def cut(value: str | None, limit: int) -> str:
     text = (value or "").strip()
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
+
+#: accounts offered in one message, each with its button: the text stays far below
+#: Telegram's 4,096 characters and the keyboard below its 100 buttons
+OFFER_LIMIT = 8
 
 #: how much of a datum a list shows (a supplier's name, an address, a reason)
 NAME_LIMIT = 80
@@ -136,3 +141,26 @@ def code_problem_text(problem: CodeProblem | None, attempts_left: int | None) ->
 
 def wait_text(seconds: int) -> str:
     return _("A new code can be sent in {seconds} s.").format(seconds=seconds)
+
+
+def offer_text(found: list[AccountInfo]) -> str:
+    """The accounts offered for one-tap linking (at most OFFER_LIMIT listed, as many as
+    the keyboard has buttons): after registration, and redrawn after each tap."""
+    lines = [_("Your phone is on file for these personal accounts:")]
+    for account in found[:OFFER_LIMIT]:
+        lines.append(
+            _("• {supplier}, № {number}, {address}").format(
+                supplier=esc(account.supplier_name, NAME_LIMIT),
+                number=esc(account.number),
+                address=esc(account.address, ADDRESS_LIMIT) or "—",
+            )
+        )
+    if len(found) > OFFER_LIMIT:
+        lines.append(
+            _(
+                "…and {count} more. Link them in «My accounts» → «Link an account» by their "
+                "numbers: your phone links each at once."
+            ).format(count=len(found) - OFFER_LIMIT)
+        )
+    lines.insert(min(len(found), OFFER_LIMIT) + 1, _("Link them with one tap:"))
+    return "\n".join(lines)

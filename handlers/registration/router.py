@@ -22,6 +22,7 @@ from handlers.common.onboarding import (
     show_main_menu,
 )
 from handlers.common.states import Registration
+from handlers.common.texts import offer_text
 from handlers.registration import texts
 
 
@@ -104,9 +105,7 @@ async def got_contact(
     await show_main_menu(message, _("Thank you, you are registered."))
     found = await linking.suggest_by_phone(message.from_user.id, check.phone)
     if found:
-        await message.answer(
-            texts.offer_text(found), reply_markup=keyboards.suggested_accounts(found)
-        )
+        await message.answer(offer_text(found), reply_markup=keyboards.suggested_accounts(found))
     else:  # nothing on file for this phone: the next step is one tap away
         await message.answer(texts.next_step(), reply_markup=keyboards.link_again())
 

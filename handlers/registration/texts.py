@@ -6,10 +6,6 @@ import html
 
 from aiogram.utils.i18n import gettext as _
 
-from bot.services.linking import AccountInfo
-from handlers.common.keyboards import OFFER_LIMIT
-from handlers.common.texts import ADDRESS_LIMIT, NAME_LIMIT, esc
-
 
 def greeting(first_name: str | None) -> str:
     return _(
@@ -47,27 +43,6 @@ def phone_expected() -> str:
 
 def consent_expected() -> str:
     return _("Please answer the consent request first: «I agree» or «I decline».")
-
-
-def offer_text(found: list[AccountInfo]) -> str:
-    lines = [_("Your phone is on file for these personal accounts:")]
-    for account in found[:OFFER_LIMIT]:
-        lines.append(
-            _("• {supplier}, № {number}, {address}").format(
-                supplier=esc(account.supplier_name, NAME_LIMIT),
-                number=esc(account.number),
-                address=esc(account.address, ADDRESS_LIMIT) or "—",
-            )
-        )
-    if len(found) > OFFER_LIMIT:
-        lines.append(
-            _(
-                "…and {count} more. Link them in «My accounts» → «Link an account» by their "
-                "numbers: your phone links each at once."
-            ).format(count=len(found) - OFFER_LIMIT)
-        )
-    lines.append(_("Link them with one tap:"))
-    return "\n".join(lines)
 
 
 def next_step() -> str:

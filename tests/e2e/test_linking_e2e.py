@@ -172,7 +172,7 @@ async def enter_number(user: SandboxUser, number: str) -> BotMessage:
     assert accounts.text.startswith("Мои лицевые счета")
     await user.press(LINK, message=accounts)
     prompt = await user.next_message()  # one supplier: its choice is skipped
-    assert prompt.text.startswith("Введите номер лицевого счёта «Водоканал»")
+    assert prompt.text.startswith("Введите номер лицевого счёта (Водоканал)")
     assert "Подсказка: 10 цифр" in prompt.text
     await user.send(number)
     return await user.next_message()
@@ -285,6 +285,7 @@ async def test_one_tap_offer_after_registration(world: World) -> None:
     assert answer.text is None and not answer.show_alert
     assert (await anna.next_edit()).message_id == offer.message_id
     assert offer.buttons == [[f"✅ Привязать № {second} (Водоканал)"]]  # the rest stays
+    assert f"№ {second}," in offer.text and f"№ {first}," not in offer.text  # and its list
     linked = await anna.next_message()
     assert linked.text.startswith(f"✅ Лицевой счёт № {first} (Водоканал) привязан.")
     assert "Адрес: ул. Садовая, д. 3, кв. 9" in linked.text
