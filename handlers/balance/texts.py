@@ -13,8 +13,10 @@ from bot.services.balance.money import SumProblem, format_money
 from bot.services.balance.statement import PaymentInfo, period_date
 from handlers.common.texts import esc, moscow_time
 
-#: services listed in a message before "and N more" (a message stays far below 4096)
-MAX_LINES = 25
+#: services listed in a message before "and N more", and the characters of a service's
+#: name shown: with the longest address and supplier name a message stays below 4096
+MAX_LINES = 18
+SERVICE_LABEL = 60
 
 
 def locale() -> str:
@@ -51,6 +53,8 @@ def _head(statement: Statement) -> str:
 
 
 def _line(service: str, charged: Decimal, paid: Decimal, due: Decimal) -> str:
+    if len(service) > SERVICE_LABEL:
+        service = service[: SERVICE_LABEL - 1] + "…"
     return _("• {service}\n   charged {charged} · paid {paid} · to pay {due}").format(
         service=esc(service), charged=money(charged), paid=money(paid), due=money(due)
     )

@@ -215,3 +215,27 @@ def test_the_month_picker_pages_long_histories() -> None:
     assert [b.text for b in second[-2]] == ["◀️", "2/3", "▶️"]
     assert [b.text for b in last[-2]] == ["◀️", "3/3"] and last[-1][0].text == "⬅️ Назад"
     assert all(len(b.callback_data or "") <= 64 for row in first for b in row)
+
+
+def test_a_month_of_many_long_services_fits_one_message() -> None:
+    from decimal import Decimal
+
+    from aiogram.utils.i18n import I18n
+
+    from bot.i18n import LOCALES_DIR
+    from bot.services.balance import AccountCard, Payee, ServiceLine, Statement
+    from handlers.balance import texts
+
+    payee = Payee(1, "О" * 255, "", "", "", "", "", "")
+    account = AccountCard(7, "1" * 32, "ул. " + "Д" * 508, "", payee)
+    lines = tuple(
+        ServiceLine(i, f"<{i}> " + "Услуга " * 20, Decimal("-123456789.12"), Decimal("0"))
+        for i in range(40)
+    )
+    statement = Statement(account, "2026-11", ("2026-11",), lines, opening=Decimal("9" * 10))
+    i18n = I18n(path=LOCALES_DIR, default_locale="ru", domain="messages")
+    with i18n.context(), i18n.use_locale("ru"):
+        text = texts.balance_text(statement)
+    assert len(text) <= 4096
+    assert "&lt;0&gt;" in text  # billing's text is escaped
+    assert "… и ещё 22 — в квитанции" in text
