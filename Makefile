@@ -17,7 +17,7 @@ help:
 	@echo "make lint     ruff check, ruff format --check, mypy"
 	@echo "make format   ruff format + ruff check --fix"
 	@echo "make i18n     extract texts, update and compile the catalogs"
-	@echo "make bench    run the benchmarks in bench/ (BENCH=dispatch: the quick one only)"
+	@echo "make bench    run the benchmarks in bench/ (BENCH=dispatch|receipts|billing: one only)"
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -69,11 +69,13 @@ services-stop:
 test: install-dev i18n-compile lint services
 	source .cache/services.env && $(PY) -m pytest -q $(PYTEST_ARGS); rc=$$?; scripts/test-services.sh stop; exit $$rc
 
-# the dispatcher hot path first (under a minute), then the billing import (minutes);
-# `make bench BENCH=dispatch` runs only the first, `BENCH=billing` only the second
-BENCH ?= dispatch billing
+# the dispatcher hot path first (under a minute), receipts under load (a minute or two),
+# then the billing import (minutes); `make bench BENCH=dispatch` runs only the first,
+# `BENCH=receipts` only the second, `BENCH=billing` only the third
+BENCH ?= dispatch receipts billing
 bench: install-dev i18n-compile
 	$(if $(filter dispatch,$(BENCH)),$(PY) bench/dispatch.py)
+	$(if $(filter receipts,$(BENCH)),$(PY) bench/receipts.py)
 	$(if $(filter billing,$(BENCH)),$(PY) bench/run.py)
 
 clean:

@@ -26,6 +26,7 @@ from bot.middlewares import (
     UnitOfWorkMiddleware,
 )
 from bot.services.clock import Clock, SystemClock
+from bot.services.receipts import Renderer
 from bot.telegram import create_ports
 from bot.telegram.errors import QuietCallbackAnswers
 from handlers import create_routers
@@ -94,9 +95,12 @@ def create_dispatcher(
     storage: BaseStorage | None = None,
     i18n: I18n | None = None,
     ports: PortsFactory | None = None,
+    renderer: Renderer | None = None,
 ) -> Dispatcher:
     """The production Dispatcher. `ports` builds the StaffDesk and ResidentNotifier over
-    the update's Bot (default: the Telegram ones of bot/telegram/); tests hand in others."""
+    the update's Bot (default: the Telegram ones of bot/telegram/); tests hand in others.
+    `renderer` draws receipts and charts off the event loop (default: RENDER_WORKERS
+    processes, started on first use and stopped at the dispatcher's shutdown)."""
     if storage is None:
         storage, isolation = create_fsm_storage(settings, db)
     else:
@@ -105,6 +109,7 @@ def create_dispatcher(
     lang_cache = LanguageCache()
     clock = clock or SystemClock()
     gateways = gateways or create_gateways(settings)
+    renderer = renderer or Renderer(workers=settings.render_workers)
     if ports is None:
         i18n_ = i18n
 
@@ -121,7 +126,8 @@ def create_dispatcher(
         lang_cache=lang_cache,
     )
     dp.update.outer_middleware(UnitOfWorkMiddleware(db.session_maker))
-    dp.update.outer_middleware(ServicesMiddleware(settings, clock, gateways, ports))
+    dp.update.outer_middleware(ServicesMiddleware(settings, clock, gateways, ports, renderer))
+    dp.shutdown.register(renderer.close)
     ResidentI18nMiddleware(i18n, lang_cache).setup(dp)
     dp.message.outer_middleware(MainMenuExit())
     dp.message.outer_middleware(OneAnswerPerAlbum())

@@ -89,6 +89,8 @@ class Settings(BaseSettings):
     link_attempts_per_day: int = Field(default=10, ge=1, le=1000)
     reading_spike_factor: float = Field(default=5, gt=1)
     payments_provider_token: SecretStr | None = None
+    #: worker processes that render receipts and charts (0: threads in this process)
+    render_workers: int = Field(default=1, ge=0, le=32)
 
     @field_validator("bot_token")
     @classmethod
@@ -110,6 +112,11 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value
+
+    @field_validator("payments_provider_token")
+    @classmethod
+    def _empty_token_is_unset(cls, value: SecretStr | None) -> SecretStr | None:
+        return None if value is not None and not value.get_secret_value().strip() else value
 
     @field_validator("staff_chat_id")
     @classmethod
@@ -152,6 +159,11 @@ class Settings(BaseSettings):
         if self.webhook_url is None:
             return "/webhook"
         return self.webhook_url.path or "/webhook"
+
+    @property
+    def payments_enabled(self) -> bool:
+        """Payment in Telegram is offered only with a provider token from @BotFather."""
+        return self.payments_provider_token is not None
 
     @property
     def email_enabled(self) -> bool:

@@ -21,10 +21,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.integrations import Gateways
+from bot.services.balance import BalanceService
+from bot.services.balance.payments import PaymentsService
 from bot.services.clock import Clock
 from bot.services.codes import CodesService
 from bot.services.linking import LinkingService
 from bot.services.profile import ProfileService
+from bot.services.receipts import ReceiptService, Renderer
 from bot.services.registration import RegistrationService, ResidentCache
 from storage.uow import UnitOfWork, current_uow
 
@@ -58,16 +61,23 @@ class UnitOfWorkMiddleware(BaseMiddleware):
 class ServicesMiddleware(BaseMiddleware):
     """Builds the services of one update over its unit of work; handlers take them by name
     (`linking: LinkingService`, `registration: RegistrationService`, `profile:
-    ProfileService`). Construction only stores references: no query runs until a handler
-    calls a method, so an update that needs no data costs no database round trip."""
+    ProfileService`, `balance: BalanceService`, `receipts: ReceiptService`). Construction
+    only stores references: no query runs until a handler calls a method, so an update that
+    needs no data costs no database round trip."""
 
     def __init__(
-        self, settings: Settings, clock: Clock, gateways: Gateways, ports: PortsFactory
+        self,
+        settings: Settings,
+        clock: Clock,
+        gateways: Gateways,
+        ports: PortsFactory,
+        renderer: Renderer | None = None,
     ) -> None:
         self.settings = settings
         self.clock = clock
         self.gateways = gateways
         self.ports = ports
+        self.renderer = renderer or Renderer(workers=0)
         self.residents = ResidentCache(ttl=60.0)  # the gate's answer, per process
 
     async def __call__(
@@ -102,6 +112,10 @@ class ServicesMiddleware(BaseMiddleware):
             email=self.gateways.email if settings.email_enabled else None,
             residents=self.residents,
         )
+        balance = BalanceService(uow, clock, self.renderer)
+        data["balance"] = balance
+        data["receipts"] = ReceiptService(uow, clock, self.renderer, balance)
+        data["payments"] = PaymentsService(uow, clock, balance)
         return await handler(event, data)
 
 

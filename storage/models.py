@@ -24,6 +24,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -174,15 +175,36 @@ class Charge(Base):
     paid: Mapped[Decimal] = mapped_column(MONEY)
 
 
+#: billing's key of a payment (account + date + amount), unique among billing's rows only:
+#: a resident may pay the same sum twice a day in Telegram, and each has its own charge id
+_BILLING_PAYMENT = text("telegram_charge_id IS NULL")
+
+
 class Payment(Base):
     __tablename__ = "payments"
-    __table_args__ = (UniqueConstraint("account_id", "paid_at", "amount"),)
+    __table_args__ = (
+        Index(
+            "uq_payments_billing_key",
+            "account_id",
+            "paid_at",
+            "amount",
+            unique=True,
+            sqlite_where=_BILLING_PAYMENT,
+            postgresql_where=_BILLING_PAYMENT,
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
     paid_at: Mapped[dt.date] = mapped_column(Date)
     amount: Mapped[Decimal] = mapped_column(MONEY)
     source: Mapped[str] = mapped_column(String(64), default="")
+    #: Telegram Payments' telegram_payment_charge_id: a payment is stored once, however
+    #: often Telegram delivers its successful_payment
+    telegram_charge_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    #: when the row was written here (NULL for rows older than the column): a Telegram
+    #: payment recorded after the last charges import is not in billing's figures yet
+    recorded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class Meter(TimestampMixin, Base):

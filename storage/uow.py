@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import ORMExecuteState
 
 from storage.repositories.audit import AuditRepository
+from storage.repositories.balance import BalanceRepository
 from storage.repositories.billing import BillingRepository
 from storage.repositories.codes import CodeRepository
 from storage.repositories.housekeeping import HousekeepingRepository
@@ -95,6 +96,10 @@ class UnitOfWork:
     @property
     def billing(self) -> BillingRepository:
         return self._repo(BillingRepository)
+
+    @property
+    def balance(self) -> BalanceRepository:
+        return self._repo(BalanceRepository)
 
     @property
     def housekeeping(self) -> HousekeepingRepository:

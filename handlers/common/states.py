@@ -27,3 +27,10 @@ class EmailSetup(StatesGroup):
 
 class StaffReject(StatesGroup):
     reason = State()
+
+
+class BalanceSum(StatesGroup):
+    """A sum the resident types: for a receipt, or for a payment in Telegram."""
+
+    receipt = State()
+    payment = State()

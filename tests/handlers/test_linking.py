@@ -424,7 +424,7 @@ async def test_menu_button_leaves_the_conversation(harness: BotHarness, db: Data
     await seed(db)
     await enter_number(harness, BORIS, "12")
     calls = await harness.send(BORIS, "💳 Баланс")
-    assert "скоро появ" in texts(calls)[0]
+    assert "пока не привязан ни один лицевой счёт" in texts(calls)[0]
     calls = await harness.send(BORIS, "1000000002")
     assert "Я не понял" in texts(calls)[0]
 

@@ -43,6 +43,7 @@ EXPECTED = {
         "sendChatAction",
         "sendMessage",
     },
+    "payments": {"answerPreCheckoutQuery", "sendInvoice"},
     "profile": {
         "close",
         "deleteMyCommands",
