@@ -259,7 +259,7 @@ class WebChat:
         sms_seen = [len(self.sms)]
         notifier = self.sb.server.notifier
         while not self.sb.server.closing:
-            await notifier.wait_for(
+            woke = await notifier.wait_for(
                 lambda: watch.pending() or len(self.sms) != sms_seen[0] or self.sb.server.closing,
                 HEARTBEAT,
             )
@@ -280,10 +280,13 @@ class WebChat:
                 if now_topics != topics:
                     topics = now_topics
                     frames.append(sse("topics", {"html": topics}))
-            if chat_id > 0 and len(self.sms) != sms_seen[0]:
+            if len(self.sms) != sms_seen[0]:
                 sms_seen[0] = len(self.sms)
-                frames.append(sse("sms", {"html": self.sms_html(lang), "last": self.sms[-1].text}))
-            yield "".join(frames) or ": keep-alive\n\n"
+                if chat_id > 0:  # the SMS list is beside the resident's pane
+                    last = self.sms[-1].text
+                    frames.append(sse("sms", {"html": self.sms_html(lang), "last": last}))
+            if frames or not woke:  # a quiet stream still says something now and then
+                yield "".join(frames) or ": keep-alive\n\n"
 
     # ----- the page
 

@@ -3,6 +3,7 @@
 (The page in a real browser, with the real bot: tests/browser/.)
 """
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from typing import Any
@@ -119,6 +120,11 @@ async def test_the_staff_pane_shows_topics_and_the_sms_stand_in(world: Any, bot:
             await olga.send("in the topic", chat=staff, thread_id=topic.message_thread_id)
             kind, data = await read_event(stream)
             assert "# Requests" in data["html"] and 'class="msg own"' in data["html"]
+            async with http.post("/sms", json={"to": "+79160000000", "text": "Код 1"}) as response:
+                assert response.status == 200
+            with pytest.raises(TimeoutError):  # nothing for the staff pane: no busy loop either
+                while True:  # (the blank line that ended the last event comes first)
+                    assert await asyncio.wait_for(stream.content.readline(), 0.5) == b"\n"
         async with http.get(f"/events?chat={anna.id}&viewer={anna.id}") as stream:
             await read_event(stream)  # reset
             async with http.post(
