@@ -21,7 +21,7 @@ FILES_URL = "/_control/files/"
 _SAFE_URL = re.compile(r"^(https?://|tg://|mailto:|tel:)", re.IGNORECASE)
 _AUTO = re.compile(
     r"(?P<url>https?://[^\s<>\"']+[^\s<>\"'.,;:!?)»])"  # a URL, without the trailing period
-    r"|(?P<cmd>(?<![\w/])/[A-Za-z0-9_]{1,32}(?:@\w+)?\b)"  # a /command
+    r"|(?P<cmd>(?<![\w/.<>-])/[A-Za-z0-9_]{1,32}(?:@\w+)?(?![\w/<>]))"  # tdlib's /command
 )
 _SIMPLE_TAGS = {
     "bold": "b",

@@ -61,6 +61,7 @@ LABELS: dict[str, dict[str, str]] = {
         "all_topics": "All",
         "general": "General",
         "staff_empty": "Requests from residents for the operators appear here.",
+        "chat_empty": "The start of the chat with the bot: press START below, as in Telegram.",
         "footer": "Nothing leaves this computer: the bot runs unchanged against sandbox/, a "
         "local stand-in for the Telegram Bot API, with a fresh demo database.",
         "ok": "OK",
@@ -87,6 +88,7 @@ LABELS: dict[str, dict[str, str]] = {
         "all_topics": "Все",
         "general": "Общий",
         "staff_empty": "Здесь появятся обращения жителей к операторам.",
+        "chat_empty": "Начало чата с ботом: нажмите «Запустить» внизу, как в Telegram.",
         "footer": "Ничего не уходит с этого компьютера: бот работает без изменений с sandbox/ — "
         "местной заменой Telegram Bot API — и со свежей демо-базой.",
         "ok": "OK",
@@ -332,7 +334,7 @@ class WebChat:
         chat_id = group if group is not None else person.user_id
         keyboard = self.keyboard(chat_id)
         labels = LABELS[lang]
-        empty = labels["staff_empty"] if group is not None else ""
+        empty = labels["staff_empty"] if group is not None else labels["chat_empty"]
         placeholder = keyboard["placeholder"] or labels["message"]
         return (
             f'<div class="topics">{self.topics_html(chat_id, lang)}</div>'

@@ -118,7 +118,9 @@
       localTimes(node);
       const old = this.find(data.id);
       if (old) {
+        const atBottom = this.atBottom();
         old.replaceWith(node);
+        if (atBottom) this.scrollDown();  // an edit at the end stays in view (new buttons)
       } else {
         const after = [...this.messages.children].find((c) => Number(c.dataset.mid) > data.id);
         this.messages.insertBefore(node, after || null);
@@ -150,6 +152,11 @@
 
     scrollDown() { this.messages.scrollTop = this.messages.scrollHeight; }
 
+    atBottom() {
+      const box = this.messages;
+      return box.scrollHeight - box.scrollTop - box.clientHeight < 40;
+    }
+
     showThread() {
       for (const tab of this.topics.querySelectorAll(".topic")) {
         tab.classList.toggle("active", tab.dataset.thread === this.thread);
@@ -166,10 +173,12 @@
         return;
       }
       const text = node.querySelector(".text");
+      const atBottom = this.atBottom();
       this.replyTo = { id: Number(node.dataset.mid), thread: node.dataset.thread };
       this.replyBox.querySelector(".reply-text").textContent =
         `${labels.reply || "Reply"}: ${(text ? text.textContent : "").slice(0, 80)}`;
       this.replyBox.hidden = false;
+      if (atBottom) this.scrollDown();  // the reply bar must not hide the newest message
       this.input.focus();
     }
 

@@ -81,7 +81,7 @@ def test_commands_and_urls_in_plain_text_are_clickable_but_not_in_code() -> None
     assert entities_to_html("/start", [{"type": "code", "offset": 0, "length": 6}]) == (
         "<code>/start</code>"
     )
-    assert "cmd" not in entities_to_html("and/or 1/2", [])
+    assert "cmd" not in entities_to_html("and/or 1/2 </b> a.b/c x-/y", [])
 
 
 def test_a_bot_message_with_an_inline_keyboard() -> None:
