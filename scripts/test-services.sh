@@ -22,12 +22,13 @@ install_missing() {
   pg_bin >/dev/null || need+=(postgresql)
   command -v redis-server >/dev/null || need+=(redis-server)
   [[ -x /usr/bin/chromium ]] || need+=(chromium)
-  dpkg -s fonts-noto-color-emoji >/dev/null 2>&1 || need+=(fonts-noto-color-emoji)
   ((${#need[@]})) || return 0
   if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null; then
     echo "test-services: missing ${need[*]}; install them (apt-get install ${need[*]}) and run again" >&2
     exit 1
   fi
+  # screenshots without squares for emoji: installed along, but nobody has to have it
+  dpkg -s fonts-noto-color-emoji >/dev/null 2>&1 || need+=(fonts-noto-color-emoji)
   echo "test-services: installing ${need[*]} from Debian's packages"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >/dev/null

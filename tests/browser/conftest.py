@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import gettext
+import json
 import re
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,6 +58,11 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoProcess]:
     process.start()
     try:
         yield process
+        with urllib.request.urlopen(process.url + "/_control/calls?failed=1") as response:
+            failed = json.load(response)
+        # every Bot API method the bot used in these scenarios is one the sandbox has
+        assert [c["method"] for c in failed if c["error_code"] == 404] == []
+        NOTES.extend(f"the bot's call failed: {c['method']} {c['error']}" for c in failed)
     finally:
         code = process.stop()
         assert code == 0, process.printed()

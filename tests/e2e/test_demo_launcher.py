@@ -10,12 +10,15 @@ import json
 import re
 import signal
 import socket
+import subprocess
+import sys
 import urllib.request
 from pathlib import Path
 
 import pytest
 
 from bot.services.phones import normalize_phone
+from tests.e2e.test_docs_examples import doc_blocks
 from tests.support.demo import ROOT, DemoProcess, demo_accounts
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
@@ -48,6 +51,12 @@ def test_demo_starts_the_bot_over_sandbox_and_ctrl_c_stops_everything(tmp_path: 
             assert normalize_phone(cases[case].phones[0]) in phones, case
         assert (tmp_path / "demo" / "kabinet.db").exists()
         assert re.search(r"long polling", (tmp_path / "demo" / "bot.log").read_text())
+        example = tmp_path / "register.py"  # docs/sandbox.md says it runs against the demo
+        example.write_text(doc_blocks()[1], encoding="utf-8")
+        run = subprocess.run(
+            [sys.executable, str(example), url], capture_output=True, text=True, timeout=60
+        )
+        assert run.returncode == 0 and "registered; the main menu" in run.stdout, run
         bot_processes = demo.leftovers()
         assert len(bot_processes) >= 2, "the launcher and the bot"  # both are found
     finally:
