@@ -205,7 +205,8 @@ def build_world(sb: Sandbox, demo: DemoSummary, lang: str) -> tuple[list[Person]
     staff = sb.supergroup(title, is_forum=True, id=STAFF_CHAT_ID)
     staff.add_member(bot=True, status="administrator")
     operators = []
-    for first, last in (("Ирина", "Операторова"), ("Игорь", "Диспетчеров")):
+    names = {"ru": (("Ирина", "Операторова"), ("Игорь", "Диспетчеров"))}
+    for first, last in names.get(lang, (("Irina", "Operator"), ("Igor", "Dispatcher"))):
         user = sb.user(first, last_name=last, language_code=lang)
         staff.add_member(user, status="administrator")
         operators.append(Person(user.id, f"{first} {last}"))

@@ -20,10 +20,13 @@
   }
 
   let toastTimer = null;
-  function toast(text, kind) {
+  function toast(text, kind, over) {  // over: the pane it is about (its bottom middle)
     const node = document.getElementById("toast");
     node.textContent = text;
     node.className = kind || "";
+    const box = (over || document.body).getBoundingClientRect();
+    node.style.left = `${box.left + box.width / 2}px`;
+    node.style.bottom = `${Math.max(window.innerHeight - box.bottom, 0) + 70}px`;
     node.hidden = false;
     clearTimeout(toastTimer);
     toastTimer = setTimeout(() => { node.hidden = true; }, 4000);
@@ -94,7 +97,10 @@
       on("remove", (data) => this.remove(data.id));
       on("keyboard", (data) => this.setKeyboard(data));
       on("topics", (data) => { this.topics.innerHTML = data.html; this.showThread(); });
-      on("sms", (data) => { showSms(data.html); toast("✉️ " + data.last); });
+      on("sms", (data) => {
+        showSms(data.html);
+        toast("✉️ " + data.last, "", this.root);
+      });
     }
 
     reset(data) {
@@ -215,9 +221,9 @@
           message_id: Number(message.dataset.mid),
           callback_data: button.dataset.cb,
         });
-        if (!answer.answered) toast(labels.no_answer, "error");
+        if (!answer.answered) toast(labels.no_answer, "error", this.root);
         else if (answer.text && answer.show_alert) alertBox(answer.text);
-        else if (answer.text) toast(answer.text);
+        else if (answer.text) toast(answer.text, "", this.root);
       } finally {
         button.classList.remove("pressed");
       }
