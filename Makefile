@@ -1,4 +1,4 @@
-# Kabinet — the two commands a newcomer needs: `make run` and `make test`.
+# Kabinet — the commands a newcomer needs: `make demo`, `make run` and `make test`.
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -8,10 +8,12 @@ BABEL := $(VENV)/bin/pybabel
 LOCALES := locales
 MO := $(LOCALES)/ru/LC_MESSAGES/messages.mo $(LOCALES)/en/LC_MESSAGES/messages.mo
 PYTEST_ARGS ?=
+DEMO_PORT ?= 8080
 
-.PHONY: run test lint format i18n i18n-compile install install-dev services services-stop bench clean help
+.PHONY: demo run test lint format i18n i18n-compile install install-dev services services-stop bench clean help
 
 help:
+	@echo "make demo     try the real bot in a browser chat, without Telegram (http://127.0.0.1:$(DEMO_PORT))"
 	@echo "make run      install and run the bot (needs BOT_TOKEN in .env)"
 	@echo "make test     install with the dev extra, compile catalogs, lint, start PostgreSQL/Redis, run pytest"
 	@echo "make lint     ruff check, ruff format --check, mypy"
@@ -49,6 +51,10 @@ i18n: install-dev
 
 run: install i18n-compile
 	$(PY) run_bot.py run
+
+# a fresh demo database, sandbox/, the real bot polling it, and the page; Ctrl-C stops them all
+demo: install i18n-compile
+	$(PY) scripts/demo.py --port $(DEMO_PORT)
 
 lint: install-dev
 	$(VENV)/bin/ruff check .

@@ -35,7 +35,8 @@ def require_token(settings: Settings) -> str:
         raise MissingToken(
             "BOT_TOKEN is not set: create a bot with @BotFather in Telegram (/newbot), "
             "copy the token it gives you and put BOT_TOKEN=<token> into .env "
-            "(see .env.example) or the environment."
+            "(see .env.example) or the environment. To see the bot first without Telegram, "
+            "run `make demo`: the real bot in a browser chat."
         )
     return settings.bot_token.get_secret_value()
 

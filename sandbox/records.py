@@ -114,6 +114,13 @@ class StoredMessage:
     deleted: bool = False
     #: the files behind document/photo, for tests
     files: list[FileRecord] = field(default_factory=list)
+    #: the markup the message was sent with: an edit replaces ``markup`` (inline keyboards only),
+    #: but a reply keyboard it set or removed stays in force, as in Telegram
+    sent_markup: dict[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        if self.sent_markup is None:
+            self.sent_markup = self.markup
 
     @property
     def thread_id(self) -> int | None:

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from sandbox.actors import Group, User
+from sandbox.control import Control
 from sandbox.core import BotState
 from sandbox.media import make_png
 from sandbox.methods.profile import scope_key
@@ -71,6 +72,9 @@ class Sandbox:
             self.token, username=username, first_name=first_name, privacy_mode=privacy_mode
         )
         self.state = self.server.bot(self.token)
+        #: the HTTP control endpoints (``/_control/...``, docs/sandbox.md): users over HTTP
+        self.control = Control(self)
+        self.control.mount(self.server.app)
 
     async def __aenter__(self) -> Sandbox:
         await self.start()
