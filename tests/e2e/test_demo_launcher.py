@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.services.phones import normalize_phone
+from bot.services.phones import typed_phone_to_e164
 from tests.e2e.test_docs_examples import doc_blocks
 from tests.support.demo import ROOT, DemoProcess, demo_accounts
 
@@ -48,7 +48,7 @@ def test_demo_starts_the_bot_over_sandbox_and_ctrl_c_stops_everything(tmp_path: 
         phones = {u["phone"] for u in world["users"] if u["phone"]}
         cases = demo_accounts()
         for case in ("typical", "debtor", "overpaid", "expired meter"):
-            assert normalize_phone(cases[case].phones[0]) in phones, case
+            assert typed_phone_to_e164(cases[case].phones[0]) in phones, case
         assert (tmp_path / "demo" / "kabinet.db").exists()
         assert re.search(r"long polling", (tmp_path / "demo" / "bot.log").read_text())
         example = tmp_path / "register.py"  # docs/sandbox.md says it runs against the demo
