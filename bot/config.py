@@ -7,6 +7,7 @@ the application factories take it as an argument, so tests build their own.
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from typing import Literal
 
 from pydantic import (
@@ -85,6 +86,14 @@ class Settings(BaseSettings):
     code_ttl_minutes: int = Field(default=30, ge=1, le=24 * 60)
     link_attempts_per_day: int = Field(default=10, ge=1, le=1000)
     reading_spike_factor: float = Field(default=5, gt=1)
+    # monthly ceilings of consumption per meter zone, used while a meter has less than six
+    # months of history (m³, Gcal, m³, kWh)
+    reading_ceiling_water: Decimal = Field(default=Decimal(30), gt=0)
+    reading_ceiling_heat: Decimal = Field(default=Decimal(5), gt=0)
+    reading_ceiling_gas: Decimal = Field(default=Decimal(1000), gt=0)
+    reading_ceiling_electricity: Decimal = Field(default=Decimal(3000), gt=0)
+    reading_early_days: int = Field(default=0, ge=0, le=20)
+    reading_refuse_unverified: bool = False
     payments_provider_token: SecretStr | None = None
 
     @field_validator("bot_token")

@@ -25,6 +25,7 @@ from bot.services.clock import Clock
 from bot.services.codes import CodesService
 from bot.services.linking import LinkingService
 from bot.services.profile import ProfileService
+from bot.services.readings import ReadingsService, rules_from
 from bot.services.registration import RegistrationService
 from storage.uow import UnitOfWork, current_uow
 
@@ -58,8 +59,9 @@ class UnitOfWorkMiddleware(BaseMiddleware):
 class ServicesMiddleware(BaseMiddleware):
     """Builds the services of one update over its unit of work; handlers take them by name
     (`linking: LinkingService`, `registration: RegistrationService`, `profile:
-    ProfileService`). Construction only stores references: no query runs until a handler
-    calls a method, so an update that needs no data costs no database round trip."""
+    ProfileService`, `readings: ReadingsService`). Construction only stores references: no
+    query runs until a handler calls a method, so an update that needs no data costs no
+    database round trip."""
 
     def __init__(
         self, settings: Settings, clock: Clock, gateways: Gateways, ports: PortsFactory
@@ -68,6 +70,7 @@ class ServicesMiddleware(BaseMiddleware):
         self.clock = clock
         self.gateways = gateways
         self.ports = ports
+        self.reading_rules = rules_from(settings)
 
     async def __call__(
         self,
@@ -95,6 +98,9 @@ class ServicesMiddleware(BaseMiddleware):
             clock,
             codes=codes,
             email=self.gateways.email if settings.email_enabled else None,
+        )
+        data["readings"] = ReadingsService(
+            uow, clock, rules=self.reading_rules, desk=ports.desk, notifier=ports.notifier
         )
         return await handler(event, data)
 

@@ -13,6 +13,7 @@ from storage.repositories.billing import BillingRepository
 from storage.repositories.codes import CodeRepository
 from storage.repositories.housekeeping import HousekeepingRepository
 from storage.repositories.links import LinkRepository
+from storage.repositories.readings import ReadingsRepository
 from storage.repositories.stats import StatsRepository
 from storage.repositories.users import UserRepository
 
@@ -65,6 +66,10 @@ class UnitOfWork:
     @property
     def billing(self) -> BillingRepository:
         return self._repo(BillingRepository)
+
+    @property
+    def readings(self) -> ReadingsRepository:
+        return self._repo(ReadingsRepository)
 
     @property
     def housekeeping(self) -> HousekeepingRepository:

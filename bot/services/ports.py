@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from bot.services.linking import LinkCard
+    from bot.services.readings import ReadingCard
 
 
 class DeskUnavailable(Exception):
@@ -69,6 +70,21 @@ class StaffDesk(Protocol):
         neutral line when Telegram no longer lets the bot delete it (older than 48 h)."""
         ...
 
+    async def post_reading_card(self, card: ReadingCard) -> PostedCard:
+        """Post a meter reading to review with Accept / Reject (the meter's photo, if any).
+
+        Raises DeskUnavailable when Telegram refuses it.
+        """
+        ...
+
+    async def show_reading_card(
+        self, card: ReadingCard, *, delivery: Delivery | None = None
+    ) -> None:
+        """Redraw a reading's card as it stands now (decided or corrected: no buttons).
+
+        Failures are logged, not raised."""
+        ...
+
 
 class ResidentNotifier(Protocol):
     """Tells a resident something in their private chat, in their language."""
@@ -77,4 +93,10 @@ class ResidentNotifier(Protocol):
         self, resident_id: int, language: str | None, card: LinkCard
     ) -> Delivery:
         """An operator approved or rejected the resident's link request."""
+        ...
+
+    async def reading_decided(
+        self, resident_id: int, language: str | None, card: ReadingCard
+    ) -> Delivery:
+        """An operator accepted or rejected the resident's meter reading."""
         ...

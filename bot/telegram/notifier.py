@@ -10,7 +10,9 @@ from aiogram.utils.i18n import I18n
 
 from bot.services.linking import LinkCard
 from bot.services.ports import Delivery
+from bot.services.readings import ReadingCard
 from handlers.accounts.texts import decision_text
+from handlers.readings import notes as reading_notes
 
 log = logging.getLogger("kabinet.notifier")
 
@@ -38,4 +40,11 @@ class TelegramResidentNotifier:
     ) -> Delivery:
         with self.i18n.use_locale(language or self.default_locale):
             text = decision_text(card)
+        return await self._send(resident_id, text)
+
+    async def reading_decided(
+        self, resident_id: int, language: str | None, card: ReadingCard
+    ) -> Delivery:
+        with self.i18n.use_locale(language or self.default_locale):
+            text = reading_notes.decision_text(card)
         return await self._send(resident_id, text)
