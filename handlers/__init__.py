@@ -18,6 +18,7 @@ def create_routers(settings: Settings) -> list[Router]:
     from handlers.email import router as email
     from handlers.errors import router as errors
     from handlers.menu import router as menu
+    from handlers.readings import router as readings
     from handlers.registration import router as registration
     from handlers.settings import router as settings_feature
     from handlers.setup import router as setup
@@ -34,6 +35,7 @@ def create_routers(settings: Settings) -> list[Router]:
         email.create_router(),
         settings_feature.create_router(),
         picker.create_router(),
+        readings.create_router(),
         menu.create_router(),
         common.create_fallback_router(),
     ]

@@ -8,15 +8,11 @@ from aiogram.utils.i18n import gettext as _
 
 from handlers.common.filters import ButtonText, PrivateChat
 from handlers.common.gate import RegisteredOnly
-from handlers.common.texts import BTN_BALANCE, BTN_READINGS, BTN_SUPPORT
+from handlers.common.texts import BTN_BALANCE, BTN_SUPPORT
 
 
 async def balance(message: Message) -> None:
     await message.answer(_("Balance and receipts are coming soon: we are preparing this section."))
-
-
-async def readings(message: Message) -> None:
-    await message.answer(_("Sending meter readings is coming soon: we are preparing this section."))
 
 
 async def support(message: Message) -> None:
@@ -30,6 +26,5 @@ def create_router() -> Router:
     router.message.filter(PrivateChat())
     router.message.middleware(RegisteredOnly())
     router.message.register(balance, ButtonText(BTN_BALANCE))
-    router.message.register(readings, ButtonText(BTN_READINGS))
     router.message.register(support, ButtonText(BTN_SUPPORT))
     return router
