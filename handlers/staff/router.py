@@ -27,6 +27,7 @@ from bot.services.enums import LinkStatus
 from bot.services.linking import Decision, DecisionOutcome, LinkingService
 from handlers.common.filters import ChatId
 from handlers.common.states import StaffReject
+from handlers.staff import readings as reading_cards
 from handlers.staff.cards import (
     StaffAction,
     StaffLinkCb,
@@ -259,6 +260,7 @@ def create_router(staff_chat_id: int, default_locale: str) -> Router:
     on(hide_reasons, StaffLinkCb.filter(F.action == StaffAction.BACK))
     on(ask_own_reason, StaffLinkCb.filter(F.action == StaffAction.OTHER))
     on(reject_with_preset, StaffRejectCb.filter())
+    reading_cards.register(router)
     router.message.register(cancel_reason, StaffReject.reason, Command("cancel"))
     router.message.register(reason_given, StaffReject.reason)
     return router

@@ -14,12 +14,14 @@ from bot.services.clock import FrozenClock
 from handlers.common.callbacks import SendReadingsCb
 from storage.db import Database
 from storage.models import AuditLog, Reading
+from tests.conftest import STAFF_CHAT_ID
 from tests.support import factories as f
 from tests.support.fake_session import Call
 from tests.support.harness import BotHarness, Person, answers, texts
 
 ANNA = Person(1101, "Anna", phone="+79161234567")
 BORIS = Person(1102, "Boris", phone="+79035550011")
+OLGA = Person(1103, "Olga")
 
 READINGS = "📟 Показания счётчиков"
 SKIP = "⏭ Пропустить"
@@ -29,6 +31,8 @@ YES = "✅ Да, всё верно"
 RETYPE = "✏️ Ввести заново"
 CORRECT = "✏️ Исправить показание"
 HISTORY = "📈 История"
+ACCEPT = "✅ Принять"
+REJECT = "❌ Отклонить"
 D = Decimal
 
 
@@ -124,6 +128,59 @@ async def test_every_wrong_input_says_how_to_fix_it(harness: BotHarness, db: Dat
         assert len(said) == 1 and expected in said[0], (typed, said)
     calls = await h.send(ANNA, "131")  # then right: the next meter
     assert "Электроэнергия" in texts(calls)[0]
+
+
+async def test_a_spike_is_confirmed_and_goes_to_the_operators(
+    harness: BotHarness, db: Database
+) -> None:
+    h = harness
+    await seed(db)
+    await h.send(ANNA, READINGS)
+    calls = await h.send(ANNA, "200")
+    assert "намного больше вашего обычного: 5,000 м³ в месяц" in texts(calls)[0]
+    assert calls[-1].button_texts() == [YES, RETYPE]
+    calls = await tap(h, ANNA, calls, RETYPE)
+    assert "пришлите новое показание" in texts(calls)[0]
+    calls = await h.send(ANNA, "200")
+    calls = await tap(h, ANNA, calls, YES)
+    calls = await tap(h, ANNA, calls, SKIP)  # the electricity meter
+    assert "⏳ проверит оператор" in texts(calls)[0]
+    calls = await tap(h, ANNA, calls, SEND)
+    [card] = [c for c in calls if c.chat_id == STAFF_CHAT_ID]
+    assert card.method == "sendMessage" and card.button_texts() == [ACCEPT, REJECT]
+    assert "Новое: <b>200,000 м³</b> от 20.11.2026 (за ноябрь 2026)" in (card.text or "")
+    assert "обычно 5,000 м³ в месяц, предел 25,000 м³ в месяц" in (card.text or "")
+    assert "⏳ Отмеченные значения проверит оператор" in texts(calls)[-1]
+    [reading] = await stored(db)
+    assert reading.status == "pending"
+
+    decided = await h.press(OLGA, card.callback_of(ACCEPT), chat_id=STAFF_CHAT_ID, message_id=77)
+    assert answers(decided)[0].params["text"] == "Принято."
+    told = [c for c in decided if c.chat_id == ANNA.id]
+    assert "✅ Оператор принял ваше показание 200,000 м³" in texts(told)[0]
+    [redrawn] = [c for c in decided if c.method == "editMessageText"]
+    assert "✅ Принял(а) Olga" in (redrawn.text or "") and redrawn.button_texts() == []
+    late = await h.press(OLGA, card.callback_of(REJECT), chat_id=STAFF_CHAT_ID, message_id=77)
+    assert answers(late)[0].params["text"] == "Уже принято: Olga."
+    assert [r.status for r in await stored(db)] == ["accepted"]
+
+
+async def test_rejected_reading_is_told_and_may_be_sent_again(
+    harness: BotHarness, db: Database
+) -> None:
+    h = harness
+    await seed(db)
+    calls = await type_all(h, ANNA, "200")
+    calls = await tap(h, ANNA, calls, YES)
+    calls = await tap(h, ANNA, calls, SKIP)
+    calls = await tap(h, ANNA, calls, SEND)
+    [card] = [c for c in calls if c.chat_id == STAFF_CHAT_ID]
+    decided = await h.press(OLGA, card.callback_of(REJECT), chat_id=STAFF_CHAT_ID, message_id=78)
+    told = texts([c for c in decided if c.chat_id == ANNA.id])[0]
+    assert told.startswith("❌ Оператор не принял ваше показание 200,000 м³")
+    assert "(до 25.11.2026)" in told
+    calls = await h.send(ANNA, READINGS)  # the water meter is asked again
+    assert "Холодная вода" in texts(calls)[0]
 
 
 async def test_rollover_is_confirmed(harness: BotHarness, db: Database) -> None:
