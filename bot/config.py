@@ -94,6 +94,11 @@ class Settings(BaseSettings):
     reading_ceiling_electricity: Decimal = Field(default=Decimal(3000), gt=0)
     reading_early_days: int = Field(default=0, ge=0, le=20)
     reading_refuse_unverified: bool = False
+    reading_reminders: bool = True
+    reading_reminder_from_hour: int = Field(default=10, ge=0, le=23)
+    reading_reminder_to_hour: int = Field(default=20, ge=1, le=24)
+    reading_reminder_check_seconds: float = Field(default=300, gt=0, le=3600)
+    bulk_messages_per_second: float = Field(default=25, gt=0, le=30)
     payments_provider_token: SecretStr | None = None
 
     @field_validator("bot_token")
@@ -141,6 +146,10 @@ class Settings(BaseSettings):
             raise ValueError("SMS_PROVIDER=http needs SMS_HTTP_URL")
         if self.smtp_host and not self.smtp_from:
             raise ValueError("SMTP_HOST is set but SMTP_FROM is not")
+        if self.reading_reminder_from_hour >= self.reading_reminder_to_hour:
+            raise ValueError(
+                "READING_REMINDER_FROM_HOUR must be before READING_REMINDER_TO_HOUR (Moscow time)"
+            )
         return self
 
     # --- derived ---------------------------------------------------------------

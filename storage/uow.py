@@ -14,6 +14,7 @@ from storage.repositories.codes import CodeRepository
 from storage.repositories.housekeeping import HousekeepingRepository
 from storage.repositories.links import LinkRepository
 from storage.repositories.readings import ReadingsRepository
+from storage.repositories.reminders import RemindersRepository
 from storage.repositories.stats import StatsRepository
 from storage.repositories.users import UserRepository
 
@@ -70,6 +71,10 @@ class UnitOfWork:
     @property
     def readings(self) -> ReadingsRepository:
         return self._repo(ReadingsRepository)
+
+    @property
+    def reminders(self) -> RemindersRepository:
+        return self._repo(RemindersRepository)
 
     @property
     def housekeeping(self) -> HousekeepingRepository:

@@ -14,12 +14,14 @@ Rules the implementations keep:
 from __future__ import annotations
 
 import enum
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from bot.services.linking import LinkCard
     from bot.services.readings import ReadingCard
+    from bot.services.readings_reminders import Reminder
 
 
 class DeskUnavailable(Exception):
@@ -41,6 +43,7 @@ class Delivery(enum.StrEnum):
     SENT = "sent"
     BLOCKED = "blocked"  # the resident blocked the bot (403)
     FAILED = "failed"  # any other refusal
+    DEFERRED = "deferred"  # a bulk send stopped (shutdown) before this one: not attempted
 
 
 class StaffDesk(Protocol):
@@ -99,4 +102,14 @@ class ResidentNotifier(Protocol):
         self, resident_id: int, language: str | None, card: ReadingCard
     ) -> Delivery:
         """An operator accepted or rejected the resident's meter reading."""
+        ...
+
+    def remind_readings(
+        self, reminders: Sequence[Reminder]
+    ) -> AsyncIterator[tuple[Reminder, Delivery]]:
+        """Send meter-reading reminders through the one rate-limited bulk sender.
+
+        Yields each reminder with what became of it as soon as that is known (not in
+        order). When the sender is stopping, the ones not attempted come back DEFERRED.
+        """
         ...

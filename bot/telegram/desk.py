@@ -14,6 +14,7 @@ from bot.services.enums import LinkStatus
 from bot.services.linking import LinkCard
 from bot.services.ports import Delivery, DeskUnavailable, PostedCard
 from bot.services.readings import ReadingCard
+from bot.telegram.locale import speaking
 from handlers.staff import readings as reading_cards
 from handlers.staff.cards import card_keyboard, card_text, delivery_note
 
@@ -30,7 +31,7 @@ class TelegramStaffDesk:
         self.locale = locale
 
     async def post_link_card(self, card: LinkCard) -> PostedCard:
-        with self.i18n.use_locale(self.locale):
+        with speaking(self.i18n, self.locale):
             text, markup = card_text(card), card_keyboard(card.link_id)
         return await self._post(text, card.photo_file_id, markup)
 
@@ -49,7 +50,7 @@ class TelegramStaffDesk:
         return PostedCard(sent.chat.id, sent.message_id, sent.message_thread_id)
 
     async def post_reading_card(self, card: ReadingCard) -> PostedCard:
-        with self.i18n.use_locale(self.locale):
+        with speaking(self.i18n, self.locale):
             text, markup = reading_cards.card_text(card), reading_cards.card_keyboard(card)
         return await self._post(text, card.photo_file_id, markup)
 
@@ -58,7 +59,7 @@ class TelegramStaffDesk:
     ) -> None:
         if not (card.staff_chat_id and card.staff_message_id):
             return
-        with self.i18n.use_locale(self.locale):
+        with speaking(self.i18n, self.locale):
             text = reading_cards.card_text(card, delivery=delivery)
             markup = reading_cards.card_keyboard(card)
         await self._edit(
@@ -68,7 +69,7 @@ class TelegramStaffDesk:
     async def show_link_card(self, card: LinkCard, *, delivery: Delivery | None = None) -> None:
         if not (card.staff_chat_id and card.staff_message_id):
             return
-        with self.i18n.use_locale(self.locale):
+        with speaking(self.i18n, self.locale):
             text = card_text(card, note=delivery_note(delivery))
             markup = card_keyboard(card.link_id) if card.status is LinkStatus.PENDING else None
         await self._edit(
@@ -98,7 +99,7 @@ class TelegramStaffDesk:
             log.warning("could not edit the card %s/%s: %s", chat_id, message_id, exc)
 
     async def mark_withdrawn(self, chat_id: int, message_id: int) -> None:
-        with self.i18n.use_locale(self.locale):
+        with speaking(self.i18n, self.locale):
             text = _("↩️ The resident withdrew this request.")
         try:
             await self.bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id)
@@ -112,7 +113,7 @@ class TelegramStaffDesk:
             return
         except TelegramAPIError as exc:
             log.info("could not delete the card %s/%s (%s): editing it", chat_id, message_id, exc)
-        with self.i18n.use_locale(self.locale):
+        with speaking(self.i18n, self.locale):
             text = _("🗑 The resident deleted their data; this request is closed.")
         try:
             await self.bot.edit_message_text(text=text, chat_id=chat_id, message_id=message_id)

@@ -71,6 +71,7 @@ class SettingsAction(enum.StrEnum):
     LANGUAGE = "lang"
     EMAIL = "email"  # handled by handlers/email
     DELETE = "delete"
+    REMINDERS = "remind"  # meter-reading reminders on / off
     DELETE_YES = "delete_yes"
     DELETE_NO = "delete_no"
 

@@ -1,5 +1,5 @@
 """Texts made of several readings: the summary before Send, the result, the history, the
-operator's decision (sent by bot/telegram/notifier.py)."""
+operator's decision and the reminders (the last two are sent by bot/telegram/notifier.py)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from typing import Any
 
 from aiogram.utils.i18n import gettext as _
 
-from bot.services.enums import ReadingStatus
+from bot.services.enums import ReadingStatus, ReminderKind
 from bot.services.readings import MeterHistory, ReadingCard, Submission, SubmitResult
+from bot.services.readings_reminders import Reminder
 from handlers.common.texts import esc
 from handlers.readings.texts import (
     SOURCES,
@@ -163,3 +164,22 @@ def decision_text(card: ReadingCard) -> str:
         month=month(card.period),
         closes=day(card.window.closes_on),
     )
+
+
+def reminder_text(reminder: Reminder) -> str:
+    where = _("account № {number} ({supplier}), {address}").format(
+        number=esc(reminder.account_number),
+        supplier=esc(reminder.supplier_name),
+        address=esc(reminder.address) or "—",
+    )
+    if reminder.kind is ReminderKind.END:
+        text = _(
+            "⏰ Two days left to send meter readings for {month}: {where}. They are accepted "
+            "until {closes} inclusive."
+        )
+    else:
+        text = _(
+            "📟 Time to send meter readings for {month}: {where}. They are accepted until {closes}."
+        )
+    body = text.format(month=month(reminder.period), where=where, closes=day(reminder.closes_on))
+    return body + "\n\n" + _("Reminders can be turned off in ⚙️ Settings.")

@@ -1,11 +1,11 @@
-"""Meter readings: the main-menu item, the account picker's answer, «Send readings» of an
-account (reminders, the balance screen)."""
+"""Meter readings: the main-menu item, the account picker's answer, the reminders' button,
+and whether the resident can be reached (Telegram's my_chat_member in the private chat)."""
 
 from __future__ import annotations
 
 from aiogram import F, Router
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, ChatMemberUpdated, Message
 
 from bot.services.linking import LinkingService
 from bot.services.readings import ReadingsService
@@ -53,10 +53,21 @@ async def account_chosen(
     await conversation.begin(query.message, state, readings, resident, account.id)
 
 
+async def _private(event: ChatMemberUpdated) -> bool:
+    return event.chat.type == "private"
+
+
+async def reachability(event: ChatMemberUpdated, readings: ReadingsService) -> None:
+    """The resident blocked the bot (reminders skip them) or started it again."""
+    status = event.new_chat_member.status
+    await readings.set_reachable(event.from_user.id, reachable=status == "member")
+
+
 def create_router() -> Router:
     router = Router(name="readings")
     router.message.filter(PrivateChat())
     router.callback_query.filter(PrivateChat())
+    router.my_chat_member.filter(_private)
     router.message.middleware(RegisteredOnly())
     router.callback_query.middleware(RegisteredOnly())
     msg, cb = router.message.register, router.callback_query.register
@@ -77,4 +88,5 @@ def create_router() -> Router:
     msg(conversation.value_given, Readings.confirm)
     msg(conversation.choice_expected, Readings.summary)
     msg(conversation.choice_expected, Readings.choose)
+    router.my_chat_member.register(reachability)
     return router

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import html
+from dataclasses import replace
 
 from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.i18n import LanguageCache
 from bot.services.phones import mask_phone
 from bot.services.profile import ProfileService
+from bot.services.readings import ReadingsService
 from bot.services.registration import RegistrationService, Resident
 from handlers.common import keyboards as common_keyboards
 from handlers.common.callbacks import SettingsAction, SettingsCb
@@ -25,10 +27,25 @@ from handlers.settings.keyboards import LANGUAGE_NAMES, LangCb
 
 
 def settings_text(resident: Resident, language: str) -> str:
-    return _("<b>Settings</b>\nLanguage: {language}\nPhone: {phone}\nE-mail: {email}").format(
+    text = _("<b>Settings</b>\nLanguage: {language}\nPhone: {phone}\nE-mail: {email}").format(
         language=LANGUAGE_NAMES.get(language, language),
         phone=mask_phone(resident.phone) if resident.phone else "—",
         email=html.escape(resident.email) if resident.email else _("not set"),
+    )
+    return (
+        text
+        + "\n"
+        + (
+            _("Meter-reading reminders: on")
+            if resident.reminders
+            else _("Meter-reading reminders: off")
+        )
+    )
+
+
+def settings_menu(resident: Resident, profile: ProfileService) -> InlineKeyboardMarkup:
+    return keyboards.settings_menu(
+        email_enabled=profile.email_enabled, reminders=resident.reminders
     )
 
 
@@ -38,7 +55,7 @@ async def open_settings(
     await state.clear()
     await message.answer(
         settings_text(resident, i18n.current_locale),
-        reply_markup=keyboards.settings_menu(email_enabled=profile.email_enabled),
+        reply_markup=settings_menu(resident, profile),
     )
 
 
@@ -58,7 +75,7 @@ async def back_to_settings(
     await query.answer()
     await message.edit_text(
         settings_text(resident, i18n.current_locale),
-        reply_markup=keyboards.settings_menu(email_enabled=profile.email_enabled),
+        reply_markup=settings_menu(resident, profile),
     )
 
 
@@ -120,7 +137,7 @@ async def keep(
     await query.answer(_("Nothing was deleted."))
     await message.edit_text(
         settings_text(resident, i18n.current_locale),
-        reply_markup=keyboards.settings_menu(email_enabled=profile.email_enabled),
+        reply_markup=settings_menu(resident, profile),
     )
 
 
@@ -142,11 +159,30 @@ async def choose_language(
         await query.answer(_("Language: {language}").format(language=LANGUAGE_NAMES[code]))
         await query.message.edit_text(
             settings_text(resident, code),
-            reply_markup=keyboards.settings_menu(email_enabled=profile.email_enabled),
+            reply_markup=settings_menu(resident, profile),
         )
         await query.message.answer(
             _("Done, I will speak English now."), reply_markup=common_keyboards.main_menu()
         )
+
+
+async def toggle_reminders(
+    query: CallbackQuery,
+    resident: Resident,
+    readings: ReadingsService,
+    profile: ProfileService,
+    i18n: I18n,
+) -> None:
+    """Meter-reading reminders on or off (the reminders skip residents who turned them off)."""
+    message = await _message_of(query)
+    if message is None:
+        return
+    on = await readings.set_reminders(resident.id, not resident.reminders)
+    await query.answer(_("Reminders are on.") if on else _("Reminders are off."))
+    resident = replace(resident, reminders=on)
+    await message.edit_text(
+        settings_text(resident, i18n.current_locale), reply_markup=settings_menu(resident, profile)
+    )
 
 
 def create_router() -> Router:
@@ -161,6 +197,7 @@ def create_router() -> Router:
     on(back_to_settings, SettingsCb.filter(F.action == SettingsAction.OPEN))
     on(language_menu, SettingsCb.filter(F.action == SettingsAction.LANGUAGE))
     on(ask_delete, SettingsCb.filter(F.action == SettingsAction.DELETE))
+    on(toggle_reminders, SettingsCb.filter(F.action == SettingsAction.REMINDERS))
     on(delete, SettingsCb.filter(F.action == SettingsAction.DELETE_YES))
     on(keep, SettingsCb.filter(F.action == SettingsAction.DELETE_NO))
     on(choose_language, LangCb.filter())

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from bot.services.clock import FrozenClock
 from handlers.common.callbacks import SendReadingsCb
 from storage.db import Database
-from storage.models import AuditLog, Reading
+from storage.models import AuditLog, Reading, Ticket, User
 from tests.conftest import STAFF_CHAT_ID
 from tests.support import factories as f
 from tests.support.fake_session import Call
@@ -358,3 +358,41 @@ async def test_someone_elses_account_is_not_available(harness: BotHarness, db: D
     calls = await h.press(BORIS, forged)
     assert answers(calls)[0].params["text"] == "Недоступно."
     assert await stored(db) == []
+
+
+async def test_reminders_in_settings_and_a_blocked_bot(harness: BotHarness, db: Database) -> None:
+    h = harness
+    await seed(db)
+    calls = await h.send(ANNA, "⚙️ Настройки")
+    assert "Напоминания о показаниях: включены" in texts(calls)[0]
+    calls = await tap(h, ANNA, calls, "🔕 Выключить напоминания о показаниях")
+    assert answers(calls)[0].params["text"] == "Напоминания выключены."
+    assert "🔔 Включить напоминания о показаниях" in calls[-1].button_texts()
+    member = {
+        "chat": {"id": ANNA.id, "type": "private", "first_name": "Anna"},
+        "from": ANNA.as_user(),
+        "date": 0,
+        "old_chat_member": {
+            "status": "member",
+            "user": {"id": 1, "is_bot": True, "first_name": "K"},
+        },
+        "new_chat_member": {
+            "status": "kicked",
+            "until_date": 0,
+            "user": {"id": 1, "is_bot": True, "first_name": "K"},
+        },
+    }
+    await h.feed({"my_chat_member": member})
+    async with db.session_maker() as s:
+        user = await s.get(User, ANNA.id)
+        assert user is not None and not user.reading_reminders and user.inactive_since is not None
+    member["old_chat_member"], member["new_chat_member"] = (
+        member["new_chat_member"],
+        member["old_chat_member"],
+    )
+    await h.feed({"my_chat_member": member})
+    async with db.session_maker() as s:
+        user = await s.get(User, ANNA.id)
+        assert user is not None and user.inactive_since is None
+    async with db.session_maker() as s:
+        assert list((await s.execute(select(Ticket))).scalars()) == []

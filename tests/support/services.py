@@ -6,6 +6,7 @@ tests, which run the real ones against a recording session or sandbox/)."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 
 from bot.integrations import LogSmsGateway, SmsGateway
@@ -14,6 +15,7 @@ from bot.services.codes import CodesService
 from bot.services.linking import LinkCard, LinkingService
 from bot.services.ports import Delivery, DeskUnavailable, PostedCard
 from bot.services.readings import ReadingCard, ReadingsService
+from bot.services.readings_reminders import Reminder
 from bot.services.readings_rules import ReadingRules
 from bot.services.registration import RegistrationService
 from storage.uow import UnitOfWork
@@ -114,12 +116,22 @@ class RecordingReadingDesk(RecordingDesk):
 @dataclass
 class RecordingReadingNotifier(RecordingNotifier):
     decided: list[tuple[int, str | None, ReadingCard]] = field(default_factory=list)
+    reminded: list[Reminder] = field(default_factory=list)
+    #: what each resident's reminder gets (SENT when absent)
+    outcomes: dict[int, Delivery] = field(default_factory=dict)
 
     async def reading_decided(
         self, resident_id: int, language: str | None, card: ReadingCard
     ) -> Delivery:
         self.decided.append((resident_id, language, card))
         return self.result
+
+    async def remind_readings(
+        self, reminders: Sequence[Reminder]
+    ) -> AsyncIterator[tuple[Reminder, Delivery]]:
+        for reminder in reminders:
+            self.reminded.append(reminder)
+            yield reminder, self.outcomes.get(reminder.resident_id, Delivery.SENT)
 
 
 def readings_service(

@@ -428,3 +428,24 @@ async def test_history_lists_submissions_and_consumption(db: Database, clock) ->
     assert history.entries[-1].taken_on == dt.date(2026, 4, 20)
     assert [p for p, _ in history.consumption][-2:] == ["2026-10", "2026-11"]
     assert history.consumption[-1][1] == (D(7),) and history.consumption[0][1] == (D(5),)
+
+
+async def test_deleting_my_data_keeps_readings_without_the_resident(db: Database, clock) -> None:
+    """152-ФЗ: the readings stay (billing needs them), without the resident's id; the
+    reminders' log goes with the resident."""
+    from storage.models import ReminderLog, User
+    from tests.support.services import registration_service
+
+    ids = await seed(db)
+    await submit(db, clock, ids, [water(ids, "133")])
+    await f.add(
+        db,
+        ReminderLog(
+            user_id=ANNA, account_id=ids["account"], period="2026-11", kind="start", status="sent"
+        ),
+    )
+    async with UnitOfWork(db.session_maker) as uow:
+        await registration_service(uow, clock).delete_my_data(ANNA)
+    [reading] = await mine(db)
+    assert (reading.user_id, reading.value) == (None, D(133))
+    assert await rows(db, ReminderLog) == [] and ANNA not in [u.id for u in await rows(db, User)]
