@@ -88,6 +88,9 @@ async def begin(
         )
         return
     steps = sub.steps()
+    if not steps and not any(any(m.sent) for m in sub.meters):  # every meter refused
+        await finish(message, state, texts.header(sub.account, sub.state, sub.meters))
+        return
     if not steps:
         await message.answer(notes.sent_text(sub), reply_markup=keyboards.sent(account_id))
         return

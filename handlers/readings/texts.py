@@ -170,11 +170,15 @@ def prompt(meter: MeterView, zone: int) -> str:
 
 
 def header(account: AccountRef, state: WindowState, meters: tuple[MeterView, ...]) -> str:
+    """The account and its window; the meters whose readings are refused; how to type."""
     lines = [f"📟 <b>{account_line(account)}</b>", open_window_line(state)]
     lines += [verification_note(m) for m in meters if m.refused]
-    lines.append(
-        _("Type each value as on the dial (e.g. 123,456); you may attach a photo of the meter.")
-    )
+    if all(m.refused for m in meters):
+        lines.append(_("There is no meter to send readings of."))
+    else:
+        lines.append(
+            _("Type each value as on the dial (e.g. 123,456); you may attach a photo of the meter.")
+        )
     return "\n".join(lines)
 
 

@@ -396,3 +396,38 @@ async def test_reminders_in_settings_and_a_blocked_bot(harness: BotHarness, db: 
         assert user is not None and user.inactive_since is None
     async with db.session_maker() as s:
         assert list((await s.execute(select(Ticket))).scalars()) == []
+
+
+async def test_meters_past_verification(
+    harness: BotHarness, db: Database, make_settings, clock: FrozenClock
+) -> None:
+    """A warning by default; with READING_REFUSE_UNVERIFIED the meter is left out (here the
+    only one: nothing to send)."""
+    h = harness
+    ids = await seed(db)
+    async with db.session_maker() as s:
+        for meter_id in (ids["water"], ids["power"]):
+            meter = await s.get(f.Meter, meter_id)
+            assert meter is not None
+            meter.verification_due = dt.date(2026, 11, 1)
+        await s.commit()
+    calls = await h.send(ANNA, READINGS)
+    assert "⚠️ Срок поверки этого счётчика истёк 01.11.2026" in texts(calls)[0]
+
+    from bot.app import create_dispatcher
+    from bot.integrations import Gateways, LogSmsGateway
+
+    strict = create_dispatcher(
+        make_settings(reading_refuse_unverified=True),
+        db,
+        clock=clock,
+        gateways=Gateways(sms=LogSmsGateway()),
+    )
+    other = BotHarness(strict)
+    try:
+        said = texts(await other.send(ANNA, READINGS))[0]
+    finally:
+        await strict.storage.close()
+        await other.bot.session.close()
+    assert "⛔ Холодная вода № ХВ123456: срок поверки истёк 01.11.2026" in said
+    assert said.endswith("Нет ни одного счётчика, показания которого можно передать.")
