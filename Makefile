@@ -1,4 +1,4 @@
-# Kabinet — the two commands a newcomer needs: `make run` and `make test`.
+# Kabinet — the commands a newcomer needs: `make demo`, `make run` and `make test`.
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -8,16 +8,18 @@ BABEL := $(VENV)/bin/pybabel
 LOCALES := locales
 MO := $(LOCALES)/ru/LC_MESSAGES/messages.mo $(LOCALES)/en/LC_MESSAGES/messages.mo
 PYTEST_ARGS ?=
+DEMO_PORT ?= 8080
 
-.PHONY: run test lint format i18n i18n-compile install install-dev services services-stop bench clean help
+.PHONY: demo run test lint format i18n i18n-compile install install-dev services services-stop bench clean help
 
 help:
+	@echo "make demo     try the real bot in a browser chat, without Telegram (http://127.0.0.1:$(DEMO_PORT))"
 	@echo "make run      install and run the bot (needs BOT_TOKEN in .env)"
 	@echo "make test     install with the dev extra, compile catalogs, lint, start PostgreSQL/Redis, run pytest"
 	@echo "make lint     ruff check, ruff format --check, mypy"
 	@echo "make format   ruff format + ruff check --fix"
 	@echo "make i18n     extract texts, update and compile the catalogs"
-	@echo "make bench    run the benchmarks in bench/"
+	@echo "make bench    run the benchmarks in bench/ (BENCH=dispatch|receipts|billing: one only)"
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +52,10 @@ i18n: install-dev
 run: install i18n-compile
 	$(PY) run_bot.py run
 
+# a fresh demo database, sandbox/, the real bot polling it, and the page; Ctrl-C stops them all
+demo: install i18n-compile
+	$(PY) scripts/demo.py --port $(DEMO_PORT)
+
 lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -69,8 +75,14 @@ services-stop:
 test: install-dev i18n-compile lint services
 	source .cache/services.env && $(PY) -m pytest -q $(PYTEST_ARGS); rc=$$?; scripts/test-services.sh stop; exit $$rc
 
+# the dispatcher hot path first (under a minute), receipts under load (a minute or two),
+# then the billing import (minutes); `make bench BENCH=dispatch` runs only the first,
+# `BENCH=receipts` only the second, `BENCH=billing` only the third
+BENCH ?= dispatch receipts billing
 bench: install-dev i18n-compile
-	$(PY) bench/run.py
+	$(if $(filter dispatch,$(BENCH)),$(PY) bench/dispatch.py)
+	$(if $(filter receipts,$(BENCH)),$(PY) bench/receipts.py)
+	$(if $(filter billing,$(BENCH)),$(PY) bench/run.py)
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache

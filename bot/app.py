@@ -26,8 +26,11 @@ from bot.middlewares import (
     UnitOfWorkMiddleware,
 )
 from bot.services.clock import Clock, SystemClock
+from bot.services.receipts import Renderer
 from bot.telegram import create_ports
+from bot.telegram.errors import QuietCallbackAnswers
 from handlers import create_routers
+from handlers.common.albums import OneAnswerPerAlbum
 from handlers.common.menu_exit import MainMenuExit
 from handlers.common.texts import N_
 from storage.db import Database
@@ -59,6 +62,7 @@ def setup_bot(bot: Bot) -> Bot:
     """Request middlewares every Bot of ours carries (tests build Bots with other sessions)."""
     bot.session.middleware(CommitBeforeSend())
     bot.session.middleware(RetryAfter())
+    bot.session.middleware(QuietCallbackAnswers())
     return bot
 
 
@@ -77,7 +81,9 @@ def create_fsm_storage(settings: Settings, db: Database) -> tuple[BaseStorage, B
             data_ttl=CONVERSATIONS_KEPT,
         )
         return storage, storage.create_isolation()
-    return SQLAlchemyStorage(db.session_maker), SimpleEventIsolation()
+    # one process owns an SQLite file: its conversation states may be remembered in memory
+    cache = 600.0 if settings.database_url.startswith("sqlite") else 0.0
+    return SQLAlchemyStorage(db.session_maker, cache_ttl=cache), SimpleEventIsolation()
 
 
 def create_dispatcher(
@@ -89,9 +95,12 @@ def create_dispatcher(
     storage: BaseStorage | None = None,
     i18n: I18n | None = None,
     ports: PortsFactory | None = None,
+    renderer: Renderer | None = None,
 ) -> Dispatcher:
     """The production Dispatcher. `ports` builds the StaffDesk and ResidentNotifier over
-    the update's Bot (default: the Telegram ones of bot/telegram/); tests hand in others."""
+    the update's Bot (default: the Telegram ones of bot/telegram/); tests hand in others.
+    `renderer` draws receipts and charts off the event loop (default: RENDER_WORKERS
+    processes, started on first use and stopped at the dispatcher's shutdown)."""
     if storage is None:
         storage, isolation = create_fsm_storage(settings, db)
     else:
@@ -100,6 +109,7 @@ def create_dispatcher(
     lang_cache = LanguageCache()
     clock = clock or SystemClock()
     gateways = gateways or create_gateways(settings)
+    renderer = renderer or Renderer(workers=settings.render_workers)
     if ports is None:
         i18n_ = i18n
 
@@ -116,9 +126,11 @@ def create_dispatcher(
         lang_cache=lang_cache,
     )
     dp.update.outer_middleware(UnitOfWorkMiddleware(db.session_maker))
-    dp.update.outer_middleware(ServicesMiddleware(settings, clock, gateways, ports))
+    dp.update.outer_middleware(ServicesMiddleware(settings, clock, gateways, ports, renderer))
+    dp.shutdown.register(renderer.close)
     ResidentI18nMiddleware(i18n, lang_cache).setup(dp)
     dp.message.outer_middleware(MainMenuExit())
+    dp.message.outer_middleware(OneAnswerPerAlbum())
     dp.include_routers(*create_routers(settings))
     return dp
 

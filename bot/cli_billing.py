@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import shlex
 import sys
 from pathlib import Path
 from typing import Any, TextIO
@@ -62,13 +63,19 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
         _say(f"cannot read {args.file}: no such file")
         return 1
     migrate_or_explain(settings.database_url)
-    return asyncio.run(_import(Kind(args.kind), path, args.file, settings))
+    return asyncio.run(_import(Kind(args.kind), path, args.file, args.encoding, settings))
 
 
-async def _import(kind: Kind, path: Path, name: str, settings: Settings) -> int:
+def cp1251_advice(kind: Kind, name: str) -> str:
+    """How to import a Windows-1251 file with this command (said when UTF-8 fails)."""
+    command = f"python run_bot.py import {kind.value} {shlex.quote(name)} --encoding cp1251"
+    return f"import it with: {command}"
+
+
+async def _import(kind: Kind, path: Path, name: str, encoding: str, settings: Settings) -> int:
     from sqlalchemy.exc import OperationalError
 
-    from bot.services.billing import ImportRejected, csv_rows, import_rows, utf8_lines
+    from bot.services.billing import CsvFile, ImportRejected, import_rows
     from storage.db import Database
     from storage.uow import UnitOfWork
 
@@ -76,10 +83,9 @@ async def _import(kind: Kind, path: Path, name: str, settings: Settings) -> int:
     progress = _Progress(f"import {kind.value}")
     try:
         with path.open("rb") as stream:
+            source = CsvFile(kind, stream, encoding=encoding, advice=cp1251_advice(kind, name))
             async with UnitOfWork(db.session_maker) as uow:
-                summary = await import_rows(
-                    uow, kind, csv_rows(kind, utf8_lines(stream)), progress=progress, actor="system"
-                )
+                summary = await import_rows(uow, kind, source, progress=progress, actor="system")
     except ImportRejected as exc:
         progress.close()
         for line in exc.lines(name):
@@ -169,6 +175,15 @@ async def _demo(settings: Settings) -> int:
     return 0
 
 
+def _encoding(value: str) -> str:
+    from bot.services.billing import UnknownEncoding, canonical_encoding
+
+    try:
+        return canonical_encoding(value)
+    except UnknownEncoding as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def register(sub: Any) -> None:
     kinds = [k.value for k in Kind]
     p = sub.add_parser(
@@ -178,7 +193,18 @@ def register(sub: Any) -> None:
         "is wrong. Importing the same file again changes nothing (README: Billing data).",
     )
     p.add_argument("kind", choices=kinds, metavar="KIND", help=" | ".join(kinds))
-    p.add_argument("file", metavar="FILE", help="CSV, UTF-8, header row, comma separated")
+    p.add_argument(
+        "file",
+        metavar="FILE",
+        help="CSV with a header row, separated by ',' or ';' (found from the header)",
+    )
+    p.add_argument(
+        "--encoding",
+        type=_encoding,
+        default="utf-8",
+        metavar="ENCODING",
+        help="utf-8 (default) or cp1251 (Windows-1251: Excel's CSV in Russia, 1C exports)",
+    )
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser(

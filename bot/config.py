@@ -36,7 +36,8 @@ def require_token(settings: Settings) -> str:
         raise MissingToken(
             "BOT_TOKEN is not set: create a bot with @BotFather in Telegram (/newbot), "
             "copy the token it gives you and put BOT_TOKEN=<token> into .env "
-            "(see .env.example) or the environment."
+            "(see .env.example) or the environment. To see the bot first without Telegram, "
+            "run `make demo`: the real bot in a browser chat."
         )
     return settings.bot_token.get_secret_value()
 
@@ -57,6 +58,9 @@ class Settings(BaseSettings):
     default_locale: Literal["ru", "en"] = "ru"
     privacy_policy_url: AnyHttpUrl | None = None
     consent_version: str = Field(default="1", min_length=1, max_length=32)
+    #: how residents reach a person when the bot cannot help: the office's phone, address,
+    #: hours (free text, shown in /help and wherever the bot has to say no)
+    support_contact: str | None = Field(default=None, max_length=500)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
 
     web_host: str = "127.0.0.1"
@@ -100,6 +104,8 @@ class Settings(BaseSettings):
     reading_reminder_check_seconds: float = Field(default=300, gt=0, le=3600)
     bulk_messages_per_second: float = Field(default=25, gt=0, le=30)
     payments_provider_token: SecretStr | None = None
+    #: worker processes that render receipts and charts (0: threads in this process)
+    render_workers: int = Field(default=1, ge=0, le=32)
 
     @field_validator("bot_token")
     @classmethod
@@ -111,11 +117,21 @@ class Settings(BaseSettings):
         return value
 
     @field_validator(
-        "staff_chat_id", "redis_url", "privacy_policy_url", "webhook_url", mode="before"
+        "staff_chat_id",
+        "redis_url",
+        "privacy_policy_url",
+        "webhook_url",
+        "support_contact",
+        mode="before",
     )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value
+
+    @field_validator("payments_provider_token")
+    @classmethod
+    def _empty_token_is_unset(cls, value: SecretStr | None) -> SecretStr | None:
+        return None if value is not None and not value.get_secret_value().strip() else value
 
     @field_validator("staff_chat_id")
     @classmethod
@@ -162,6 +178,11 @@ class Settings(BaseSettings):
         if self.webhook_url is None:
             return "/webhook"
         return self.webhook_url.path or "/webhook"
+
+    @property
+    def payments_enabled(self) -> bool:
+        """Payment in Telegram is offered only with a provider token from @BotFather."""
+        return self.payments_provider_token is not None
 
     @property
     def email_enabled(self) -> bool:

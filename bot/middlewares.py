@@ -21,12 +21,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.integrations import Gateways
+from bot.services.balance import BalanceService
+from bot.services.balance.payments import PaymentsService
 from bot.services.clock import Clock
 from bot.services.codes import CodesService
 from bot.services.linking import LinkingService
 from bot.services.profile import ProfileService
 from bot.services.readings import ReadingsService, rules_from
-from bot.services.registration import RegistrationService
+from bot.services.receipts import ReceiptService, Renderer
+from bot.services.registration import RegistrationService, ResidentCache
 from storage.uow import UnitOfWork, current_uow
 
 #: builds the ports (StaffDesk, ResidentNotifier) over the update's Bot
@@ -59,18 +62,25 @@ class UnitOfWorkMiddleware(BaseMiddleware):
 class ServicesMiddleware(BaseMiddleware):
     """Builds the services of one update over its unit of work; handlers take them by name
     (`linking: LinkingService`, `registration: RegistrationService`, `profile:
-    ProfileService`, `readings: ReadingsService`). Construction only stores references: no
-    query runs until a handler calls a method, so an update that needs no data costs no
-    database round trip."""
+    ProfileService`, `balance: BalanceService`, `receipts: ReceiptService`, `readings:
+    ReadingsService`). Construction only stores references: no query runs until a handler
+    calls a method, so an update that needs no data costs no database round trip."""
 
     def __init__(
-        self, settings: Settings, clock: Clock, gateways: Gateways, ports: PortsFactory
+        self,
+        settings: Settings,
+        clock: Clock,
+        gateways: Gateways,
+        ports: PortsFactory,
+        renderer: Renderer | None = None,
     ) -> None:
         self.settings = settings
         self.clock = clock
         self.gateways = gateways
         self.ports = ports
         self.reading_rules = rules_from(settings)
+        self.renderer = renderer or Renderer(workers=0)
+        self.residents = ResidentCache(ttl=60.0)  # the gate's answer, per process
 
     async def __call__(
         self,
@@ -82,7 +92,11 @@ class ServicesMiddleware(BaseMiddleware):
         ports = self.ports(data["bot"])
         codes = CodesService(uow, clock, ttl_minutes=settings.code_ttl_minutes)
         data["registration"] = RegistrationService(
-            uow, clock, consent_version=settings.consent_version, desk=ports.desk
+            uow,
+            clock,
+            consent_version=settings.consent_version,
+            desk=ports.desk,
+            cache=self.residents,
         )
         data["linking"] = LinkingService(
             uow,
@@ -98,10 +112,15 @@ class ServicesMiddleware(BaseMiddleware):
             clock,
             codes=codes,
             email=self.gateways.email if settings.email_enabled else None,
+            residents=self.residents,
         )
         data["readings"] = ReadingsService(
             uow, clock, rules=self.reading_rules, desk=ports.desk, notifier=ports.notifier
         )
+        balance = BalanceService(uow, clock, self.renderer)
+        data["balance"] = balance
+        data["receipts"] = ReceiptService(uow, clock, self.renderer, balance)
+        data["payments"] = PaymentsService(uow, clock, balance)
         return await handler(event, data)
 
 
@@ -122,7 +141,7 @@ class CommitBeforeSend(BaseRequestMiddleware):
     ) -> Response[TelegramType]:
         uow = current_uow.get()
         if uow is not None:
-            await uow.commit()
+            await uow.commit_writes()
         return await make_request(bot, method)
 
 

@@ -13,7 +13,8 @@ def create_routers(settings: Settings) -> list[Router]:
     """In the order they are tried: errors, staff chat, always-available commands,
     registration, features, fallback."""
     from handlers.accounts import router as accounts
-    from handlers.common import picker
+    from handlers.balance import router as balance
+    from handlers.common import main_menu, picker
     from handlers.common import router as common
     from handlers.email import router as email
     from handlers.errors import router as errors
@@ -27,16 +28,25 @@ def create_routers(settings: Settings) -> list[Router]:
     routers: list[Router] = [errors.create_router()]
     if settings.staff_chat_id is not None:
         routers.append(staff.create_router(settings.staff_chat_id, settings.default_locale))
+    menu_items = [
+        accounts.MENU_ITEM,
+        balance.MENU_ITEM,
+        readings.MENU_ITEM,
+        settings_feature.MENU_ITEM,
+        *menu.MENU_ITEMS,
+    ]
     routers += [
+        balance.create_payments_router(),  # a payment is never an answer to a step
+        main_menu.create_router(menu_items),
         setup.create_router(),
         common.create_router(),
         registration.create_router(),
         accounts.create_router(),
+        balance.create_router(),
         email.create_router(),
         settings_feature.create_router(),
         picker.create_router(),
         readings.create_router(),
-        menu.create_router(),
         common.create_fallback_router(),
     ]
     return routers

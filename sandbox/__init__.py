@@ -1,6 +1,7 @@
 """A local stand-in for the Telegram Bot API (HTTP, in memory) and helpers to drive it in tests."""
 
-from sandbox.server import ApiCall, SandboxServer
+from sandbox.records import ApiCall
+from sandbox.server import SandboxServer
 from sandbox.testing import (
     BotMessage,
     CallbackAnswer,

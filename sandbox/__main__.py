@@ -1,4 +1,8 @@
-"""``python -m sandbox --port 8081``: serve the Telegram Bot API sandbox until interrupted."""
+"""``python -m sandbox --port 8081``: serve the Telegram Bot API sandbox until interrupted.
+
+The control endpoints (``/_control/``, docs/sandbox.md) play users of the first bot given with
+``--bot`` (or of a bot with a random token, printed at start).
+"""
 
 from __future__ import annotations
 
@@ -7,22 +11,27 @@ import asyncio
 import contextlib
 import logging
 
-from sandbox.server import SandboxServer
-from sandbox.testing import random_token
+from sandbox.testing import Sandbox
 
 
 async def _serve(host: str, port: int, tokens: list[str]) -> None:
-    server = SandboxServer(host, port)
-    for spec in tokens:
-        token, _, username = spec.partition("=")
-        server.register_bot(token, username=username or "kabinet_test_bot")
-    await server.start()
-    print(server.url, flush=True)
-    print(f"# example token: {random_token()}", flush=True)
+    specs = [spec.partition("=") for spec in tokens]
+    first = specs[0] if specs else None
+    sb = Sandbox(
+        token=first[0] if first else None,
+        username=(first[2] if first else "") or "kabinet_test_bot",
+        host=host,
+        port=port,
+    )
+    for token, _, username in specs[1:]:
+        sb.server.register_bot(token, username=username or "kabinet_test_bot")
+    await sb.start()
+    print(sb.url, flush=True)
+    print(f"# token: {sb.token}  (control endpoints: {sb.url}/_control/)", flush=True)
     try:
         await asyncio.Event().wait()
     finally:
-        await server.stop()
+        await sb.stop()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -34,7 +43,8 @@ def main(argv: list[str] | None = None) -> None:
         action="append",
         default=[],
         metavar="TOKEN[=USERNAME]",
-        help="pre-register a bot token with a username (repeatable)",
+        help="pre-register a bot token with a username (repeatable; the first one is played "
+        "by the control endpoints)",
     )
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)

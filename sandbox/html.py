@@ -81,165 +81,211 @@ def _decode_entity(data: bytes, pos: int) -> tuple[int, int]:
     return res, end
 
 
+_SIMPLE_TYPES = {
+    "i": "italic",
+    "em": "italic",
+    "b": "bold",
+    "strong": "bold",
+    "s": "strikethrough",
+    "strike": "strikethrough",
+    "del": "strikethrough",
+    "u": "underline",
+    "ins": "underline",
+    "tg-spoiler": "spoiler",
+    "span": "spoiler",
+}
+
+
 def parse_html(text: str) -> tuple[str, list[dict[str, Any]]]:
     """Return (plain text, Bot API MessageEntity dicts) or raise HtmlParseError."""
-    data = text.encode("utf-8")
-    n = len(data)
+    return _HtmlParser(text).parse()
 
-    def at(k: int) -> int:
-        return data[k] if k < n else 0
 
-    out = bytearray()
-    utf16 = 0
-    # (tag name, argument, utf-16 offset, byte position in output)
-    stack: list[tuple[str, str, int, int]] = []
-    entities: list[dict[str, Any]] = []
-    i = 0
-    while i < n:
-        c = data[i]
-        if c == _AMP:
-            code, after = _decode_entity(data, i)
-            if code:
-                if 0xD800 <= code <= 0xDFFF:
-                    raise HtmlParseError(
-                        "Text contains invalid Unicode characters after decoding HTML entities, "
-                        "check for unmatched surrogate code units"
-                    )
-                out += chr(code).encode("utf-8")
-                utf16 += 1 + (code > 0xFFFF)
-                i = after
+class _HtmlParser:
+    """One pass over the UTF-8 bytes, as tdlib does; ``i`` is the position in ``data``."""
+
+    def __init__(self, text: str):
+        self.data = text.encode("utf-8")
+        self.n = len(self.data)
+        self.i = 0
+        self.out = bytearray()
+        self.utf16 = 0
+        # (tag name, argument, utf-16 offset, byte position in output)
+        self.stack: list[tuple[str, str, int, int]] = []
+        self.entities: list[dict[str, Any]] = []
+
+    def at(self, k: int) -> int:
+        return self.data[k] if k < self.n else 0
+
+    def skip_spaces(self) -> None:
+        while self.at(self.i) != 0 and self.at(self.i) in _SPACE:
+            self.i += 1
+
+    def parse(self) -> tuple[str, list[dict[str, Any]]]:
+        while self.i < self.n:
+            c = self.data[self.i]
+            if c == _AMP and self.char_reference():
                 continue
-        if c != _LT:
-            if (c & 0xC0) != 0x80:
-                utf16 += 1 + (c >= 0xF0)
-            out.append(c)
-            i += 1
-            continue
+            if c != _LT:
+                if (c & 0xC0) != 0x80:
+                    self.utf16 += 1 + (c >= 0xF0)
+                self.out.append(c)
+                self.i += 1
+                continue
+            begin = self.i
+            self.i += 1
+            if self.at(self.i) != _SLASH:
+                self.start_tag(begin)
+            else:
+                self.end_tag(begin)
+        if self.stack:
+            raise HtmlParseError(
+                f'Can\'t find end tag corresponding to start tag "{self.stack[-1][0]}"'
+            )
+        for entity in self.entities:
+            if entity["type"] == "code":
+                entity.pop("language", None)
+        self.entities.sort(key=lambda e: (e["offset"], -e["length"]))
+        return self.out.decode("utf-8"), self.entities
 
-        begin = i
-        i += 1
-        if at(i) != _SLASH:
-            while at(i) not in _SPACE and at(i) != _GT:
-                i += 1
-            if at(i) == 0:
-                raise HtmlParseError(f"Unclosed start tag at byte offset {begin}")
-            tag = data[begin + 1 : i].decode("utf-8", "replace").lower()
-            if tag not in ALLOWED_TAGS:
-                raise HtmlParseError(f'Unsupported start tag "{tag}" at byte offset {begin}')
-            argument = ""
-            expandable = False
-            while at(i) != _GT:
-                while at(i) != 0 and at(i) in _SPACE:
-                    i += 1
-                if at(i) == _GT:
-                    break
-                attr_begin = i
-                while at(i) not in _SPACE and at(i) != _EQ and at(i) != _GT:
-                    i += 1
-                attr_name = data[attr_begin:i].decode("utf-8", "replace")
-                if not attr_name:
-                    raise HtmlParseError(
-                        f'Empty attribute name in the tag "{tag}" at byte offset {begin}'
-                    )
-                while at(i) != 0 and at(i) in _SPACE:
-                    i += 1
-                if at(i) != _EQ:
-                    if tag == "blockquote" and attr_name.lower() == "expandable":
-                        expandable = True
-                        continue
-                    raise HtmlParseError(
-                        "Expected equal sign in declaration of an attribute of the tag "
-                        f'"{tag}" at byte offset {begin}'
-                    )
-                i += 1
-                while at(i) != 0 and at(i) in _SPACE:
-                    i += 1
-                if at(i) == 0:
-                    raise HtmlParseError(f'Unclosed start tag "{tag}" at byte offset {begin}')
-                if at(i) not in _QUOTES:
-                    token_begin = i
-                    while _is_alnum(at(i)) or at(i) in (ord("."), ord("-")):
-                        i += 1
-                    value = data[token_begin:i].decode("utf-8", "replace").lower()
-                    if at(i) not in _SPACE and at(i) != _GT:
-                        raise HtmlParseError(
-                            f"Unexpected end of name token at byte offset {token_begin}"
-                        )
-                else:
-                    quote = at(i)
-                    i += 1
-                    buf = bytearray()
-                    while at(i) != quote and at(i) != 0:
-                        if at(i) == _AMP:
-                            code, after = _decode_entity(data, i)
-                            if code:
-                                buf += chr(code).encode("utf-8", "surrogatepass")
-                                i = after
-                                continue
-                        buf.append(at(i))
-                        i += 1
-                    if at(i) == quote:
-                        i += 1
-                    value = buf.decode("utf-8", "replace")
-                if at(i) == 0:
-                    raise HtmlParseError(f"Unclosed start tag at byte offset {begin}")
-                if tag == "a" and attr_name == "href":
-                    argument = value
-                elif tag == "code" and attr_name == "class" and value.startswith("language-"):
-                    argument = value[9:]
-                elif tag == "span" and attr_name == "class" and value.startswith("tg-"):
-                    argument = value[3:]
-                elif tag == "tg-emoji" and attr_name == "emoji-id":
-                    argument = value
-            if tag == "span" and argument != "spoiler":
-                raise HtmlParseError(
-                    f'Tag "span" must have class "tg-spoiler" at byte offset {begin}'
-                )
-            if tag == "blockquote" and expandable:
-                argument = "expandable"
-            stack.append((tag, argument, utf16, len(out)))
-            i += 1  # skip '>'
-            continue
+    def char_reference(self) -> bool:
+        """Decode ``&...;`` into the output; False when it is not one (a plain ``&``)."""
+        code, after = _decode_entity(self.data, self.i)
+        if not code:
+            return False
+        if 0xD800 <= code <= 0xDFFF:
+            raise HtmlParseError(
+                "Text contains invalid Unicode characters after decoding HTML entities, "
+                "check for unmatched surrogate code units"
+            )
+        self.out += chr(code).encode("utf-8")
+        self.utf16 += 1 + (code > 0xFFFF)
+        self.i = after
+        return True
 
-        # an end tag
-        if not stack:
+    # ----- start tags
+
+    def start_tag(self, begin: int) -> None:
+        at = self.at
+        while at(self.i) not in _SPACE and at(self.i) != _GT:
+            self.i += 1
+        if at(self.i) == 0:
+            raise HtmlParseError(f"Unclosed start tag at byte offset {begin}")
+        tag = self.data[begin + 1 : self.i].decode("utf-8", "replace").lower()
+        if tag not in ALLOWED_TAGS:
+            raise HtmlParseError(f'Unsupported start tag "{tag}" at byte offset {begin}')
+        argument = ""
+        expandable = False
+        while at(self.i) != _GT:
+            self.skip_spaces()
+            if at(self.i) == _GT:
+                break
+            attribute = self.attribute(tag, begin)
+            if attribute is None:
+                expandable = True
+                continue
+            value = _tag_argument(tag, *attribute)
+            if value is not None:
+                argument = value
+        if tag == "span" and argument != "spoiler":
+            raise HtmlParseError(f'Tag "span" must have class "tg-spoiler" at byte offset {begin}')
+        if tag == "blockquote" and expandable:
+            argument = "expandable"
+        self.stack.append((tag, argument, self.utf16, len(self.out)))
+        self.i += 1  # skip '>'
+
+    def attribute(self, tag: str, begin: int) -> tuple[str, str] | None:
+        """(name, value) of the attribute at ``i``; None for a bare ``expandable``."""
+        at = self.at
+        attr_begin = self.i
+        while at(self.i) not in _SPACE and at(self.i) != _EQ and at(self.i) != _GT:
+            self.i += 1
+        attr_name = self.data[attr_begin : self.i].decode("utf-8", "replace")
+        if not attr_name:
+            raise HtmlParseError(f'Empty attribute name in the tag "{tag}" at byte offset {begin}')
+        self.skip_spaces()
+        if at(self.i) != _EQ:
+            if tag == "blockquote" and attr_name.lower() == "expandable":
+                return None
+            raise HtmlParseError(
+                "Expected equal sign in declaration of an attribute of the tag "
+                f'"{tag}" at byte offset {begin}'
+            )
+        self.i += 1
+        self.skip_spaces()
+        if at(self.i) == 0:
+            raise HtmlParseError(f'Unclosed start tag "{tag}" at byte offset {begin}')
+        value = self.quoted_value() if at(self.i) in _QUOTES else self.name_token()
+        if at(self.i) == 0:
+            raise HtmlParseError(f"Unclosed start tag at byte offset {begin}")
+        return attr_name, value
+
+    def name_token(self) -> str:
+        token_begin = self.i
+        while _is_alnum(self.at(self.i)) or self.at(self.i) in (ord("."), ord("-")):
+            self.i += 1
+        value = self.data[token_begin : self.i].decode("utf-8", "replace").lower()
+        if self.at(self.i) not in _SPACE and self.at(self.i) != _GT:
+            raise HtmlParseError(f"Unexpected end of name token at byte offset {token_begin}")
+        return value
+
+    def quoted_value(self) -> str:
+        quote = self.at(self.i)
+        self.i += 1
+        buf = bytearray()
+        while self.at(self.i) != quote and self.at(self.i) != 0:
+            if self.at(self.i) == _AMP:
+                code, after = _decode_entity(self.data, self.i)
+                if code:
+                    buf += chr(code).encode("utf-8", "surrogatepass")
+                    self.i = after
+                    continue
+            buf.append(self.at(self.i))
+            self.i += 1
+        if self.at(self.i) == quote:
+            self.i += 1
+        return buf.decode("utf-8", "replace")
+
+    # ----- end tags
+
+    def end_tag(self, begin: int) -> None:
+        at = self.at
+        if not self.stack:
             raise HtmlParseError(f"Unexpected end tag at byte offset {begin}")
-        while at(i) not in _SPACE and at(i) != _GT:
-            i += 1
-        end_tag = data[begin + 2 : i].decode("utf-8", "replace").lower()
-        while at(i) != 0 and at(i) in _SPACE:
-            i += 1
-        if at(i) != _GT:
+        while at(self.i) not in _SPACE and at(self.i) != _GT:
+            self.i += 1
+        end_tag = self.data[begin + 2 : self.i].decode("utf-8", "replace").lower()
+        self.skip_spaces()
+        if at(self.i) != _GT:
             raise HtmlParseError(f"Unclosed end tag at byte offset {begin}")
-        i += 1
-        tag, argument, offset, out_pos = stack[-1]
+        self.i += 1
+        tag, argument, offset, out_pos = self.stack[-1]
         if end_tag and end_tag != tag:
             raise HtmlParseError(
                 f'Unmatched end tag at byte offset {begin}, expected "</{tag}>", '
                 f'found "</{end_tag}>"'
             )
-        stack.pop()
-        length = utf16 - offset
+        self.stack.pop()
+        length = self.utf16 - offset
         if length <= 0:
-            continue
-        entity: dict[str, Any] = {"offset": offset, "length": length}
-        if tag in ("i", "em"):
-            entity["type"] = "italic"
-        elif tag in ("b", "strong"):
-            entity["type"] = "bold"
-        elif tag in ("s", "strike", "del"):
-            entity["type"] = "strikethrough"
-        elif tag in ("u", "ins"):
-            entity["type"] = "underline"
-        elif tag in ("tg-spoiler", "span"):
-            entity["type"] = "spoiler"
+            return
+        entity = self.entity(tag, argument, {"offset": offset, "length": length}, out_pos)
+        if entity is not None:
+            self.entities.append(entity)
+
+    def entity(
+        self, tag: str, argument: str, entity: dict[str, Any], out_pos: int
+    ) -> dict[str, Any] | None:
+        """The MessageEntity a closed tag makes; None when there is none (or it merged)."""
+        if tag in _SIMPLE_TYPES:
+            entity["type"] = _SIMPLE_TYPES[tag]
         elif tag == "tg-emoji":
             if not argument.isdigit() or int(argument) == 0:
                 raise HtmlParseError("Invalid custom emoji identifier specified")
             entity["type"] = "custom_emoji"
             entity["custom_emoji_id"] = argument
         elif tag == "a":
-            url = argument or bytes(out[out_pos:]).decode("utf-8", "replace")
+            url = argument or bytes(self.out[out_pos:]).decode("utf-8", "replace")
             if url.startswith("tg://user?id=") and url[13:].isdigit():
                 entity["type"] = "text_mention"
                 entity["user"] = {"id": int(url[13:]), "is_bot": False, "first_name": ""}
@@ -247,43 +293,47 @@ def parse_html(text: str) -> tuple[str, list[dict[str, Any]]]:
                 entity["type"] = "text_link"
                 entity["url"] = url.strip()
             else:
-                continue
-        elif tag == "pre":
-            last = entities[-1] if entities else None
-            if (
-                last is not None
-                and last["type"] == "code"
-                and last["offset"] == offset
-                and last["length"] == length
-                and last.get("language")
-            ):
-                last["type"] = "pre"
-                continue
-            entity["type"] = "pre"
-        elif tag == "code":
-            last = entities[-1] if entities else None
-            if (
-                last is not None
-                and last["type"] == "pre"
-                and last["offset"] == offset
-                and last["length"] == length
-                and argument
-            ):
-                last["language"] = argument
-                continue
-            entity["type"] = "code"
-            if argument:
-                entity["language"] = argument  # dropped below unless it becomes a pre
+                return None
+        elif tag in ("pre", "code"):
+            return self.pre_or_code(tag, argument, entity)
         elif tag == "blockquote":
             entity["type"] = "expandable_blockquote" if argument else "blockquote"
-        entities.append(entity)
-    if stack:
-        raise HtmlParseError(f'Can\'t find end tag corresponding to start tag "{stack[-1][0]}"')
-    for entity in entities:
-        if entity["type"] == "code":
-            entity.pop("language", None)
-    entities.sort(key=lambda e: (e["offset"], -e["length"]))
-    return out.decode("utf-8"), entities
+        return entity
+
+    def pre_or_code(self, tag: str, argument: str, entity: dict[str, Any]) -> dict[str, Any] | None:
+        """``<pre><code class="language-x">`` is one pre entity with a language."""
+        last = self.entities[-1] if self.entities else None
+        same_span = (
+            last is not None
+            and last["offset"] == entity["offset"]
+            and last["length"] == entity["length"]
+        )
+        if tag == "pre":
+            if last is not None and same_span and last["type"] == "code" and last.get("language"):
+                last["type"] = "pre"
+                return None
+            entity["type"] = "pre"
+            return entity
+        if last is not None and same_span and last["type"] == "pre" and argument:
+            last["language"] = argument
+            return None
+        entity["type"] = "code"
+        if argument:
+            entity["language"] = argument  # dropped at the end unless it becomes a pre
+        return entity
+
+
+def _tag_argument(tag: str, name: str, value: str) -> str | None:
+    """What an attribute contributes to its tag (href, language, spoiler class, emoji id)."""
+    if tag == "a" and name == "href":
+        return value
+    if tag == "code" and name == "class" and value.startswith("language-"):
+        return value[9:]
+    if tag == "span" and name == "class" and value.startswith("tg-"):
+        return value[3:]
+    if tag == "tg-emoji" and name == "emoji-id":
+        return value
+    return None
 
 
 def strip_text(text: str, entities: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:

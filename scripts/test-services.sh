@@ -2,7 +2,9 @@
 # Start throw-away PostgreSQL and Redis servers on loopback for the tests that cover them.
 #   scripts/test-services.sh start   → writes .cache/services.env (TEST_POSTGRES_URL, TEST_REDIS_URL)
 #   scripts/test-services.sh stop
-# Installs Debian's postgresql and redis-server when they are missing (needs root and apt).
+# Installs Debian's postgresql and redis-server when they are missing (needs root and apt), and
+# Debian's chromium (with a colour emoji font, for readable screenshots) for the browser tests:
+# they drive /usr/bin/chromium, nothing is downloaded at test time.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 state=${KABINET_SERVICES_DIR:-/tmp/kabinet-test-services-$(printf %s "$root" | md5sum | cut -c1-8)}  # one per checkout
@@ -19,11 +21,14 @@ install_missing() {
   local need=()
   pg_bin >/dev/null || need+=(postgresql)
   command -v redis-server >/dev/null || need+=(redis-server)
+  [[ -x /usr/bin/chromium ]] || need+=(chromium)
   ((${#need[@]})) || return 0
   if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null; then
     echo "test-services: missing ${need[*]}; install them (apt-get install ${need[*]}) and run again" >&2
     exit 1
   fi
+  # screenshots without squares for emoji: installed along, but nobody has to have it
+  dpkg -s fonts-noto-color-emoji >/dev/null 2>&1 || need+=(fonts-noto-color-emoji)
   echo "test-services: installing ${need[*]} from Debian's packages"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >/dev/null

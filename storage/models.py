@@ -26,6 +26,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     false,
+    text,
     true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -39,6 +40,11 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+#: tables whose ids people see (request numbers, buttons) or the audit log records: SQLite
+#: would hand the id of a deleted row out again («Заявка №7» twice), AUTOINCREMENT never does
+#: (PostgreSQL's sequences never do anyway). See migration 0003.
+NEVER_REUSE_IDS = {"sqlite_autoincrement": True}
 
 MONEY = Numeric(14, 2)
 READING = Numeric(18, 6)
@@ -117,6 +123,7 @@ class FsmRecord(Base):
 # --------------------------------------------------------------------------- billing
 class Supplier(TimestampMixin, Base):
     __tablename__ = "suppliers"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
@@ -137,7 +144,7 @@ class Account(TimestampMixin, Base):
     """A personal account (лицевой счёт) of a supplier."""
 
     __tablename__ = "accounts"
-    __table_args__ = (UniqueConstraint("supplier_id", "number"),)
+    __table_args__ = (UniqueConstraint("supplier_id", "number"), NEVER_REUSE_IDS)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     supplier_id: Mapped[int] = mapped_column(ForeignKey("suppliers.id", ondelete="RESTRICT"))
@@ -175,20 +182,41 @@ class Charge(Base):
     paid: Mapped[Decimal] = mapped_column(MONEY)
 
 
+#: billing's key of a payment (account + date + amount), unique among billing's rows only:
+#: a resident may pay the same sum twice a day in Telegram, and each has its own charge id
+_BILLING_PAYMENT = text("telegram_charge_id IS NULL")
+
+
 class Payment(Base):
     __tablename__ = "payments"
-    __table_args__ = (UniqueConstraint("account_id", "paid_at", "amount"),)
+    __table_args__ = (
+        Index(
+            "uq_payments_billing_key",
+            "account_id",
+            "paid_at",
+            "amount",
+            unique=True,
+            sqlite_where=_BILLING_PAYMENT,
+            postgresql_where=_BILLING_PAYMENT,
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
     paid_at: Mapped[dt.date] = mapped_column(Date)
     amount: Mapped[Decimal] = mapped_column(MONEY)
     source: Mapped[str] = mapped_column(String(64), default="")
+    #: Telegram Payments' telegram_payment_charge_id: a payment is stored once, however
+    #: often Telegram delivers its successful_payment
+    telegram_charge_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    #: when the row was written here (NULL for rows older than the column): a Telegram
+    #: payment recorded after the last charges import is not in billing's figures yet
+    recorded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class Meter(TimestampMixin, Base):
     __tablename__ = "meters"
-    __table_args__ = (UniqueConstraint("account_id", "serial"),)
+    __table_args__ = (UniqueConstraint("account_id", "serial"), NEVER_REUSE_IDS)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
@@ -207,6 +235,7 @@ class Reading(Base):
         Index("ix_readings_period_status", "period", "status"),  # export of a period
         # one submission (Send) stores a meter's zone once, however often it is delivered
         UniqueConstraint("batch", "meter_id", "zone"),
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -245,7 +274,7 @@ class AccountLink(TimestampMixin, Base):
     """A resident ↔ account link; one row per pair, verified on its own."""
 
     __tablename__ = "account_links"
-    __table_args__ = (UniqueConstraint("user_id", "account_id"),)
+    __table_args__ = (UniqueConstraint("user_id", "account_id"), NEVER_REUSE_IDS)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
@@ -270,7 +299,10 @@ class ConfirmationCode(Base):
     """A one-time code: only its hash is stored."""
 
     __tablename__ = "confirmation_codes"
-    __table_args__ = (Index("ix_confirmation_codes_target_created", "target", "created_at"),)
+    __table_args__ = (
+        Index("ix_confirmation_codes_target_created", "target", "created_at"),
+        NEVER_REUSE_IDS,
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     purpose: Mapped[str] = mapped_column(String(32))
@@ -293,6 +325,7 @@ class Ticket(TimestampMixin, Base):
     """An escalation shown in the staff chat (a card, possibly in its own topic)."""
 
     __tablename__ = "tickets"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))
@@ -330,7 +363,10 @@ class TicketMessage(Base):
 
 class AuditLog(Base):
     __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_log_actor_action_at", "actor_id", "action", "at"),)
+    __table_args__ = (
+        Index("ix_audit_log_actor_action_at", "actor_id", "action", "at"),
+        NEVER_REUSE_IDS,
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -6,9 +6,12 @@ from contextvars import ContextVar
 from types import TracebackType
 from typing import TypeVar
 
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import ORMExecuteState
 
 from storage.repositories.audit import AuditRepository
+from storage.repositories.balance import BalanceRepository
 from storage.repositories.billing import BillingRepository
 from storage.repositories.codes import CodeRepository
 from storage.repositories.housekeeping import HousekeepingRepository
@@ -35,12 +38,40 @@ class UnitOfWork:
         self._maker = session_maker
         self._session: AsyncSession | None = None
         self._repos: dict[type, object] = {}
+        self._wrote = False
+        #: FSM keys this update wrote (storage/fsm.py does not cache what it reads of them)
+        self.fsm_written: set[str] = set()
 
     @property
     def session(self) -> AsyncSession:
         if self._session is None:
             self._session = self._maker()
+            self._wrote = False
+            sync = self._session.sync_session
+            event.listen(sync, "after_flush", self._flushed)
+            event.listen(sync, "do_orm_execute", self._executed)
         return self._session
+
+    def _flushed(self, *_args: object) -> None:
+        self._wrote = True
+
+    def _executed(self, state: ORMExecuteState) -> None:
+        if state.is_insert or state.is_update or state.is_delete:
+            self._wrote = True
+
+    @property
+    def has_writes(self) -> bool:
+        """Whether the open session wrote, or holds changes not flushed yet."""
+        session = self._session
+        if session is None:
+            return False
+        return self._wrote or bool(session.new or session.dirty or session.deleted)
+
+    async def commit_writes(self) -> None:
+        """Commit if anything was written (a session that only read is left open): the
+        cheap commit before a message is sent."""
+        if self.has_writes:
+            await self.commit()
 
     def _repo(self, kind: type[_R]) -> _R:
         repo = self._repos.get(kind)
@@ -77,6 +108,10 @@ class UnitOfWork:
         return self._repo(RemindersRepository)
 
     @property
+    def balance(self) -> BalanceRepository:
+        return self._repo(BalanceRepository)
+
+    @property
     def housekeeping(self) -> HousekeepingRepository:
         return self._repo(HousekeepingRepository)
 
@@ -91,6 +126,7 @@ class UnitOfWork:
     async def commit(self) -> None:
         if self._session is not None:
             await self._session.commit()
+            self._wrote = False
 
     async def rollback(self) -> None:
         if self._session is not None:

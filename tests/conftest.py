@@ -30,6 +30,7 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
             "default_locale": "ru",
             "consent_version": "1",
             "redis_url": None,
+            "render_workers": 0,  # receipts and charts in threads: no worker processes
         }
         values.update(overrides)
         return load_settings(**values)

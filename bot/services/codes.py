@@ -33,6 +33,7 @@ from bot.services.clock import Clock
 from bot.services.enums import CodePurpose
 from bot.services.hashing import hash_secret, verify_secret
 from bot.services.phones import mask_phone
+from bot.services.textnorm import compact_number
 from storage.uow import UnitOfWork
 
 CODE_LENGTH = 6
@@ -49,7 +50,8 @@ _CODE_RE = re.compile(rf"[0-9]{{{CODE_LENGTH}}}")
 
 
 class CodeProblem(enum.StrEnum):
-    WRONG = "wrong"  # not the code (or not 6 digits); an attempt was counted
+    WRONG = "wrong"  # six digits, not the code; an attempt was counted
+    MALFORMED = "malformed"  # not six digits (letters, a short number): not counted
     EXPIRED = "expired"  # too old, or superseded by a newer code
     USED = "used"  # already used once
     EXHAUSTED = "exhausted"  # too many wrong attempts: request a new code
@@ -211,8 +213,9 @@ class CodesService:
 
         Returns None on success and marks the code used. Otherwise raises CodeRejected with
         `.problem` (MISSING, USED, EXHAUSTED, EXPIRED, WRONG) and, for WRONG, `.attempts_left`.
-        Input that is not exactly 6 digits (spaces around and inside are ignored) is WRONG and
-        counts as an attempt; the attempt that reaches MAX_ATTEMPTS is answered EXHAUSTED.
+        Digits of any script count as digits, spaces and dashes are ignored;
+        input that is not then exactly 6 digits is MALFORMED and costs no attempt (a typo,
+        not a guess); the attempt that reaches MAX_ATTEMPTS is answered EXHAUSTED.
 
         IMPORTANT: a wrong attempt is written to the session (the counter is incremented) and
         then CodeRejected is raised; it becomes durable only when the unit of work commits.
@@ -238,8 +241,10 @@ class CodesService:
         now = self.clock.now()
         if row.expires_at <= now:
             raise CodeRejected(CodeProblem.EXPIRED)
-        candidate = "".join((code or "").split())
-        if _CODE_RE.fullmatch(candidate) and verify_secret(candidate, row.code_hash):
+        candidate = compact_number(code or "")  # any script's digits, spaces and dashes
+        if not _CODE_RE.fullmatch(candidate):
+            raise CodeRejected(CodeProblem.MALFORMED)  # letters, too few digits: not counted
+        if verify_secret(candidate, row.code_hash):
             if await repo.mark_used(row.id, now=now, limit=MAX_ATTEMPTS):
                 return
             raise CodeRejected(CodeProblem.USED)  # used by a concurrent update meanwhile

@@ -20,7 +20,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from bot.services.billing import ImportSummary, Kind, RawRow, import_rows
 from bot.services.billing.sources import Rows
 from bot.services.clock import Clock
-from bot.services.phones import normalize_phone
+from bot.services.phones import typed_phone_to_e164
 from storage.db import Database
 from storage.uow import UnitOfWork
 
@@ -121,6 +121,8 @@ class DemoSummary:
     access_code: DemoAccount
     no_phone: DemoAccount
     gas: DemoAccount  # a gas account; its phone is also on `typical` (two suppliers, one phone)
+    no_charges: DemoAccount  # opened this month: no charges yet
+    recalculation: DemoAccount  # this month holds only a negative charge (перерасчёт)
     imports: list[ImportSummary] = field(default_factory=list)
 
     @property
@@ -138,7 +140,7 @@ class DemoSummary:
             + (f"{changed} rows inserted or updated" if changed else "nothing changed"),
             "accounts to try:",
         ]
-        for acc in self.notable:
+        for acc in [*self.notable, self.no_charges, self.recalculation]:
             phones = ", ".join(acc.phones) or "no phone on file"
             code = f", access code {acc.access_code}" if acc.access_code else ""
             lines.append(
@@ -167,7 +169,7 @@ def _phone(rng: random.Random) -> str:
         digits = f"{rng.randrange(10**7):07d}"
         written = f"8 ({code}) {digits[:3]}-{digits[3:5]}-{digits[5:]}"
         try:
-            normalize_phone(written)
+            typed_phone_to_e164(written)
         except ValueError:
             continue
         return written
@@ -197,6 +199,8 @@ class _Acc:
     case: str = ""
     unpaid_months: int = 0  # the debtor stops paying
     advance: Decimal = Decimal(0)  # the overpaid account pays ahead
+    no_charges: bool = False  # a new account: billing has charged nothing yet
+    recalculation: Decimal = Decimal(0)  # this month: only this refund (перерасчёт)
 
 
 def _years_later(day: dt.date, years: int) -> dt.date:
@@ -272,6 +276,10 @@ def _build_accounts(today: dt.date) -> list[_Acc]:
     accounts[6].access_code = "73190482"
     accounts[7].case = "no phone"
     accounts[7].phones = []
+    accounts[8].case = "no charges"
+    accounts[8].no_charges = True
+    accounts[9].case = "recalculation"
+    accounts[9].recalculation = Decimal("1843.27")
     for acc in accounts[30:36]:  # some more without a phone, as in real billing data
         acc.phones = []
     return accounts
@@ -303,7 +311,9 @@ def _reading_values(acc: _Acc, meter: _Meter, upto: tuple[int, int]) -> list[Dec
     return [v + tail for v in values]
 
 
-def _charges_of(acc: _Acc, year: int, month: int) -> list[tuple[str, Decimal]]:
+def _charges_of(acc: _Acc, year: int, month: int, last: bool) -> list[tuple[str, Decimal]]:
+    if last and acc.recalculation:
+        return [("Перерасчёт: отопление", -acc.recalculation)]
     if acc.supplier == GAS:
         used = sum(sum(_usage(acc, m, year, month)) for m in acc.meters)
         return [("Газоснабжение", _money(T_GAS * used))]
@@ -352,8 +362,8 @@ def _files(accounts: list[_Acc], today: dt.date) -> Iterator[tuple[Kind, list[di
     for acc in accounts:
         rng = random.Random(f"{acc.number}:payments")
         source = rng.choice(PAY_SOURCES)
-        for index, (year, month) in enumerate(months):
-            lines = _charges_of(acc, year, month)
+        for index, (year, month) in enumerate([] if acc.no_charges else months):
+            lines = _charges_of(acc, year, month, last=index == len(months) - 1)
             pay_year, pay_month = _month_back(dt.date(year, month, 1), -1)
             pay_day = dt.date(pay_year, pay_month, 5 + rng.randrange(10))
             current = index == len(months) - 1
@@ -419,7 +429,7 @@ def _demo_account(acc: _Acc) -> DemoAccount:
         number=acc.number,
         holder_name=acc.holder,
         address=acc.address,
-        phones=tuple(normalize_phone(p) for p in acc.phones),
+        phones=tuple(typed_phone_to_e164(p) for p in acc.phones),
         access_code=acc.access_code,
     )
 
@@ -453,5 +463,7 @@ async def seed_demo(target: Database | UnitOfWork, clock: Clock) -> DemoSummary:
         access_code=by_case["access code"],
         no_phone=by_case["no phone"],
         gas=by_case["gas"],
+        no_charges=by_case["no charges"],
+        recalculation=by_case["recalculation"],
         imports=imports,
     )

@@ -26,6 +26,7 @@ import datetime as dt
 import enum
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from functools import cache
 
@@ -43,6 +44,7 @@ from bot.services.ports import (
     ResidentNotifier,
     StaffDesk,
 )
+from bot.services.textnorm import compact_number, compile_account_pattern, normalize_access_code
 from storage.models import Account, AccountLink, Supplier
 from storage.uow import UnitOfWork
 
@@ -71,8 +73,6 @@ MAX_CODE_LENGTH = 64
 MAX_NAME_LENGTH = 255
 MAX_ADDRESS_LENGTH = 512
 MAX_REASON_LENGTH = 1000
-
-_SEPARATORS = re.compile(r"[\s\-‐‑‒–—]+")
 
 
 class Outcome(enum.StrEnum):
@@ -205,12 +205,14 @@ def day_bounds(moment: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
 
 
 def normalize_number(pattern: str, raw: str | None) -> str | None:
-    """The account number without spaces and dashes, or None when it has the wrong format."""
-    number = _SEPARATORS.sub("", raw or "")
+    """The account number as stored (ASCII digits of any script, no spaces or dashes:
+    `textnorm.compact_number`), or None when it does not match the supplier's pattern
+    (matched with ASCII semantics, so `\\d` is 0-9 only)."""
+    number = compact_number(raw or "")
     if not number or len(number) > MAX_NUMBER_LENGTH:
         return None
     try:
-        matched = re.fullmatch(pattern, number)
+        matched = compile_account_pattern(pattern).fullmatch(number)
     except re.error:
         log.error("supplier account pattern %r is not a valid regular expression", pattern)
         return None
@@ -467,8 +469,14 @@ class LinkingService:
             return LinkResult(Outcome.LOCKED, unlock_at=unlock)
         account = await self.uow.links.find_account(supplier_id, number)
         stored = account.access_code_hash if account is not None else None
-        plain = (code or "").strip()[:MAX_CODE_LENGTH]
-        candidates = dict.fromkeys([plain, "".join(plain.split())])
+        typed = (code or "").strip()
+        # the normal form first (Cyrillic look-alikes, either case, any digits: the form the
+        # import hashes); the code as typed for hashes made before imports normalised
+        candidates = dict.fromkeys(
+            c[:MAX_CODE_LENGTH]
+            for c in (normalize_access_code(typed), typed, "".join(typed.split()))
+            if c
+        )
         matched = False
         for candidate in candidates:
             # always one scrypt at least, so a missing account takes as long as a wrong code
@@ -545,6 +553,17 @@ class LinkingService:
             self._audit(SMS_DELIVERY_FAILED, user_id=user_id, object_id=account.id)
             return LinkResult(Outcome.DELIVERY_FAILED)
         return LinkResult(Outcome.CODE_SENT, masked_phone=mask_phone(phone), number=number)
+
+    async def sms_wait_seconds(self, supplier_id: int, number: str) -> int:
+        """Seconds until a new SMS code may go to this account's phone (0: now). A quick
+        check before the slow send, so a press can be answered at once."""
+        target = await self._sms_target(supplier_id, number)
+        if target is None:
+            return 0
+        account, phone = target
+        return await self.codes.seconds_until_resend(
+            purpose=CodePurpose.LINK_SMS, target=phone, subject=str(account.id)
+        )
 
     async def enter_sms_code(
         self,
@@ -678,9 +697,15 @@ class LinkingService:
         user = await self.uow.users.get(user_id)
         if account is None or user is None:
             return None
-        link = await repo.upsert_link(user_id, account.id)
-        if link.status == LinkStatus.ACTIVE.value:
+        link = await repo.link_of(user_id, account.id)
+        if link is not None and link.status == LinkStatus.ACTIVE.value:
             return None
+        if link is not None and link.status == LinkStatus.REJECTED.value:
+            # a new request gets a new number: the rejected one keeps its own in the staff
+            # chat and the audit trail (ids are never reused)
+            await repo.delete_link(link.id)
+            repo.session.expunge(link)
+        link = await repo.upsert_link(user_id, account.id)
         link.status = LinkStatus.PENDING.value
         link.method = LinkMethod.OPERATOR.value
         link.decided_at = None
@@ -775,6 +800,7 @@ class LinkingService:
         operator_id: int,
         operator_name: str,
         reason: str | None,
+        acknowledge: Callable[[Decision], Awaitable[None]] | None = None,
     ) -> Decision:
         """An operator approves or rejects a request: the use case in one call.
 
@@ -783,6 +809,9 @@ class LinkingService:
         ResidentNotifier, and the card is redrawn through StaffDesk (with a note when the
         resident could not be told). The loser gets ALREADY_DECIDED and the card is redrawn
         as it stands; a withdrawn request gives WITHDRAWN.
+
+        `acknowledge(decision)` is awaited once the outcome is known and stored, before any
+        slow outside step, so the operator's press is answered within Telegram's ~15 s.
         """
         decision = await self._decide(
             link_id=link_id,
@@ -791,13 +820,16 @@ class LinkingService:
             operator_name=operator_name,
             reason=reason,
         )
+        if decision.outcome is DecisionOutcome.DECIDED:
+            await self.uow.commit()  # named point: durable before anyone is told
+        if acknowledge is not None:
+            await acknowledge(decision)
         if decision.outcome is DecisionOutcome.WITHDRAWN or decision.card is None:
             return decision
         if decision.outcome is DecisionOutcome.ALREADY_DECIDED:
             if self.desk is not None:
                 await self.desk.show_link_card(decision.card)
             return decision
-        await self.uow.commit()  # named point: the decision is durable before anyone is told
         assert decision.resident_id is not None
         delivery = await self.notifier.link_decided(
             decision.resident_id, decision.resident_language, decision.card

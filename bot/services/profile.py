@@ -18,6 +18,7 @@ from bot.services import codes
 from bot.services.clock import Clock
 from bot.services.codes import CodeRejected, CodesService
 from bot.services.enums import CodePurpose
+from bot.services.registration import ResidentCache
 from storage.models import User
 from storage.uow import UnitOfWork
 
@@ -96,12 +97,19 @@ class ProfileService:
     """The resident's e-mail, for one update. `email` is None when e-mail is off."""
 
     def __init__(
-        self, uow: UnitOfWork, clock: Clock, *, codes: CodesService, email: EmailGateway | None
+        self,
+        uow: UnitOfWork,
+        clock: Clock,
+        *,
+        codes: CodesService,
+        email: EmailGateway | None,
+        residents: ResidentCache | None = None,
     ) -> None:
         self.uow = uow
         self.clock = clock
         self.codes = codes
         self.email = email
+        self.residents = residents or ResidentCache(ttl=0)
 
     @property
     def email_enabled(self) -> bool:
@@ -167,6 +175,7 @@ class ProfileService:
             raise PermissionError("register first")
         user.email = address
         user.email_verified_at = self.clock.now()
+        self.residents.forget(user_id)
         self.uow.audit.add(
             "email_verified",
             actor_kind="resident",
@@ -185,6 +194,7 @@ class ProfileService:
             return False
         user.email = None
         user.email_verified_at = None
+        self.residents.forget(user_id)
         self.uow.audit.add(
             "email_removed",
             actor_kind="resident",

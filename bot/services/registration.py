@@ -7,10 +7,11 @@ the layers above know of a registered user (no ORM row leaves this module).
 from __future__ import annotations
 
 import enum
+import time
 from dataclasses import dataclass
 
 from bot.services.clock import Clock
-from bot.services.phones import InvalidPhone, normalize_phone
+from bot.services.phones import InvalidPhone, contact_phone_to_e164
 from bot.services.ports import StaffDesk
 from storage.models import User
 from storage.uow import UnitOfWork
@@ -61,9 +62,36 @@ def check_contact(
     if contact_user_id is None or contact_user_id != sender_id:
         return ContactCheck(ok=False, reason="not_own")
     try:
-        return ContactCheck(ok=True, phone=normalize_phone(phone_number))
+        return ContactCheck(ok=True, phone=contact_phone_to_e164(phone_number))
     except InvalidPhone:
         return ContactCheck(ok=False, reason="invalid")
+
+
+class ResidentCache:
+    """Registered residents by Telegram id, remembered in this process for `ttl` seconds,
+    so the gate in front of every menu feature costs no query for a resident whose profile
+    did not change. The services that change a profile forget its entry; another process
+    sees a change at most `ttl` seconds late (a deleted resident's buttons then answer "not
+    available": every service re-reads what it acts on)."""
+
+    def __init__(self, ttl: float = 60.0, max_size: int = 100_000) -> None:
+        self.ttl = ttl
+        self.max_size = max_size
+        self._items: dict[int, tuple[Resident, float]] = {}
+
+    def get(self, user_id: int) -> Resident | None:
+        item = self._items.get(user_id)
+        if item is None or item[1] < time.monotonic():
+            return None
+        return item[0]
+
+    def put(self, resident: Resident) -> None:
+        if len(self._items) >= self.max_size:
+            self._items.clear()
+        self._items[resident.id] = (resident, time.monotonic() + self.ttl)
+
+    def forget(self, user_id: int) -> None:
+        self._items.pop(user_id, None)
 
 
 def resident_of(user: User, consent_version: str) -> Resident:
@@ -87,16 +115,32 @@ class RegistrationService:
     """
 
     def __init__(
-        self, uow: UnitOfWork, clock: Clock, *, consent_version: str, desk: StaffDesk | None
+        self,
+        uow: UnitOfWork,
+        clock: Clock,
+        *,
+        consent_version: str,
+        desk: StaffDesk | None,
+        cache: ResidentCache | None = None,
     ) -> None:
         self.uow = uow
         self.clock = clock
         self.consent_version = consent_version
         self.desk = desk
+        self.cache = cache or ResidentCache(ttl=0)
 
     async def resident(self, user_id: int) -> Resident | None:
+        """The user as handlers see them; registered ones come from the cache when known."""
+        cached = self.cache.get(user_id)
+        if cached is not None:
+            return cached
         user = await self.uow.users.get(user_id)
-        return resident_of(user, self.consent_version) if user else None
+        if user is None:
+            return None
+        resident = resident_of(user, self.consent_version)
+        if resident.step is Step.DONE:
+            self.cache.put(resident)
+        return resident
 
     async def step(self, user_id: int) -> Step:
         return step_of(await self.uow.users.get(user_id), self.consent_version)
@@ -104,6 +148,7 @@ class RegistrationService:
     async def give_consent(self, user_id: int, *, first_name: str | None = None) -> None:
         """Consent to the current version (audited "consent_given")."""
         now = self.clock.now()
+        self.cache.forget(user_id)
         user = await self.uow.users.get_or_create(user_id)
         user.consent_version = self.consent_version
         user.consented_at = now
@@ -125,6 +170,7 @@ class RegistrationService:
         user = await self.uow.users.get(user_id)
         if user is None or user.consented_at is None:
             raise PermissionError("consent first")
+        self.cache.forget(user_id)
         changed = user.phone != phone
         user.phone = phone
         if changed:
@@ -141,22 +187,26 @@ class RegistrationService:
         """ValueError for a language the bot does not speak (SUPPORTED_LANGUAGES)."""
         if language not in SUPPORTED_LANGUAGES:
             raise ValueError(f"unsupported language {language!r}")
+        self.cache.forget(user_id)
         user = await self.uow.users.get_or_create(user_id)
         user.language = language
         return resident_of(user, self.consent_version)
 
     async def delete_my_data(self, user_id: int) -> int:
-        """Withdraw consent and erase the resident: phone, e-mail, name, links, codes.
+        """Withdraw consent and erase the resident (152-ФЗ): phone, e-mail, name, links,
+        codes, and their Telegram id wherever it was kept.
 
-        What must be kept (the audit trail of decisions, submitted readings) stays, with the
-        resident's id removed from it. Their open escalations are closed, the deletion is
-        committed (named point), then their cards — which show the name, address and
-        receipt photo — are taken off the staff chat. Returns the number of cards.
+        What must be kept (the audit trail of decisions, submitted readings) stays without
+        the resident's id. Their open escalations are closed, the deletion is committed
+        (named point), then the cards of all their escalations — which show the name,
+        address and receipt photo — are taken off the staff chat (edited down to a neutral
+        line where Telegram no longer lets the bot delete them). Returns the number of cards.
         """
         users = self.uow.users
+        self.cache.forget(user_id)
         if await users.get(user_id) is None:
             return 0
-        cards = await users.close_open_tickets(user_id, self.clock.now())
+        cards = await users.close_tickets(user_id, self.clock.now())
         await users.erase(user_id)
         self.uow.audit.add(
             "data_deleted",

@@ -1,6 +1,7 @@
 """The billing HTTP API (README.md, "Billing data"): imports and the readings export.
 
     POST /api/v1/import/{kind}     text/csv or application/json → JSON summary / errors
+                                   (charset utf-8, the default, or windows-1251)
     GET  /api/v1/readings?period=YYYY-MM[&supplier=CODE]   CSV (default) or JSON (Accept)
 
 Every request needs `Authorization: Bearer <ADMIN_API_TOKEN>` (compared in constant time);
@@ -24,17 +25,20 @@ from sqlalchemy.exc import OperationalError
 
 from bot.config import Settings
 from bot.services.billing import (
+    BadEncoding,
+    CsvFile,
     ExportError,
     ImportRejected,
     Kind,
+    UnknownEncoding,
     UnknownKind,
     accepted_readings,
+    canonical_encoding,
     csv_chunks,
-    csv_rows,
+    decode_text,
     import_rows,
     json_rows,
     parse_kind,
-    utf8_lines,
 )
 from storage.db import Database
 from storage.uow import UnitOfWork
@@ -47,6 +51,10 @@ SPOOL_IN_MEMORY = 1024 * 1024  # a CSV body beyond this goes to a temporary file
 READ_CHUNK = 64 * 1024
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+#: how to send a Windows-1251 body (said when the bytes are not UTF-8 but look like it)
+CP1251_CSV_ADVICE = "send it with Content-Type: text/csv; charset=windows-1251"
+CP1251_JSON_ADVICE = "send it with Content-Type: application/json; charset=windows-1251"
 
 
 def _error(status: int, message: str, **extra: Any) -> web.Response:
@@ -113,9 +121,14 @@ class BillingApi:
                 415,
                 f"unsupported Content-Type {content_type!r}: send text/csv or application/json",
             )
-        charset = (request.charset or "utf-8").lower()
-        if charset not in ("utf-8", "utf8"):
-            return _error(415, f"unsupported charset {charset!r}: send UTF-8")
+        try:
+            encoding = canonical_encoding(request.charset or "utf-8")
+        except UnknownEncoding:
+            return _error(
+                415,
+                f"unsupported charset {request.charset!r}: send utf-8 (the default) "
+                "or windows-1251",
+            )
         if request.content_length is not None and request.content_length > self.max_body:
             return self._too_large()
 
@@ -127,9 +140,11 @@ class BillingApi:
             spool.seek(0)
             if content_type == "application/json":
                 try:
-                    items = json.loads(spool.read().decode("utf-8-sig"), parse_float=Decimal)
-                except UnicodeDecodeError:
-                    return _error(400, "the body is not valid UTF-8")
+                    text = decode_text(spool.read(), encoding, advice=CP1251_JSON_ADVICE)
+                except BadEncoding as exc:
+                    return _error(400, f"the body: {exc}")
+                try:
+                    items = json.loads(text, parse_float=Decimal)
                 except json.JSONDecodeError as exc:
                     return _error(
                         400,
@@ -140,7 +155,8 @@ class BillingApi:
                     # a number beyond Python's digit limit, arrays nested too deep
                     return _error(400, f"malformed JSON: {exc}")
                 return await self._run_import(kind, json_rows(kind, items))
-            return await self._run_import(kind, csv_rows(kind, utf8_lines(spool)))
+            source = CsvFile(kind, spool, encoding=encoding, advice=CP1251_CSV_ADVICE)
+            return await self._run_import(kind, source)
 
     async def _run_import(self, kind: Kind, rows: Any) -> web.Response:
         async with self.import_lock:

@@ -25,6 +25,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, G
 from prometheus_client.exposition import generate_latest
 
 from bot.services.stats import snapshot
+from bot.telegram.errors import is_harmless
 from storage.db import Database
 from storage.uow import UnitOfWork
 
@@ -96,8 +97,9 @@ class _UpdateMetrics(BaseMiddleware):
         started = time.perf_counter()
         try:
             return await handler(event, data)
-        except Exception:
-            self.metrics.update_errors.labels(kind).inc()
+        except Exception as exc:
+            if not is_harmless(exc):
+                self.metrics.update_errors.labels(kind).inc()
             raise
         finally:
             self.metrics.update_seconds.observe(time.perf_counter() - started)

@@ -30,7 +30,9 @@ async def finish(message: Message, state: FSMContext, text: str, *, markup: obje
     await message.answer(text, reply_markup=markup or common_keyboards.main_menu())  # type: ignore[arg-type]
 
 
-async def answer_result(message: Message, state: FSMContext, result: LinkResult) -> bool:
+async def answer_result(
+    message: Message, state: FSMContext, result: LinkResult, settings: Settings
+) -> bool:
     """The answers shared by every step; True when the result was one of them."""
     if result.outcome is Outcome.LINKED:
         assert result.account is not None
@@ -38,7 +40,7 @@ async def answer_result(message: Message, state: FSMContext, result: LinkResult)
         text = texts.linked_text(account.number, account.supplier_name, account.address)
     elif result.outcome is Outcome.LOCKED:
         assert result.unlock_at is not None
-        text = texts.locked_text(result.unlock_at)
+        text = texts.locked_text(result.unlock_at, settings.support_contact)
     elif result.outcome is Outcome.ALREADY_LINKED:
         text = texts.already_linked(result.number)
     elif result.outcome is Outcome.ALREADY_PENDING:
@@ -71,12 +73,16 @@ async def ask_number(message: Message, state: FSMContext, supplier: SupplierInfo
 
 
 async def begin(
-    message: Message, state: FSMContext, linking: LinkingService, resident: Resident
+    message: Message,
+    state: FSMContext,
+    linking: LinkingService,
+    resident: Resident,
+    settings: Settings,
 ) -> None:
     """«Link an account»: the supplier (skipped when there is one), then the number."""
     unlock = await linking.locked_until(resident.id)
     if unlock is not None:
-        await finish(message, state, texts.locked_text(unlock))
+        await finish(message, state, texts.locked_text(unlock, settings.support_contact))
         return
     found = await linking.suppliers()
     if not found:
@@ -100,6 +106,7 @@ async def supplier_chosen(
     state: FSMContext,
     linking: LinkingService,
     resident: Resident,
+    settings: Settings,
 ) -> None:
     message = query.message
     supplier = await linking.supplier(callback_data.supplier_id)
@@ -110,7 +117,7 @@ async def supplier_chosen(
     await message.edit_reply_markup(reply_markup=None)
     unlock = await linking.locked_until(resident.id)
     if unlock is not None:
-        await finish(message, state, texts.locked_text(unlock))
+        await finish(message, state, texts.locked_text(unlock, settings.support_contact))
         return
     await ask_number(message, state, supplier)
 
@@ -120,7 +127,11 @@ async def supplier_expected(message: Message) -> None:
 
 
 async def number_given(
-    message: Message, state: FSMContext, linking: LinkingService, resident: Resident
+    message: Message,
+    state: FSMContext,
+    linking: LinkingService,
+    resident: Resident,
+    settings: Settings,
 ) -> None:
     supplier_id = (await state.get_data()).get("supplier_id")
     supplier = await linking.supplier(supplier_id) if isinstance(supplier_id, int) else None
@@ -135,7 +146,7 @@ async def number_given(
     result = await linking.start(
         user_id=resident.id, supplier_id=supplier.id, raw_number=message.text
     )
-    if await answer_result(message, state, result):
+    if await answer_result(message, state, result, settings):
         return
     if result.outcome is Outcome.BAD_FORMAT:
         await message.answer(
@@ -160,6 +171,7 @@ async def typed_code(
     state: FSMContext,
     linking: LinkingService,
     resident: Resident,
+    settings: Settings,
     *,
     sms: bool,
 ) -> None:
@@ -181,7 +193,7 @@ async def typed_code(
     result = await check(
         user_id=resident.id, supplier_id=current[0], number=current[1], code=message.text
     )
-    if await answer_result(message, state, result):
+    if await answer_result(message, state, result, settings):
         return
     if sms:
         text = code_problem_text(result.problem, result.attempts_left)
@@ -194,23 +206,31 @@ async def typed_code(
 
 
 async def access_code_given(
-    message: Message, state: FSMContext, linking: LinkingService, resident: Resident
+    message: Message,
+    state: FSMContext,
+    linking: LinkingService,
+    resident: Resident,
+    settings: Settings,
 ) -> None:
-    await typed_code(message, state, linking, resident, sms=False)
+    await typed_code(message, state, linking, resident, settings, sms=False)
 
 
 async def sms_code_given(
-    message: Message, state: FSMContext, linking: LinkingService, resident: Resident
+    message: Message,
+    state: FSMContext,
+    linking: LinkingService,
+    resident: Resident,
+    settings: Settings,
 ) -> None:
-    await typed_code(message, state, linking, resident, sms=True)
+    await typed_code(message, state, linking, resident, settings, sms=True)
 
 
 # --------------------------------------------------------------------------- to an operator
 async def name_given(message: Message, state: FSMContext) -> None:
     name = (message.text or "").strip()
-    if not name or len(name) > MAX_NAME_LENGTH:
+    if len(name) > MAX_NAME_LENGTH or sum(ch.isalpha() for ch in name) < 2:  # not emoji or digits
         await message.answer(
-            _("Please type your full name (up to 255 characters)."),
+            _("Please type your full name in letters (up to 255 characters)."),
             reply_markup=common_keyboards.cancel_inline(),
         )
         return
@@ -255,7 +275,9 @@ async def photo_given(
             reply_markup=keyboards.skip_photo(),
         )
         return
-    await submit_request(message, state, linking, resident, i18n, message.photo[-1].file_id)
+    await submit_request(
+        message, state, linking, resident, i18n, settings, message.photo[-1].file_id
+    )
 
 
 async def submit_request(
@@ -264,6 +286,7 @@ async def submit_request(
     linking: LinkingService,
     resident: Resident,
     i18n: I18n,
+    settings: Settings,
     photo_file_id: str | None,
 ) -> None:
     """The request with its card in the staff chat: one service call decides the answer."""
@@ -288,7 +311,7 @@ async def submit_request(
             "I will send you the decision here. You can see the request in «My accounts»."
         )
     elif submitted.outcome is SubmitOutcome.DESK_DISABLED:
-        text = texts.operators_unavailable()
+        text = texts.operators_unavailable(settings.support_contact)
     elif submitted.outcome is SubmitOutcome.DESK_FAILED:
         text = _(
             "I could not pass your request to the operators right now. Nothing was saved; "

@@ -17,13 +17,15 @@ from handlers.accounts.callbacks import (
     SupplierCb,
 )
 from handlers.common.callbacks import CancelCb, LinkAccountCb
-from handlers.common.texts import BTN_CANCEL
+from handlers.common.texts import BTN_CANCEL, BTN_KEEP, BTN_LINK, BTN_RESEND, N_
+
+BTN_OPERATOR = N_("👤 Ask an operator")
 
 
 def my_accounts(shown: list[LinkView], *, page: int = 0, pages: int = 1) -> InlineKeyboardMarkup:
     """«Link an account», a button per link on this page, and the page arrows."""
     kb = InlineKeyboardBuilder()
-    kb.button(text=_("➕ Link an account"), callback_data=LinkAccountCb())
+    kb.button(text=_(BTN_LINK), callback_data=LinkAccountCb())
     for view in shown:
         if view.status is LinkStatus.ACTIVE:
             text = _("✖️ Unlink № {number}").format(number=view.number)
@@ -46,15 +48,23 @@ def my_accounts(shown: list[LinkView], *, page: int = 0, pages: int = 1) -> Inli
     return kb.as_markup()
 
 
-def confirm_unlink(account_id: int) -> InlineKeyboardMarkup:
+def confirm_unlink(view: LinkView) -> InlineKeyboardMarkup:
+    """Yes / No in the words of what is undone: unlink, withdraw a request, remove a
+    rejected one from the list."""
+    if view.status is LinkStatus.ACTIVE:
+        yes = _("Yes, unlink")
+    elif view.status is LinkStatus.PENDING:
+        yes = _("Yes, withdraw")
+    else:
+        yes = _("Yes, remove")
     kb = InlineKeyboardBuilder()
     kb.button(
-        text=_("Yes, unlink"),
-        callback_data=AccountCb(action=AccountAction.UNLINK_YES, account_id=account_id),
+        text=yes,
+        callback_data=AccountCb(action=AccountAction.UNLINK_YES, account_id=view.account_id),
     )
     kb.button(
-        text=_("No, keep it"),
-        callback_data=AccountCb(action=AccountAction.UNLINK_NO, account_id=account_id),
+        text=_(BTN_KEEP),
+        callback_data=AccountCb(action=AccountAction.UNLINK_NO, account_id=view.account_id),
     )
     kb.adjust(1)
     return kb.as_markup()
@@ -79,7 +89,7 @@ def routes() -> InlineKeyboardMarkup:
         text=_("📱 Get a code by SMS to the phone on file"),
         callback_data=LinkRouteCb(route=LinkRoute.SMS),
     )
-    kb.button(text=_("👤 Ask an operator"), callback_data=LinkRouteCb(route=LinkRoute.OPERATOR))
+    kb.button(text=_(BTN_OPERATOR), callback_data=LinkRouteCb(route=LinkRoute.OPERATOR))
     kb.button(text=_(BTN_CANCEL), callback_data=CancelCb())
     kb.adjust(1)
     return kb.as_markup()
@@ -89,10 +99,8 @@ def step(*, resend: bool = False) -> InlineKeyboardMarkup:
     """Under a verification step: (resend), ask an operator, other ways, cancel."""
     kb = InlineKeyboardBuilder()
     if resend:
-        kb.button(
-            text=_("🔁 Send the code again"), callback_data=LinkRouteCb(route=LinkRoute.RESEND)
-        )
-    kb.button(text=_("👤 Ask an operator"), callback_data=LinkRouteCb(route=LinkRoute.OPERATOR))
+        kb.button(text=_(BTN_RESEND), callback_data=LinkRouteCb(route=LinkRoute.RESEND))
+    kb.button(text=_(BTN_OPERATOR), callback_data=LinkRouteCb(route=LinkRoute.OPERATOR))
     kb.button(text=_("⬅️ Other ways"), callback_data=LinkRouteCb(route=LinkRoute.BACK))
     kb.button(text=_(BTN_CANCEL), callback_data=CancelCb())
     kb.adjust(1)

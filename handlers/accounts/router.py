@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from aiogram import F, Router
+from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
+from bot.config import Settings
 from bot.services.linking import LinkingService, Outcome
 from bot.services.registration import Resident
 from handlers.accounts import conversation, keyboards, routes, texts
@@ -20,10 +22,11 @@ from handlers.accounts.callbacks import (
 )
 from handlers.common import keyboards as common_keyboards
 from handlers.common.callbacks import LinkAccountCb, SuggestedAccountCb
-from handlers.common.filters import ButtonText, PrivateChat
+from handlers.common.filters import PrivateChat
 from handlers.common.gate import RegisteredOnly
+from handlers.common.main_menu import MenuItem
 from handlers.common.states import Linking
-from handlers.common.texts import BTN_ACCOUNTS, not_available
+from handlers.common.texts import BTN_ACCOUNTS, not_available, offer_text
 
 
 async def show_accounts(
@@ -64,13 +67,17 @@ async def page(
 
 
 async def link(
-    query: CallbackQuery, state: FSMContext, linking: LinkingService, resident: Resident
+    query: CallbackQuery,
+    state: FSMContext,
+    linking: LinkingService,
+    resident: Resident,
+    settings: Settings,
 ) -> None:
     message = await _message_of(query)
     if message is None:
         return
     await query.answer()
-    await conversation.begin(message, state, linking, resident)
+    await conversation.begin(message, state, linking, resident, settings)
 
 
 async def ask_unlink(
@@ -86,7 +93,7 @@ async def ask_unlink(
     await query.answer()
     await message.edit_text(
         texts.confirm_unlink_text(view),
-        reply_markup=keyboards.confirm_unlink(callback_data.account_id),
+        reply_markup=keyboards.confirm_unlink(view),
     )
 
 
@@ -125,6 +132,7 @@ async def suggested(
     state: FSMContext,
     linking: LinkingService,
     resident: Resident,
+    settings: Settings,
 ) -> None:
     message = await _message_of(query)
     if message is None:
@@ -135,10 +143,17 @@ async def suggested(
         return
     await query.answer()
     remaining = await linking.suggest_by_phone(resident.id, resident.phone or "")
-    await message.edit_reply_markup(
-        reply_markup=common_keyboards.suggested_accounts(remaining) if remaining else None
-    )
-    await conversation.answer_result(message, state, result)
+    if remaining:  # the list and its buttons stay one: what is left to link
+        await message.edit_text(
+            offer_text(remaining), reply_markup=common_keyboards.suggested_accounts(remaining)
+        )
+    else:
+        await message.edit_reply_markup(reply_markup=None)
+    await conversation.answer_result(message, state, result, settings)
+
+
+#: the main-menu item of this feature (handlers/common/main_menu.py)
+MENU_ITEM: MenuItem = (BTN_ACCOUNTS, my_accounts)
 
 
 def create_router() -> Router:
@@ -149,7 +164,6 @@ def create_router() -> Router:
     router.callback_query.middleware(RegisteredOnly())
     msg, cb = router.message.register, router.callback_query.register
 
-    msg(my_accounts, ButtonText(BTN_ACCOUNTS))
     cb(page, AccountsPageCb.filter())
     cb(link, LinkAccountCb.filter())
     cb(suggested, SuggestedAccountCb.filter())
@@ -159,17 +173,17 @@ def create_router() -> Router:
 
     # the conversation
     cb(conversation.supplier_chosen, SupplierCb.filter())
-    msg(conversation.supplier_expected, Linking.supplier)
-    msg(conversation.number_given, Linking.number)
+    msg(conversation.supplier_expected, StateFilter(Linking.supplier))
+    msg(conversation.number_given, StateFilter(Linking.number))
     cb(routes.back, LinkRouteCb.filter(F.route == LinkRoute.BACK))
     cb(routes.access_code, LinkRouteCb.filter(F.route == LinkRoute.ACCESS_CODE))
     cb(routes.sms, LinkRouteCb.filter(F.route.in_({LinkRoute.SMS, LinkRoute.RESEND})))
     cb(routes.operator, LinkRouteCb.filter(F.route == LinkRoute.OPERATOR))
     cb(routes.skip_photo, LinkRouteCb.filter(F.route == LinkRoute.SKIP_PHOTO))
-    msg(conversation.route_expected, Linking.method)
-    msg(conversation.access_code_given, Linking.access_code)
-    msg(conversation.sms_code_given, Linking.sms_code)
-    msg(conversation.name_given, Linking.request_name)
-    msg(conversation.address_given, Linking.request_address)
-    msg(conversation.photo_given, Linking.request_photo)
+    msg(conversation.route_expected, StateFilter(Linking.method))
+    msg(conversation.access_code_given, StateFilter(Linking.access_code))
+    msg(conversation.sms_code_given, StateFilter(Linking.sms_code))
+    msg(conversation.name_given, StateFilter(Linking.request_name))
+    msg(conversation.address_given, StateFilter(Linking.request_address))
+    msg(conversation.photo_given, StateFilter(Linking.request_photo))
     return router

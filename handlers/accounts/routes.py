@@ -50,17 +50,18 @@ async def access_code(query: CallbackQuery, state: FSMContext) -> None:
 
 
 async def _sms_not_sent(
-    message: Message, state: FSMContext, result: LinkResult, number: str
+    message: Message, state: FSMContext, result: LinkResult, number: str, contact: str | None
 ) -> None:
     if result.outcome is Outcome.NOT_FOUND:
         await state.set_state(Linking.method)
         text = _(
-            "There is no phone on file for account № {number} that I could send a code "
-            "to. Check the number on your receipt, use the access code, or ask an "
-            "operator."
-        ).format(number=esc(number))
+            "I cannot send a code for account № {number}: either no phone is on file for "
+            "it or there is no such account in our records. Check the number on your "
+            "receipt, or use the access code from it."
+        ).format(number=esc(number)) + texts.attempts_left(result.attempts_left)
         if result.unlock_at is not None:
-            await finish(message, state, text + "\n\n" + texts.locked_text(result.unlock_at))
+            locked = texts.locked_text(result.unlock_at, contact)
+            await finish(message, state, text + "\n\n" + locked)
             return
         await message.answer(text, reply_markup=keyboards.routes())
     elif result.outcome is Outcome.TOO_MANY_CODES:
@@ -90,6 +91,7 @@ async def sms(
     linking: LinkingService,
     resident: Resident,
     settings: Settings,
+    i18n: I18n,
 ) -> None:
     """«Code by SMS» and «Send the code again»."""
     found = await _in_conversation(query, state)
@@ -97,17 +99,21 @@ async def sms(
     if found is None or current is None:
         return
     message, number = found
-    result = await linking.send_sms_code(
-        user_id=resident.id,
-        supplier_id=current[0],
-        number=number,
-        text_template=texts.sms_template(),
-    )
-    if result.outcome is Outcome.RESEND_TOO_SOON:
-        await query.answer(wait_text(result.wait_seconds or 0), show_alert=True)
+    wait = await linking.sms_wait_seconds(current[0], number)
+    if wait > 0:
+        await query.answer(wait_text(wait), show_alert=True)
         return
-    await query.answer()
-    if await answer_result(message, state, result):
+    # answered before the gateway is called: a slow SMS provider must not expire the press
+    await query.answer(_("Sending the code…"))
+    with i18n.use_locale(settings.default_locale):  # the holder's phone: the company's language
+        template = texts.sms_template()
+    result = await linking.send_sms_code(
+        user_id=resident.id, supplier_id=current[0], number=number, text_template=template
+    )
+    if result.outcome is Outcome.RESEND_TOO_SOON:  # another press won the race meanwhile
+        await message.answer(wait_text(result.wait_seconds or 0))
+        return
+    if await answer_result(message, state, result, settings):
         return
     if result.outcome is Outcome.CODE_SENT:
         await state.set_state(Linking.sms_code)
@@ -119,7 +125,7 @@ async def sms(
             reply_markup=keyboards.step(resend=True),
         )
         return
-    await _sms_not_sent(message, state, result, number)
+    await _sms_not_sent(message, state, result, number, settings.support_contact)
 
 
 async def operator(
@@ -136,21 +142,24 @@ async def operator(
     message, number = found
     if settings.staff_chat_id is None:
         await query.answer()
-        await message.answer(texts.operators_unavailable(), reply_markup=keyboards.routes())
+        await message.answer(
+            texts.operators_unavailable(settings.support_contact), reply_markup=keyboards.routes()
+        )
         return
     result = await linking.open_operator_request(
         user_id=resident.id, supplier_id=current[0], number=number
     )
     await query.answer()
-    if await answer_result(message, state, result):
+    if await answer_result(message, state, result, settings):
         return
     if result.outcome is Outcome.NOT_FOUND:
         text = _(
             "There is no account № {number} in our records. Please check the number "
             "on your receipt and start again."
-        ).format(number=esc(number))
+        ).format(number=esc(number)) + texts.attempts_left(result.attempts_left)
         if result.unlock_at is not None:
-            await finish(message, state, text + "\n\n" + texts.locked_text(result.unlock_at))
+            locked = texts.locked_text(result.unlock_at, settings.support_contact)
+            await finish(message, state, text + "\n\n" + locked)
             return
         await finish(message, state, text, markup=common_keyboards.link_again())
         return
@@ -170,6 +179,7 @@ async def skip_photo(
     linking: LinkingService,
     resident: Resident,
     i18n: I18n,
+    settings: Settings,
 ) -> None:
     found = await _in_conversation(query, state)
     if found is None:
@@ -179,4 +189,4 @@ async def skip_photo(
         return
     await query.answer()
     await found[0].edit_reply_markup(reply_markup=None)
-    await submit_request(found[0], state, linking, resident, i18n, None)
+    await submit_request(found[0], state, linking, resident, i18n, settings, None)

@@ -8,17 +8,54 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.services.enums import LinkStatus
 from bot.services.linking import MAX_PENDING_REQUESTS, LinkCard, LinkView, SupplierInfo
-from handlers.common.texts import esc, moscow_time, reason_text
+from handlers.common.texts import (
+    ADDRESS_LIMIT,
+    NAME_LIMIT,
+    REASON_LIMIT,
+    esc,
+    moscow_time,
+    office,
+    reason_text,
+)
 
-#: accounts per page of «My accounts»: a page stays far below Telegram's 4096 characters
+#: accounts per page of «My accounts», and the characters a page may take: far below
+#: Telegram's 4,096 a message, whatever the names and addresses on file
 PAGE_SIZE = 8
+PAGE_BUDGET = 3000
+
+
+def _entry(view: LinkView) -> str:
+    head = _("{supplier}, account № {number}").format(
+        supplier=esc(view.supplier_name, NAME_LIMIT), number=esc(view.number)
+    )
+    if view.status is LinkStatus.ACTIVE:
+        return f"\n🏠 {head}\n{esc(view.address, ADDRESS_LIMIT) or '—'}"
+    if view.status is LinkStatus.PENDING:
+        return f"\n⏳ {head}\n" + _("Waiting for an operator to check the request.")
+    return f"\n❌ {head}\n" + _("Request rejected. Reason: {reason}").format(
+        reason=reason_text(view.reason, REASON_LIMIT)
+    )
+
+
+def _pages(views: list[LinkView]) -> list[list[LinkView]]:
+    """Pages of at most PAGE_SIZE entries and PAGE_BUDGET characters each."""
+    pages: list[list[LinkView]] = [[]]
+    used = 0
+    for view in views:
+        size = len(_entry(view))
+        if pages[-1] and (len(pages[-1]) >= PAGE_SIZE or used + size > PAGE_BUDGET):
+            pages.append([])
+            used = 0
+        pages[-1].append(view)
+        used += size
+    return pages
 
 
 def page_of(views: list[LinkView], page: int) -> tuple[list[LinkView], int, int]:
     """The views of one page, that page (clamped) and the number of pages."""
-    pages = max(1, -(-len(views) // PAGE_SIZE))
-    page = min(max(page, 0), pages - 1)
-    return views[page * PAGE_SIZE : (page + 1) * PAGE_SIZE], page, pages
+    pages = _pages(views)
+    page = min(max(page, 0), len(pages) - 1)
+    return pages[page], page, len(pages)
 
 
 def accounts_text(views: list[LinkView], page: int = 0) -> str:
@@ -28,23 +65,10 @@ def accounts_text(views: list[LinkView], page: int = 0) -> str:
             "have your receipt at hand: you will need the personal account number."
         )
     shown, page, pages = page_of(views, page)
-    lines = [_("<b>My accounts</b>")]
+    head = _("<b>My accounts</b>")
     if pages > 1:
-        lines[0] += " " + _("(page {page} of {pages})").format(page=page + 1, pages=pages)
-    for view in shown:
-        head = _("{supplier}, account № {number}").format(
-            supplier=esc(view.supplier_name), number=esc(view.number)
-        )
-        if view.status is LinkStatus.ACTIVE:
-            lines.append(f"\n🏠 {head}\n{esc(view.address) or '—'}")
-        elif view.status is LinkStatus.PENDING:
-            lines.append(f"\n⏳ {head}\n" + _("Waiting for an operator to check the request."))
-        else:
-            lines.append(
-                f"\n❌ {head}\n"
-                + _("Request rejected. Reason: {reason}").format(reason=reason_text(view.reason))
-            )
-    return "\n".join(lines)
+        head += " " + _("(page {page} of {pages})").format(page=page + 1, pages=pages)
+    return "\n".join([head, *(_entry(view) for view in shown)])
 
 
 def confirm_unlink_text(view: LinkView) -> str:
@@ -61,14 +85,36 @@ def confirm_unlink_text(view: LinkView) -> str:
 
 
 def unlinked_text(view: LinkView) -> str:
-    return _("Account № {number} is no longer linked.").format(number=esc(view.number))
+    number = esc(view.number)
+    if view.status is LinkStatus.ACTIVE:
+        return _("Account № {number} is no longer linked.").format(number=number)
+    if view.status is LinkStatus.PENDING:
+        return _("The request for account № {number} is withdrawn.").format(number=number)
+    return _("Account № {number} is removed from your list.").format(number=number)
 
 
-def locked_text(unlock_at: dt.datetime) -> str:
-    return _(
+def locked_text(unlock_at: dt.datetime, contact: str | None) -> str:
+    text = _(
         "Too many unsuccessful attempts today. For your safety, linking accounts is paused "
         "until {time} (Moscow time)."
     ).format(time=moscow_time(unlock_at))
+    if contact:
+        return text + office(contact)
+    return (
+        text
+        + "\n\n"
+        + _(
+            "Until then, the office of your management company can link the account for you: "
+            "take your receipt and an identity document."
+        )
+    )
+
+
+def attempts_left(left: int | None) -> str:
+    """How many failed attempts remain today, as a sentence to add (counted failures only)."""
+    if left is None:
+        return ""
+    return " " + _("Attempts left today: {left}.").format(left=left)
 
 
 def linked_text(number: str, supplier: str, address: str) -> str:
@@ -109,18 +155,19 @@ def number_prompt(supplier: SupplierInfo) -> str:
     text = _("Enter the personal account number of {supplier} as printed on your receipt.").format(
         supplier=esc(supplier.name)
     )
-    if supplier.hint:
-        text += "\n" + _("Hint: {hint}").format(hint=esc(supplier.hint))
-    return text
+    return text + hint(supplier)
+
+
+def hint(supplier: SupplierInfo) -> str:
+    """The supplier's hint on the number's format, as a line to add (or nothing)."""
+    return "\n" + _("Hint: {hint}").format(hint=esc(supplier.hint)) if supplier.hint else ""
 
 
 def bad_number(supplier: SupplierInfo) -> str:
     text = _("This does not look like a personal account number of {supplier}.").format(
         supplier=esc(supplier.name)
     )
-    if supplier.hint:
-        text += "\n" + _("Hint: {hint}").format(hint=esc(supplier.hint))
-    return text
+    return text + hint(supplier)
 
 
 def sms_template() -> str:
@@ -131,12 +178,12 @@ def sms_template() -> str:
     )
 
 
-def operators_unavailable() -> str:
+def operators_unavailable(contact: str | None) -> str:
     return _(
         "Requests to operators are not available right now. Please confirm the account "
         "with the access code from your receipt or an SMS code, or contact the office "
         "of your management company."
-    )
+    ) + office(contact)
 
 
 def decision_text(card: LinkCard) -> str:

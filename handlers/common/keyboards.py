@@ -13,7 +13,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder, ReplyKeyboardBuilder
 
 from bot.services.linking import AccountInfo
 from handlers.common.callbacks import CancelCb, LinkAccountCb, SuggestedAccountCb
-from handlers.common.texts import BTN_CANCEL, BTN_SHARE_PHONE, MAIN_MENU
+from handlers.common.texts import BTN_CANCEL, BTN_LINK, BTN_SHARE_PHONE, MAIN_MENU, OFFER_LIMIT
 
 
 def main_menu() -> ReplyKeyboardMarkup:
@@ -53,14 +53,15 @@ def cancel_inline() -> InlineKeyboardMarkup:
 
 def link_again() -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
-    kb.button(text=_("➕ Link an account"), callback_data=LinkAccountCb())
+    kb.button(text=_(BTN_LINK), callback_data=LinkAccountCb())
     return kb.as_markup()
 
 
 def suggested_accounts(accounts: list[AccountInfo]) -> InlineKeyboardMarkup:
-    """One button per account found by the resident's phone (handled by accounts)."""
+    """A button for each of the first OFFER_LIMIT accounts found by the resident's phone
+    (handled by accounts)."""
     kb = InlineKeyboardBuilder()
-    for account in accounts:
+    for account in accounts[:OFFER_LIMIT]:
         kb.button(
             text=_("✅ Link № {number} ({supplier})").format(
                 number=account.number, supplier=account.supplier_name

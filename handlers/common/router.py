@@ -15,10 +15,10 @@ from handlers.common.callbacks import CancelCb
 from handlers.common.filters import ButtonText, PrivateChat
 from handlers.common.gate import RegisteredOnly
 from handlers.common.onboarding import resume, show_main_menu
-from handlers.common.texts import BTN_CANCEL, stale_button
+from handlers.common.texts import BTN_CANCEL, office, stale_button
 
 
-def help_text() -> str:
+def help_text(settings: Settings) -> str:
     return _(
         "<b>What I can do</b>\n"
         "• <b>My accounts</b> — link your personal accounts (лицевой счёт) and see them.\n"
@@ -27,7 +27,7 @@ def help_text() -> str:
         "• <b>Contact support</b> — write to an operator.\n"
         "• <b>Settings</b> — language, e-mail, deleting your data.\n\n"
         "/start — main menu\n/cancel — stop what you are doing\n/help — this text"
-    )
+    ) + office(settings.support_contact)
 
 
 async def leave_conversation(
@@ -43,8 +43,8 @@ async def leave_conversation(
         )
 
 
-async def help_(message: Message) -> None:
-    await message.answer(help_text())
+async def help_(message: Message, settings: Settings) -> None:
+    await message.answer(help_text(settings))
 
 
 async def cancel(message: Message, state: FSMContext, registration: RegistrationService) -> None:

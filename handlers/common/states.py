@@ -34,3 +34,10 @@ class Readings(StatesGroup):
 
 class StaffReject(StatesGroup):
     reason = State()
+
+
+class BalanceSum(StatesGroup):
+    """A sum the resident types: for a receipt, or for a payment in Telegram."""
+
+    receipt = State()
+    payment = State()

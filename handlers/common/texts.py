@@ -12,6 +12,7 @@ import html
 from aiogram.utils.i18n import gettext as _
 
 from bot.services.codes import DAY_ZONE, CodeProblem
+from bot.services.linking import AccountInfo
 
 
 def N_(msgid: str) -> str:
@@ -25,6 +26,11 @@ BTN_SUPPORT = N_("💬 Contact support")
 BTN_SETTINGS = N_("⚙️ Settings")
 BTN_SHARE_PHONE = N_("📱 Share my phone number")
 BTN_CANCEL = N_("✖️ Cancel")
+BTN_BACK = N_("⬅️ Back")
+BTN_KEEP = N_("No, keep it")
+BTN_LINK = N_("➕ Link an account")
+BTN_RESEND = N_("🔁 Send the code again")
+BTN_SEND_READINGS = N_("📟 Send readings")
 
 #: the main menu, in its order on the keyboard (the main-menu exit reads it too)
 MAIN_MENU = (BTN_BALANCE, BTN_READINGS, BTN_ACCOUNTS, BTN_SUPPORT, BTN_SETTINGS)
@@ -39,9 +45,26 @@ REJECT_REASONS = {
 MOSCOW_FORMAT = "%d.%m.%Y %H:%M"
 
 
-def esc(value: str | None) -> str:
-    """User or billing data made safe for HTML parse mode."""
-    return html.escape(value or "")
+def esc(value: str | None, limit: int | None = None) -> str:
+    """User or billing data made safe for HTML parse mode, cut to `limit` characters (with
+    an ellipsis) first, so a text built from data stays within Telegram's limits."""
+    return html.escape(cut(value, limit) if limit else (value or ""))
+
+
+def cut(value: str | None, limit: int) -> str:
+    """`value` stripped and, when longer than `limit` characters, cut with an ellipsis."""
+    text = (value or "").strip()
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+#: accounts offered in one message, each with its button: the text stays far below
+#: Telegram's 4,096 characters and the keyboard below its 100 buttons
+OFFER_LIMIT = 8
+
+#: how much of a datum a list shows (a supplier's name, an address, a reason)
+NAME_LIMIT = 80
+ADDRESS_LIMIT = 160
+REASON_LIMIT = 300
 
 
 def moscow_time(moment: dt.datetime) -> str:
@@ -49,16 +72,18 @@ def moscow_time(moment: dt.datetime) -> str:
     return moment.astimezone(DAY_ZONE).strftime(MOSCOW_FORMAT)
 
 
-def reason_text(reason: str | None, preset_prefix: str = "preset:") -> str:
-    """A stored rejection reason in the current language (presets translated, own text
-    escaped)."""
+def reason_text(
+    reason: str | None, limit: int | None = None, preset_prefix: str = "preset:"
+) -> str:
+    """A stored rejection reason in the current language: presets translated, an operator's
+    own text escaped (and cut to `limit` characters)."""
     if not reason:
         return "—"
     if reason.startswith(preset_prefix):
         msgid = REJECT_REASONS.get(reason.removeprefix(preset_prefix))
         if msgid:
             return _(msgid)
-    return html.escape(reason)
+    return esc(reason, limit)
 
 
 # --------------------------------------------------------------------------- shared sentences
@@ -85,12 +110,21 @@ def main_menu_prompt() -> str:
     return _("Main menu. Choose what you need.")
 
 
+def office(support_contact: str | None) -> str:
+    """Where a person answers (SUPPORT_CONTACT), as a paragraph to add; empty when unset."""
+    if not support_contact:
+        return ""
+    return "\n\n" + _("To reach a person: {contact}").format(contact=esc(support_contact))
+
+
 def something_went_wrong() -> str:
     return _("Something went wrong on our side. Nothing was changed; please try again.")
 
 
 def code_problem_text(problem: CodeProblem | None, attempts_left: int | None) -> str:
     """Why a one-time code was refused (SMS and e-mail codes alike)."""
+    if problem is CodeProblem.MALFORMED:
+        return _("The code is six digits. Please type the digits you received.")
     if problem is CodeProblem.WRONG:
         return _("Wrong code. Attempts left for this code: {left}.").format(
             left=attempts_left if attempts_left is not None else "?"
@@ -108,3 +142,26 @@ def code_problem_text(problem: CodeProblem | None, attempts_left: int | None) ->
 
 def wait_text(seconds: int) -> str:
     return _("A new code can be sent in {seconds} s.").format(seconds=seconds)
+
+
+def offer_text(found: list[AccountInfo]) -> str:
+    """The accounts offered for one-tap linking (at most OFFER_LIMIT listed, as many as
+    the keyboard has buttons): after registration, and redrawn after each tap."""
+    lines = [_("Your phone is on file for these personal accounts:")]
+    for account in found[:OFFER_LIMIT]:
+        lines.append(
+            _("• {supplier}, № {number}, {address}").format(
+                supplier=esc(account.supplier_name, NAME_LIMIT),
+                number=esc(account.number),
+                address=esc(account.address, ADDRESS_LIMIT) or "—",
+            )
+        )
+    if len(found) > OFFER_LIMIT:
+        lines.append(
+            _(
+                "…and {count} more. Link them in «My accounts» → «Link an account» by their "
+                "numbers: your phone links each at once."
+            ).format(count=len(found) - OFFER_LIMIT)
+        )
+    lines.insert(min(len(found), OFFER_LIMIT) + 1, _("Link them with one tap:"))
+    return "\n".join(lines)

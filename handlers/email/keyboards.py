@@ -10,7 +10,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from handlers.common.callbacks import CancelCb, SettingsAction, SettingsCb
-from handlers.common.texts import BTN_CANCEL
+from handlers.common.texts import BTN_BACK, BTN_CANCEL, BTN_RESEND
 
 
 class EmailAction(enum.StrEnum):
@@ -30,14 +30,14 @@ def email_menu(has_email: bool) -> InlineKeyboardMarkup:
         kb.button(text=_("🗑 Remove e-mail"), callback_data=EmailCb(action=EmailAction.REMOVE))
     else:
         kb.button(text=_("➕ Add e-mail"), callback_data=EmailCb(action=EmailAction.SET))
-    kb.button(text=_("⬅️ Back"), callback_data=SettingsCb(action=SettingsAction.OPEN))
+    kb.button(text=_(BTN_BACK), callback_data=SettingsCb(action=SettingsAction.OPEN))
     kb.adjust(1)
     return kb.as_markup()
 
 
 def code_keyboard() -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
-    kb.button(text=_("🔁 Send the code again"), callback_data=EmailCb(action=EmailAction.RESEND))
+    kb.button(text=_(BTN_RESEND), callback_data=EmailCb(action=EmailAction.RESEND))
     kb.button(text=_("✏️ Another address"), callback_data=EmailCb(action=EmailAction.SET))
     kb.button(text=_(BTN_CANCEL), callback_data=CancelCb())
     kb.adjust(1)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 
 from aiogram import F, Router
+from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
@@ -19,7 +20,7 @@ from bot.services.profile import EmailCode, EmailOutcome, Letter, ProfileService
 from bot.services.registration import Resident
 from handlers.common import keyboards as common_keyboards
 from handlers.common.callbacks import SettingsAction, SettingsCb
-from handlers.common.filters import PrivateChat
+from handlers.common.filters import HasText, PrivateChat
 from handlers.common.gate import RegisteredOnly
 from handlers.common.states import EmailSetup
 from handlers.common.texts import code_problem_text, stale_button, wait_text
@@ -52,6 +53,10 @@ def letter() -> Letter:
     )
 
 
+def unavailable() -> str:
+    return _("E-mail is not available in this bot.")
+
+
 def sent_text(result: EmailCode, minutes: int) -> str:
     """What the resident is told after asking for a code."""
     address = html.escape(result.address or "")
@@ -75,7 +80,7 @@ def sent_text(result: EmailCode, minutes: int) -> str:
             "another address."
         )
     if result.outcome is EmailOutcome.DISABLED:
-        return _("E-mail is not available in this bot.")
+        return unavailable()
     return _("I could not send the letter right now. Please try again later; nothing was changed.")
 
 
@@ -83,7 +88,7 @@ async def _available(query: CallbackQuery, state: FSMContext, profile: ProfileSe
     if profile.email_enabled:
         return True
     await state.clear()
-    await query.answer(_("E-mail is not available in this bot."), show_alert=True)
+    await query.answer(unavailable(), show_alert=True)
     return False
 
 
@@ -200,8 +205,7 @@ def create_router() -> Router:
     on(ask_address, EmailCb.filter(F.action == EmailAction.SET))
     on(remove, EmailCb.filter(F.action == EmailAction.REMOVE))
     on(resend, EmailCb.filter(F.action == EmailAction.RESEND))
-    router.message.register(address_typed, EmailSetup.address, F.text)
-    router.message.register(code_typed, EmailSetup.code, F.text)
-    router.message.register(not_text, EmailSetup.address)
-    router.message.register(not_text, EmailSetup.code)
+    router.message.register(address_typed, StateFilter(EmailSetup.address), HasText())
+    router.message.register(code_typed, StateFilter(EmailSetup.code), HasText())
+    router.message.register(not_text, StateFilter(EmailSetup.address, EmailSetup.code))
     return router

@@ -1,8 +1,8 @@
 """The last line: an error is logged with its update, and the user is told plainly.
 
-Two refusals of Telegram are not failures and are treated here, in one place, as nothing
-happened: "message is not modified" (a double tap on a button that redraws the same
-message) and "query is too old" (a callback answered after Telegram's ~15 s).
+Telegram's harmless refusals (bot/telegram/errors.py: "message is not modified" after a
+double tap, "query is too old" after a slow step) are not failures: logged at INFO, the user
+is not told anything.
 """
 
 from __future__ import annotations
@@ -10,24 +10,17 @@ from __future__ import annotations
 import logging
 
 from aiogram import Router
-from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
+from aiogram.exceptions import TelegramAPIError
 from aiogram.types import ErrorEvent
 
-from handlers.common.texts import something_went_wrong
+from bot.config import Settings
+from bot.telegram.errors import is_harmless
+from handlers.common.texts import office, something_went_wrong
 
 log = logging.getLogger("kabinet.errors")
 
-#: Telegram's descriptions of refusals that change nothing for the user
-HARMLESS = ("message is not modified", "query is too old", "query id is invalid")
 
-
-def is_harmless(exc: BaseException) -> bool:
-    return isinstance(exc, TelegramBadRequest) and any(
-        phrase in str(exc.message).lower() for phrase in HARMLESS
-    )
-
-
-async def on_error(event: ErrorEvent) -> bool:
+async def on_error(event: ErrorEvent, settings: Settings) -> bool:
     update = event.update
     if is_harmless(event.exception):
         log.info("update %s: harmless Telegram refusal: %s", update.update_id, event.exception)
@@ -36,6 +29,8 @@ async def on_error(event: ErrorEvent) -> bool:
         "update %s failed: %s", update.update_id, event.exception, exc_info=event.exception
     )
     text = something_went_wrong()
+    if update.message is not None:  # a callback alert holds 200 characters: no room there
+        text += office(settings.support_contact)
     try:
         if update.callback_query is not None:
             await update.callback_query.answer(text, show_alert=True)

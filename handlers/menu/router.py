@@ -1,18 +1,15 @@
-"""The main menu's items whose features come in later issues: a polite "coming soon"."""
+"""The main menu's items whose features come in later issues: a polite "coming soon".
+
+They have no router of their own: the main-menu router (handlers/common/main_menu.py)
+registers them."""
 
 from __future__ import annotations
 
-from aiogram import Router
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
-from handlers.common.filters import ButtonText, PrivateChat
-from handlers.common.gate import RegisteredOnly
-from handlers.common.texts import BTN_BALANCE, BTN_SUPPORT
-
-
-async def balance(message: Message) -> None:
-    await message.answer(_("Balance and receipts are coming soon: we are preparing this section."))
+from handlers.common.main_menu import MenuItem
+from handlers.common.texts import BTN_SUPPORT
 
 
 async def support(message: Message) -> None:
@@ -21,10 +18,5 @@ async def support(message: Message) -> None:
     )
 
 
-def create_router() -> Router:
-    router = Router(name="menu")
-    router.message.filter(PrivateChat())
-    router.message.middleware(RegisteredOnly())
-    router.message.register(balance, ButtonText(BTN_BALANCE))
-    router.message.register(support, ButtonText(BTN_SUPPORT))
-    return router
+#: the main-menu items not released yet (handlers/common/main_menu.py)
+MENU_ITEMS: list[MenuItem] = [(BTN_SUPPORT, support)]

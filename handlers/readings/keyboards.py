@@ -10,7 +10,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.services.readings import MeterView
 from handlers.common.callbacks import CancelCb, SendReadingsCb
-from handlers.common.texts import BTN_CANCEL
+from handlers.common.texts import BTN_CANCEL, BTN_SEND_READINGS
 from handlers.readings.callbacks import CorrectCb, HistoryCb, MeterCb, StepAction, StepCb
 
 #: characters of a meter's button (Telegram shows about this much on a phone)
@@ -97,5 +97,5 @@ def history_meters(account_id: int, found: Sequence[MeterView]) -> InlineKeyboar
 def reminder(account_id: int) -> InlineKeyboardMarkup:
     """The button of a reminder: opens the submission of that account."""
     kb = InlineKeyboardBuilder()
-    kb.button(text=_("📟 Send readings"), callback_data=SendReadingsCb(account_id=account_id))
+    kb.button(text=_(BTN_SEND_READINGS), callback_data=SendReadingsCb(account_id=account_id))
     return kb.as_markup()

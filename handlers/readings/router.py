@@ -4,6 +4,7 @@ and whether the resident can be reached (Telegram's my_chat_member in the privat
 from __future__ import annotations
 
 from aiogram import F, Router
+from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, ChatMemberUpdated, Message
 
@@ -11,8 +12,9 @@ from bot.services.linking import LinkingService
 from bot.services.readings import ReadingsService
 from bot.services.registration import Resident
 from handlers.common.callbacks import AccountPickCb, PickPurpose, SendReadingsCb
-from handlers.common.filters import ButtonText, PrivateChat
+from handlers.common.filters import PrivateChat
 from handlers.common.gate import RegisteredOnly
+from handlers.common.main_menu import MenuItem
 from handlers.common.picker import pick_account
 from handlers.common.states import Readings
 from handlers.common.texts import BTN_READINGS, not_available
@@ -63,6 +65,10 @@ async def reachability(event: ChatMemberUpdated, readings: ReadingsService) -> N
     await readings.set_reachable(event.from_user.id, reachable=status == "member")
 
 
+#: the main-menu item of this feature (handlers/common/main_menu.py)
+MENU_ITEM: MenuItem = (BTN_READINGS, open_readings)
+
+
 def create_router() -> Router:
     router = Router(name="readings")
     router.message.filter(PrivateChat())
@@ -72,7 +78,6 @@ def create_router() -> Router:
     router.callback_query.middleware(RegisteredOnly())
     msg, cb = router.message.register, router.callback_query.register
 
-    msg(open_readings, ButtonText(BTN_READINGS))
     cb(account_chosen, AccountPickCb.filter(F.purpose == PickPurpose.READINGS))
     cb(account_chosen, SendReadingsCb.filter())
     cb(history.show, HistoryCb.filter())
@@ -84,9 +89,9 @@ def create_router() -> Router:
     cb(steps.edit, StepCb.filter(F.action == StepAction.EDIT))
     cb(steps.back_to_summary, StepCb.filter(F.action == StepAction.SUMMARY))
     cb(steps.meter_chosen, MeterCb.filter())
-    msg(conversation.value_given, Readings.value)
-    msg(conversation.value_given, Readings.confirm)
-    msg(conversation.choice_expected, Readings.summary)
-    msg(conversation.choice_expected, Readings.choose)
+    msg(conversation.value_given, StateFilter(Readings.value))
+    msg(conversation.value_given, StateFilter(Readings.confirm))
+    msg(conversation.choice_expected, StateFilter(Readings.summary))
+    msg(conversation.choice_expected, StateFilter(Readings.choose))
     router.my_chat_member.register(reachability)
     return router

@@ -6,61 +6,25 @@ in Russian, «12,034.5» in English). Staff cards use these too, in DEFAULT_LOCA
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 
-from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
-from babel.dates import format_date
-from babel.numbers import format_decimal
 
 from bot.services.enums import ReadingSource, ReadingStatus
 from bot.services.readings import AccountRef, Known, MeterView, ValueCheck
-from bot.services.readings_rules import Caution, Problem, ServiceKind, Window, WindowState
+from bot.services.readings_rules import Caution, Problem, Window, WindowState
+from handlers.common.meters import (  # noqa: F401 - re-exported for the feature's modules
+    UNITS,
+    ZONES,
+    amount,
+    day,
+    locale,
+    month,
+    number,
+    unit,
+    zone_name,
+)
 from handlers.common.texts import N_, esc
-
-UNITS = {
-    ServiceKind.WATER: N_("m³"),
-    ServiceKind.GAS: N_("m³"),
-    ServiceKind.HEAT: N_("Gcal"),
-    ServiceKind.ELECTRICITY: N_("kWh"),
-}
-ZONES = {1: N_("T1 (day)"), 2: N_("T2 (night)"), 3: N_("T3 (peak)")}
-
-
-def locale() -> str:
-    try:
-        return get_i18n().current_locale
-    except LookupError:  # outside an update (a test rendering a text)
-        return "ru"
-
-
-def number(value: Decimal, decimals: int) -> str:
-    pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
-    return format_decimal(value, format=pattern, locale=locale())
-
-
-def unit(kind: ServiceKind) -> str:
-    msgid = UNITS.get(kind)
-    return _(msgid) if msgid else ""
-
-
-def amount(value: Decimal, decimals: int, kind: ServiceKind) -> str:
-    """A value with its unit: «123,456 м³»."""
-    return f"{number(value, decimals)} {unit(kind)}".strip()
-
-
-def day(value: dt.date) -> str:
-    return value.strftime("%d.%m.%Y")
-
-
-def month(period: str) -> str:
-    first = dt.date(int(period[:4]), int(period[5:7]), 1)
-    return format_date(first, "LLLL yyyy", locale=locale())
-
-
-def zone_name(zone: int, zones: int) -> str:
-    return _(ZONES[zone]) if zones > 1 else ""
 
 
 def meter_title(meter: MeterView, zone: int | None = None) -> str:

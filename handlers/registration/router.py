@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from aiogram import F, Router
-from aiogram.filters import CommandStart
+from aiogram.filters import CommandStart, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
@@ -13,7 +13,7 @@ from bot.services.linking import LinkingService
 from bot.services.registration import RegistrationService, Step, check_contact
 from handlers.common import keyboards
 from handlers.common.callbacks import ConsentAction, ConsentCb
-from handlers.common.filters import PrivateChat
+from handlers.common.filters import HasContact, PrivateChat
 from handlers.common.onboarding import (
     ask_phone,
     consent_keyboard,
@@ -22,6 +22,7 @@ from handlers.common.onboarding import (
     show_main_menu,
 )
 from handlers.common.states import Registration
+from handlers.common.texts import offer_text
 from handlers.registration import texts
 
 
@@ -103,10 +104,10 @@ async def got_contact(
     await state.clear()
     await show_main_menu(message, _("Thank you, you are registered."))
     found = await linking.suggest_by_phone(message.from_user.id, check.phone)
-    if found:  # nothing to offer: «My accounts» is in the main menu
-        await message.answer(
-            texts.offer_text(found), reply_markup=keyboards.suggested_accounts(found)
-        )
+    if found:
+        await message.answer(offer_text(found), reply_markup=keyboards.suggested_accounts(found))
+    else:  # nothing on file for this phone: the next step is one tap away
+        await message.answer(texts.next_step(), reply_markup=keyboards.link_again())
 
 
 async def phone_expected(message: Message) -> None:
@@ -124,7 +125,7 @@ def create_router() -> Router:
     router.message.register(start, CommandStart())
     router.callback_query.register(agree, ConsentCb.filter(F.action == ConsentAction.AGREE))
     router.callback_query.register(decline, ConsentCb.filter(F.action == ConsentAction.DECLINE))
-    router.message.register(got_contact, Registration.phone, F.contact)
-    router.message.register(phone_expected, Registration.phone)
-    router.message.register(consent_expected, Registration.consent)
+    router.message.register(got_contact, StateFilter(Registration.phone), HasContact())
+    router.message.register(phone_expected, StateFilter(Registration.phone))
+    router.message.register(consent_expected, StateFilter(Registration.consent))
     return router

@@ -6,9 +6,6 @@ import html
 
 from aiogram.utils.i18n import gettext as _
 
-from bot.services.linking import AccountInfo
-from handlers.common.texts import esc
-
 
 def greeting(first_name: str | None) -> str:
     return _(
@@ -48,15 +45,8 @@ def consent_expected() -> str:
     return _("Please answer the consent request first: «I agree» or «I decline».")
 
 
-def offer_text(found: list[AccountInfo]) -> str:
-    lines = [_("Your phone is on file for these personal accounts:")]
-    for account in found:
-        lines.append(
-            _("• {supplier}, № {number}, {address}").format(
-                supplier=esc(account.supplier_name),
-                number=esc(account.number),
-                address=esc(account.address) or "—",
-            )
-        )
-    lines.append(_("Link them with one tap:"))
-    return "\n".join(lines)
+def next_step() -> str:
+    return _(
+        "Next, link your personal account to see what you owe and to send meter readings. "
+        "Have your receipt at hand: you will need the account number."
+    )

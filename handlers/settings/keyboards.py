@@ -8,6 +8,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from handlers.common.callbacks import SettingsAction, SettingsCb
+from handlers.common.texts import BTN_BACK, BTN_KEEP
 
 LANGUAGE_NAMES = {"ru": "Русский", "en": "English"}
 
@@ -35,7 +36,7 @@ def languages(current: str) -> InlineKeyboardMarkup:
     for code, name in LANGUAGE_NAMES.items():
         mark = "• " if code == current else ""
         kb.button(text=f"{mark}{name}", callback_data=LangCb(code=code))
-    kb.button(text=_("⬅️ Back"), callback_data=SettingsCb(action=SettingsAction.OPEN))
+    kb.button(text=_(BTN_BACK), callback_data=SettingsCb(action=SettingsAction.OPEN))
     kb.adjust(2, 1)
     return kb.as_markup()
 
@@ -45,6 +46,6 @@ def confirm_delete() -> InlineKeyboardMarkup:
     kb.button(
         text=_("Yes, delete my data"), callback_data=SettingsCb(action=SettingsAction.DELETE_YES)
     )
-    kb.button(text=_("No, keep it"), callback_data=SettingsCb(action=SettingsAction.DELETE_NO))
+    kb.button(text=_(BTN_KEEP), callback_data=SettingsCb(action=SettingsAction.DELETE_NO))
     kb.adjust(1)
     return kb.as_markup()

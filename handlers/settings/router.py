@@ -19,19 +19,23 @@ from bot.services.readings import ReadingsService
 from bot.services.registration import RegistrationService, Resident
 from handlers.common import keyboards as common_keyboards
 from handlers.common.callbacks import SettingsAction, SettingsCb
-from handlers.common.filters import ButtonText, PrivateChat
+from handlers.common.filters import PrivateChat
 from handlers.common.gate import RegisteredOnly
+from handlers.common.main_menu import MenuItem
 from handlers.common.texts import BTN_SETTINGS, stale_button
 from handlers.settings import keyboards
 from handlers.settings.keyboards import LANGUAGE_NAMES, LangCb
 
 
-def settings_text(resident: Resident, language: str) -> str:
-    text = _("<b>Settings</b>\nLanguage: {language}\nPhone: {phone}\nE-mail: {email}").format(
+def settings_text(resident: Resident, language: str, *, email_enabled: bool) -> str:
+    text = _("<b>Settings</b>\nLanguage: {language}\nPhone: {phone}").format(
         language=LANGUAGE_NAMES.get(language, language),
         phone=mask_phone(resident.phone) if resident.phone else "—",
-        email=html.escape(resident.email) if resident.email else _("not set"),
     )
+    if email_enabled or resident.email:  # no «not set» where it cannot be set
+        text += "\n" + _("E-mail: {email}").format(
+            email=html.escape(resident.email) if resident.email else _("not set")
+        )
     return (
         text
         + "\n"
@@ -54,7 +58,7 @@ async def open_settings(
 ) -> None:
     await state.clear()
     await message.answer(
-        settings_text(resident, i18n.current_locale),
+        settings_text(resident, i18n.current_locale, email_enabled=profile.email_enabled),
         reply_markup=settings_menu(resident, profile),
     )
 
@@ -74,7 +78,7 @@ async def back_to_settings(
         return
     await query.answer()
     await message.edit_text(
-        settings_text(resident, i18n.current_locale),
+        settings_text(resident, i18n.current_locale, email_enabled=profile.email_enabled),
         reply_markup=settings_menu(resident, profile),
     )
 
@@ -136,7 +140,7 @@ async def keep(
         return
     await query.answer(_("Nothing was deleted."))
     await message.edit_text(
-        settings_text(resident, i18n.current_locale),
+        settings_text(resident, i18n.current_locale, email_enabled=profile.email_enabled),
         reply_markup=settings_menu(resident, profile),
     )
 
@@ -158,7 +162,7 @@ async def choose_language(
     with i18n.use_locale(code):
         await query.answer(_("Language: {language}").format(language=LANGUAGE_NAMES[code]))
         await query.message.edit_text(
-            settings_text(resident, code),
+            settings_text(resident, code, email_enabled=profile.email_enabled),
             reply_markup=settings_menu(resident, profile),
         )
         await query.message.answer(
@@ -181,8 +185,13 @@ async def toggle_reminders(
     await query.answer(_("Reminders are on.") if on else _("Reminders are off."))
     resident = replace(resident, reminders=on)
     await message.edit_text(
-        settings_text(resident, i18n.current_locale), reply_markup=settings_menu(resident, profile)
+        settings_text(resident, i18n.current_locale, email_enabled=profile.email_enabled),
+        reply_markup=settings_menu(resident, profile),
     )
+
+
+#: the main-menu item of this feature (handlers/common/main_menu.py)
+MENU_ITEM: MenuItem = (BTN_SETTINGS, open_settings)
 
 
 def create_router() -> Router:
@@ -192,7 +201,6 @@ def create_router() -> Router:
     router.message.middleware(RegisteredOnly())
     router.callback_query.middleware(RegisteredOnly())
     router.message.register(open_settings, Command("settings"))
-    router.message.register(open_settings, ButtonText(BTN_SETTINGS))
     on = router.callback_query.register
     on(back_to_settings, SettingsCb.filter(F.action == SettingsAction.OPEN))
     on(language_menu, SettingsCb.filter(F.action == SettingsAction.LANGUAGE))

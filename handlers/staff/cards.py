@@ -21,7 +21,7 @@ from bot.services.enums import LinkStatus
 from bot.services.linking import LinkCard
 from bot.services.ports import Delivery
 from handlers.common.callbacks import DbId
-from handlers.common.texts import REJECT_REASONS, moscow_time, reason_text
+from handlers.common.texts import BTN_BACK, REJECT_REASONS, moscow_time, reason_text
 
 assert set(REJECT_REASONS) == set(linking.REJECT_PRESETS)
 
@@ -159,6 +159,6 @@ def reasons_keyboard(link_id: int) -> InlineKeyboardMarkup:
         text=_("✍️ Other reason (reply with text)"),
         callback_data=StaffLinkCb(action=StaffAction.OTHER, link_id=link_id),
     )
-    kb.button(text=_("⬅️ Back"), callback_data=StaffLinkCb(action=StaffAction.BACK, link_id=link_id))
+    kb.button(text=_(BTN_BACK), callback_data=StaffLinkCb(action=StaffAction.BACK, link_id=link_id))
     kb.adjust(1)
     return kb.as_markup()

@@ -22,8 +22,8 @@ from bot.services.ports import Delivery
 from bot.services.readings import DecisionOutcome, ReadingCard, ReadingsService
 from bot.services.readings_rules import Caution
 from handlers.common.callbacks import DbId
+from handlers.common.meters import amount, day, month, zone_name
 from handlers.common.texts import esc, moscow_time
-from handlers.readings.texts import amount, day, month, zone_name
 from handlers.staff.cards import CAPTION_LIMIT, _cut, _visible_length, delivery_note
 
 

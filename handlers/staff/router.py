@@ -16,7 +16,7 @@ from typing import Any
 
 from aiogram import BaseMiddleware, Bot, F, Router
 from aiogram.exceptions import TelegramAPIError
-from aiogram.filters import Command
+from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, ForceReply, Message, TelegramObject, User
 from aiogram.utils.i18n import I18n
@@ -24,9 +24,10 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.services import linking as linking_rules
 from bot.services.enums import LinkStatus
-from bot.services.linking import Decision, DecisionOutcome, LinkingService
+from bot.services.linking import MAX_REASON_LENGTH, Decision, DecisionOutcome, LinkingService
 from handlers.common.filters import ChatId
 from handlers.common.states import StaffReject
+from handlers.common.texts import cut
 from handlers.staff import readings as reading_cards
 from handlers.staff.cards import (
     StaffAction,
@@ -119,7 +120,7 @@ def decision_answer(decision: Decision, approve: bool) -> str:
         return _("The resident withdrew this request.")
     if decision.outcome is DecisionOutcome.ALREADY_DECIDED:
         assert decision.card is not None
-        who = decision.card.decided_by_name or "?"
+        who = cut(decision.card.decided_by_name or "?", 60)  # an alert holds 200 characters
         if decision.card.status is LinkStatus.ACTIVE:
             return _("Already approved by {who}.").format(who=who)
         return _("Already rejected by {who}.").format(who=who)
@@ -130,15 +131,19 @@ async def _decide(
     query: CallbackQuery, linking: LinkingService, link_id: int, reason: str | None
 ) -> None:
     approve = reason is None
+
+    async def acknowledge(decision: Decision) -> None:
+        decided = decision.outcome is DecisionOutcome.DECIDED
+        await query.answer(decision_answer(decision, approve), show_alert=not decided)
+
     decision = await linking.decide(
         link_id=link_id,
         approve=approve,
         operator_id=query.from_user.id,
         operator_name=operator_name(query.from_user),
         reason=reason,
+        acknowledge=acknowledge,  # answered before the resident and the card are updated
     )
-    decided = decision.outcome is DecisionOutcome.DECIDED
-    await query.answer(decision_answer(decision, approve), show_alert=not decided)
     if decision.outcome is DecisionOutcome.WITHDRAWN and isinstance(query.message, Message):
         await query.message.edit_reply_markup(reply_markup=None)
 
@@ -190,9 +195,7 @@ async def ask_own_reason(
     query: CallbackQuery, callback_data: StaffLinkCb, state: FSMContext, linking: LinkingService
 ) -> None:
     link_id = callback_data.link_id
-    current = await linking.card(link_id)
-    if current is None or current.status is not LinkStatus.PENDING:
-        await query.answer(_("This request is already closed."), show_alert=True)
+    if not await _still_pending(query, linking, link_id):
         return
     await state.set_state(StaffReject.reason)
     await state.update_data(link_id=link_id)
@@ -244,7 +247,12 @@ async def reason_given(message: Message, state: FSMContext, linking: LinkingServ
         operator_name=operator_name(message.from_user),
         reason=text,
     )
-    await message.reply(decision_answer(decision, False))
+    answer = decision_answer(decision, False)
+    if decision.outcome is DecisionOutcome.DECIDED and len(text) > MAX_REASON_LENGTH:
+        answer += " " + _(
+            "The reason was longer than {limit} characters: the resident got its first {limit}."
+        ).format(limit=MAX_REASON_LENGTH)
+    await message.reply(answer)
 
 
 def create_router(staff_chat_id: int, default_locale: str) -> Router:
@@ -261,6 +269,6 @@ def create_router(staff_chat_id: int, default_locale: str) -> Router:
     on(ask_own_reason, StaffLinkCb.filter(F.action == StaffAction.OTHER))
     on(reject_with_preset, StaffRejectCb.filter())
     reading_cards.register(router)
-    router.message.register(cancel_reason, StaffReject.reason, Command("cancel"))
-    router.message.register(reason_given, StaffReject.reason)
+    router.message.register(cancel_reason, StateFilter(StaffReject.reason), Command("cancel"))
+    router.message.register(reason_given, StateFilter(StaffReject.reason))
     return router

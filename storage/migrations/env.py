@@ -1,4 +1,10 @@
-"""Alembic environment (async; batch mode for SQLite's ALTER TABLE limits)."""
+"""Alembic environment (async; batch mode for SQLite's ALTER TABLE limits).
+
+On SQLite, foreign keys are off while migrations run and checked before the commit: a
+batch migration copies a table and drops the old one, and with foreign keys on, dropping
+`accounts` would cascade-delete every charge, meter and link (SQLite's "12-step ALTER
+TABLE" procedure, https://sqlite.org/lang_altertable.html#otheralter).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ import asyncio
 from typing import Any, Literal
 
 from alembic import context
+from sqlalchemy import event
 from sqlalchemy.engine import Connection
 
 from storage.db import create_engine
@@ -52,10 +59,23 @@ def _do_run(connection: Connection) -> None:
     _configure(connection=connection)
     with context.begin_transaction():
         context.run_migrations()
+        if connection.dialect.name == "sqlite":
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise RuntimeError(f"the migration left rows without their parent: {broken[:5]}")
+
+
+def _foreign_keys_off(dbapi_connection: Any, _record: Any) -> None:
+    # at connect, before any BEGIN: the pragma is a no-op inside a transaction
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=OFF")
+    cursor.close()
 
 
 async def run_migrations_online() -> None:
     engine = create_engine(_url(), transactional_ddl=True)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine.sync_engine, "connect", _foreign_keys_off)
     try:
         async with engine.connect() as connection:
             await connection.run_sync(_do_run)

@@ -6,7 +6,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.enums import TicketStatus
-from storage.models import AuditLog, Ticket, User
+from storage.models import AuditLog, Ticket, TicketMessage, User
 
 
 class UserRepository:
@@ -32,28 +32,43 @@ class UserRepository:
         result = await self.session.execute(select(User).where(User.phone == phone))
         return list(result.scalars())
 
-    async def close_open_tickets(self, user_id: int, at: dt.datetime) -> list[tuple[int, int]]:
-        """Close the resident's open escalations; return their staff cards (chat, message)."""
+    async def close_tickets(self, user_id: int, at: dt.datetime) -> list[tuple[int, int]]:
+        """Close the resident's open escalations; return the staff cards (chat, message) of
+        all their escalations, open or decided — every card shows their name and address."""
         tickets = (
-            await self.session.execute(
-                select(Ticket).where(
-                    Ticket.user_id == user_id, Ticket.status == TicketStatus.OPEN.value
-                )
-            )
+            await self.session.execute(select(Ticket).where(Ticket.user_id == user_id))
         ).scalars()
         cards = []
         for ticket in tickets:
-            ticket.status = TicketStatus.CLOSED.value
-            ticket.closed_at = at
+            if ticket.status == TicketStatus.OPEN.value:
+                ticket.status = TicketStatus.CLOSED.value
+                ticket.closed_at = at
             if ticket.staff_chat_id is not None and ticket.staff_message_id is not None:
                 cards.append((ticket.staff_chat_id, ticket.staff_message_id))
         return cards
 
     async def erase(self, user_id: int) -> None:
-        """Delete the resident's row (links and codes go with it) and anonymise the trail."""
+        """Delete the resident's row (links, codes go with it; tickets and readings lose it)
+        and every other trace of their Telegram id: the audit trail keeps what happened,
+        not who; the message map of their escalations forgets their chat."""
         await self.session.execute(
             update(AuditLog)
             .where(AuditLog.actor_kind == "resident", AuditLog.actor_id == user_id)
             .values(actor_id=None)
+        )
+        await self.session.execute(
+            update(AuditLog)
+            .where(AuditLog.object_type == "user", AuditLog.object_id == str(user_id))
+            .values(object_id=None)
+        )
+        decided = await self.session.execute(
+            select(AuditLog).where(AuditLog.details["resident_id"].as_integer() == user_id)
+        )
+        for row in decided.scalars():
+            row.details = {k: v for k, v in row.details.items() if k != "resident_id"}
+        await self.session.execute(
+            update(TicketMessage)
+            .where(TicketMessage.user_chat_id == user_id)
+            .values(user_chat_id=None, user_message_id=None)
         )
         await self.session.execute(delete(User).where(User.id == user_id))

@@ -28,12 +28,13 @@ async def register(user: SandboxUser) -> None:
     """/start → consent → phone, consuming every message and edit on the way."""
     await user.send("/start")
     await user.next_message()  # greeting
-    agree = "✅ I agree" if user.language_code == "en" else "✅ Согласен"
+    agree = "✅ I agree" if user.language_code == "en" else "✅ Даю согласие"
     await user.press(agree, message=await user.next_message())
     await user.next_edit()  # the consent message, buttons removed
     await user.next_message()  # asks for the phone
     await user.share_contact()
     await user.next_message()  # registered, main menu
+    await user.next_message()  # the next step: link an account (nothing on file for the phone)
 
 
 async def test_full_registration(world: World) -> None:
@@ -43,8 +44,8 @@ async def test_full_registration(world: World) -> None:
     assert hello.text.startswith("Здравствуйте, Анна!")
     consent = await anna.next_message()
     assert "152-ФЗ" in consent.text
-    assert consent.buttons == [["✅ Согласен", "❌ Не согласен"]]
-    answer = await anna.press("✅ Согласен", message=consent)
+    assert consent.buttons == [["✅ Даю согласие", "❌ Не даю согласия"]]
+    answer = await anna.press("✅ Даю согласие", message=consent)
     assert answer.text == "Спасибо!"
     ask = await anna.next_message()
     assert ask.reply_keyboard == [["📱 Поделиться номером телефона"], ["✖️ Отмена"]]
@@ -55,6 +56,9 @@ async def test_full_registration(world: World) -> None:
         done.reply_keyboard is not None
         and ["💳 Баланс", "📟 Показания счётчиков"] in done.reply_keyboard
     )
+    next_step = await anna.next_message()
+    assert next_step.text.startswith("Теперь привяжите лицевой счёт")
+    assert next_step.buttons == [["➕ Привязать лицевой счёт"]]
     row = await stored_user(world, anna.id)
     assert row is not None and row.phone == anna.phone and row.consent_version == "1"
 
@@ -75,7 +79,7 @@ async def test_someone_elses_contact_is_refused(world: World) -> None:
     boris = world.resident("Борис")
     await boris.send("/start")
     await boris.next_message()
-    await boris.press("✅ Согласен", message=await boris.next_message())
+    await boris.press("✅ Даю согласие", message=await boris.next_message())
     await boris.next_edit()
     await boris.next_message()
     await boris.share_contact(phone="+79035550011", user_id=123456)
@@ -93,7 +97,7 @@ async def test_consent_declined(world: World) -> None:
     await vera.send("/start")
     await vera.next_message()
     consent = await vera.next_message()
-    await vera.press("❌ Не согласен", message=consent)
+    await vera.press("❌ Не даю согласия", message=consent)
     edited = await vera.next_edit()
     assert edited.text.endswith("❌ Вы отказались.") and edited.buttons == []
     bye = await vera.next_message()
@@ -112,7 +116,7 @@ async def test_cancel_from_every_state(world: World) -> None:
     ).text == "Отменено. Отправьте /start, когда будете готовы продолжить."
     await gleb.send("/start")
     await gleb.next_message()
-    await gleb.press("✅ Согласен", message=await gleb.next_message())
+    await gleb.press("✅ Даю согласие", message=await gleb.next_message())
     await gleb.next_edit()
     await gleb.next_message()
     await gleb.send("✖️ Отмена")  # from the phone step, with the button
@@ -121,7 +125,8 @@ async def test_cancel_from_every_state(world: World) -> None:
     await gleb.send("/start")
     await gleb.next_message()  # asks the phone again: consent is kept
     await gleb.share_contact()
-    await gleb.next_message()
+    await gleb.next_message()  # registered
+    await gleb.next_message()  # the next step
     await gleb.send("/cancel")  # from the main menu
     assert (await gleb.next_message()).text == "Отменено."
 
@@ -164,7 +169,7 @@ async def test_restart_half_way_resumes(world: World) -> None:
     egor = world.resident("Егор")
     await egor.send("/start")
     await egor.next_message()
-    await egor.press("✅ Согласен", message=await egor.next_message())
+    await egor.press("✅ Даю согласие", message=await egor.next_message())
     await egor.next_edit()
     await egor.next_message()  # asked for the phone
     await world.bot.stop()

@@ -104,7 +104,7 @@ async def test_empty_list_and_phone_route(harness: BotHarness, db: Database) -> 
     assert calls[0].button_texts() == [LINK]
     calls = await harness.press(ANNA, calls[0].callback_of(LINK))
     prompt = texts(calls)[-1]  # one supplier: its choice is skipped
-    assert "Введите номер лицевого счёта «Водоканал»" in prompt
+    assert "Введите номер лицевого счёта (Водоканал)" in prompt
     assert "Подсказка: 10 цифр" in prompt
     calls = await harness.send(ANNA, "1000-000 001")
     assert "✅ Лицевой счёт № 1000000001 (Водоканал) привязан" in texts(calls)[0]
@@ -127,7 +127,7 @@ async def test_choose_supplier_when_several(harness: BotHarness, db: Database) -
     calls = await harness.press(ANNA, calls[-1].callback_of("Теплосеть"))
     assert "Подсказка: T и 4 цифры" in texts(calls)[-1]
     calls = await harness.send(ANNA, "1000000001")  # Водоканал's format, not Теплосеть's
-    assert "не похоже на номер лицевого счёта «Теплосеть»" in texts(calls)[0]
+    assert "не похоже на номер лицевого счёта (Теплосеть)" in texts(calls)[0]
 
 
 async def test_wrong_format_is_not_an_attempt(harness: BotHarness, db: Database) -> None:
@@ -197,7 +197,7 @@ async def test_no_phone_on_file_and_no_such_account(harness: BotHarness, db: Dat
     await seed(db)
     calls = await enter_number(harness, BORIS, "1000000003")
     calls = await harness.press(BORIS, calls[-1].callback_of(SMS))
-    assert "не указан телефон" in texts(calls)[-1]
+    assert "либо для него не указан телефон" in texts(calls)[-1]
     calls = await enter_number(harness, BORIS, "1999999999")
     calls = await harness.press(BORIS, calls[-1].callback_of(OPERATOR))
     assert "нет в нашем учёте" in texts(calls)[-1]
@@ -313,8 +313,10 @@ async def test_suggestions_after_registration(harness: BotHarness, db: Database)
     assert "ул. Ленина" in (offer.text or "")
     calls = await harness.press(ANNA, offer.callback_of("✅ Привязать № 1000000001 (Водоканал)"))
     assert "привязан" in texts(calls)[-1]
-    edited = next(c for c in calls if c.method == "editMessageReplyMarkup")
+    edited = next(c for c in calls if c.method == "editMessageText")
     assert edited.button_texts() == ["✅ Привязать № 1000000009 (Водоканал)"]
+    # the list is redrawn with its buttons: what is left to link, not what was linked
+    assert "№ 1000000009" in (edited.text or "") and "№ 1000000001" not in (edited.text or "")
     assert (ANNA.id, ids["mine"], "active", "phone") in await links(db)
 
 
@@ -325,12 +327,18 @@ async def _supplier(db: Database) -> Any:
         return (await s.execute(select(Supplier))).scalar_one()
 
 
-async def test_registration_without_accounts_offers_nothing(
+async def test_registration_without_accounts_gives_the_next_step(
     harness: BotHarness, db: Database
 ) -> None:
+    """Nothing on file for the phone: not only «you are registered» but what to do next."""
     await seed(db, registered=())
     await register(harness, BORIS)
-    assert "зарегистрированы" in texts(harness.session.calls)[-1]
+    *_, registered, next_step = [c for c in harness.session.calls if c.method == "sendMessage"]
+    assert "зарегистрированы" in (registered.text or "")
+    assert (next_step.text or "").startswith("Теперь привяжите лицевой счёт")
+    assert next_step.button_texts() == [LINK]
+    calls = await harness.press(BORIS, next_step.callback_of(LINK))
+    assert "Введите номер лицевого счёта" in texts(calls)[-1]
 
 
 async def test_operator_request(harness: BotHarness, db: Database) -> None:
@@ -416,7 +424,7 @@ async def test_menu_button_leaves_the_conversation(harness: BotHarness, db: Data
     await seed(db)
     await enter_number(harness, BORIS, "12")
     calls = await harness.send(BORIS, "💳 Баланс")
-    assert "скоро появ" in texts(calls)[0]
+    assert "пока не привязан ни один лицевой счёт" in texts(calls)[0]
     calls = await harness.send(BORIS, "1000000002")
     assert "Я не понял" in texts(calls)[0]
 

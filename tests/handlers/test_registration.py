@@ -17,7 +17,7 @@ async def _user(db: Database, user_id: int) -> User | None:
 async def register(h: BotHarness, person: Person) -> None:
     calls = await h.send(person, "/start")
     consent = next(c for c in calls if "152" in (c.text or ""))
-    await h.press(person, consent.callback_of("✅ Согласен"))
+    await h.press(person, consent.callback_of("✅ Даю согласие"))
     await h.share_contact(person)
 
 
@@ -27,14 +27,14 @@ async def test_start_asks_consent_and_stores_nothing(harness: BotHarness, db: Da
     said = texts(calls)
     assert said[0].startswith("Здравствуйте, Anna!")
     assert "152-ФЗ" in said[1]
-    assert calls[1].button_texts() == ["✅ Согласен", "❌ Не согласен"]
+    assert calls[1].button_texts() == ["✅ Даю согласие", "❌ Не даю согласия"]
     assert await _user(db, anna.id) is None
 
 
 async def test_full_registration(harness: BotHarness, db: Database) -> None:
     anna = Person(502, phone="+79161234567")
     calls = await harness.send(anna, "/start")
-    agree = calls[-1].callback_of("✅ Согласен")
+    agree = calls[-1].callback_of("✅ Даю согласие")
     calls = await harness.press(anna, agree)
     assert answers(calls)[0].params.get("text") == "Спасибо!"
     ask = calls[-1]
@@ -55,7 +55,7 @@ async def test_full_registration(harness: BotHarness, db: Database) -> None:
 async def test_someone_elses_contact_is_refused(harness: BotHarness, db: Database) -> None:
     anna = Person(503)
     calls = await harness.send(anna, "/start")
-    await harness.press(anna, calls[-1].callback_of("✅ Согласен"))
+    await harness.press(anna, calls[-1].callback_of("✅ Даю согласие"))
     for kwargs in ({"user_id": 999}, {"user_id": None}):
         calls = await harness.share_contact(anna, phone="+79990001122", **kwargs)
         assert "не ваш контакт" in texts(calls)[0]
@@ -81,7 +81,7 @@ async def test_someone_elses_contact_is_refused(harness: BotHarness, db: Databas
 async def test_decline_keeps_nothing(harness: BotHarness, db: Database) -> None:
     anna = Person(504)
     calls = await harness.send(anna, "/start")
-    calls = await harness.press(anna, calls[-1].callback_of("❌ Не согласен"))
+    calls = await harness.press(anna, calls[-1].callback_of("❌ Не даю согласия"))
     assert any("Никаких данных о вас не сохранено" in t for t in texts(calls))
     assert await _user(db, anna.id) is None
     # menu items lead back to the consent request
@@ -92,7 +92,7 @@ async def test_decline_keeps_nothing(harness: BotHarness, db: Database) -> None:
 async def test_double_press_on_consent_is_harmless(harness: BotHarness, db: Database) -> None:
     anna = Person(505)
     calls = await harness.send(anna, "/start")
-    agree = calls[-1].callback_of("✅ Согласен")
+    agree = calls[-1].callback_of("✅ Даю согласие")
     await harness.press(anna, agree)
     calls = await harness.press(anna, agree)
     assert answers(calls)[0].params.get("text") == "Уже сделано."
@@ -112,7 +112,7 @@ async def test_newer_consent_version_asks_again(
     h2 = BotHarness(create_dispatcher(newer, db, clock=clock))
     calls = await h2.send(anna, "💳 Баланс")
     assert "152-ФЗ" in texts(calls)[0]
-    await h2.press(anna, calls[0].callback_of("✅ Согласен"))
+    await h2.press(anna, calls[0].callback_of("✅ Даю согласие"))
     user = await _user(db, anna.id)
     assert user is not None and user.consent_version == "2"
     assert user.phone == "+79161234567"  # the phone stays; only consent was renewed
@@ -125,7 +125,7 @@ async def test_cancel_from_every_state(harness: BotHarness) -> None:
     calls = await harness.send(anna, "/cancel")
     assert texts(calls) == ["Отменено. Отправьте /start, когда будете готовы продолжить."]
     calls = await harness.send(anna, "/start")
-    await harness.press(anna, calls[-1].callback_of("✅ Согласен"))
+    await harness.press(anna, calls[-1].callback_of("✅ Даю согласие"))
     calls = await harness.send(anna, "✖️ Отмена")
     assert texts(calls)[0].startswith("Отменено.")
     await harness.send(anna, "/start")  # phone step again
@@ -138,11 +138,12 @@ async def test_cancel_from_every_state(harness: BotHarness) -> None:
 async def test_coming_soon_and_help(harness: BotHarness) -> None:
     anna = Person(508)
     await register(harness, anna)
-    for button in ("💳 Баланс", "💬 Написать в поддержку"):
+    for button in ("💬 Написать в поддержку",):
         calls = await harness.send(anna, button)
         assert "скоро появ" in texts(calls)[0]
-    calls = await harness.send(anna, "📟 Показания счётчиков")  # released: needs an account
-    assert "пока не привязан ни один лицевой счёт" in texts(calls)[0]
+    for button in ("📟 Показания счётчиков", "💳 Баланс"):  # released: need an account
+        calls = await harness.send(anna, button)
+        assert "пока не привязан ни один лицевой счёт" in texts(calls)[0]
     calls = await harness.send(anna, "/help")
     assert "Что я умею" in texts(calls)[0]
     calls = await harness.send(anna, "абракадабра")
@@ -165,7 +166,7 @@ async def test_english_resident_and_language_switch(harness: BotHarness, db: Dat
     assert user is not None and user.language == "ru"
     # the old English keyboard still works after the switch
     calls = await harness.send(john, "💳 Balance")
-    assert "скоро появятся" in texts(calls)[0]
+    assert "пока не привязан ни один лицевой счёт" in texts(calls)[0]
 
 
 async def test_delete_my_data(harness: BotHarness, db: Database) -> None:

@@ -205,7 +205,11 @@ async def test_withdrawn_request(harness: BotHarness, db: Database) -> None:
     card, message_id = await card_of(harness, db)
     calls = await harness.send(BORIS, MY_ACCOUNTS)
     calls = await harness.press(BORIS, calls[0].callback_of("✖️ Отозвать заявку по № 1000000003"))
-    calls = await harness.press(BORIS, calls[-1].callback_of("Да, отвязать"))
+    assert calls[-1].button_texts() == ["Да, отозвать", "Нет, оставить"]  # withdraw, not unlink
+    calls = await harness.press(BORIS, calls[-1].callback_of("Да, отозвать"))
+    assert texts(calls, "editMessageText")[0].startswith(
+        "Заявка по лицевому счёту № 1000000003 отозвана."
+    )
     staff = to(calls, STAFF_CHAT_ID)
     assert [c.method for c in staff] == ["editMessageReplyMarkup", "sendMessage"]
     assert staff[1].text == "↩️ Житель отозвал эту заявку."

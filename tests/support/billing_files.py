@@ -107,3 +107,14 @@ def write_csv(
 ) -> Path:
     path.write_text(csv_text(kind, rows, columns), encoding="utf-8")
     return path
+
+
+#: accounts as Excel in Russia saves them: ';'-separated, CRLF, empty rows left at the end
+#: (encode it in cp1251 for "CSV (разделители — запятые)", in UTF-8 for "CSV UTF-8")
+EXCEL_ACCOUNTS = (
+    "supplier_code;account_number;address;holder_name;phones;access_code\r\n"
+    "uk;10000001;г. Тверь, ул. Советская, д. 1, кв. 2;Иванов Иван Иванович;8 (916) 123-45-67;\r\n"
+    'uk;10000002;"пр-т Победы; д. 41";Попова Анна;"+7 925 111-22-33; 8 903 555-00-11";7319\r\n'
+    ";;;;;\r\n"
+    ";;;;;\r\n"
+)

@@ -8,6 +8,7 @@ from decimal import Decimal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.hashing import hash_secret
+from bot.services.textnorm import normalize_access_code
 from storage.db import Database
 from storage.models import Account, AccountLink, AccountPhone, Meter, Reading, Supplier, User
 
@@ -47,7 +48,7 @@ def account(
         address=address,
         holder_name=holder,
         phones=[AccountPhone(phone=p) for p in phones],
-        access_code_hash=hash_secret(access_code) if access_code else None,
+        access_code_hash=hash_secret(normalize_access_code(access_code)) if access_code else None,
     )
 
 

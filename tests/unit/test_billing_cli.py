@@ -11,7 +11,14 @@ import pytest
 from bot import cli
 from bot.cli_billing import PROGRESS_EVERY, _Progress
 from bot.services.billing import Kind
-from tests.support.billing_files import account, charge, meter, supplier, write_csv
+from tests.support.billing_files import (
+    EXCEL_ACCOUNTS,
+    account,
+    charge,
+    meter,
+    supplier,
+    write_csv,
+)
 
 Invoke = Callable[..., tuple[int, str, str]]
 
@@ -51,7 +58,8 @@ def test_import_export_round_trip(run: Invoke, tmp_path: Path) -> None:
     code, out, _ = run("import", "meters", str(files["meters"]))
     assert (code, out) == (
         0,
-        "meters: 2 rows — 0 inserted, 0 updated, 2 unchanged; readings 0 inserted, 0 updated\n",
+        "meters: 2 rows — 0 inserted, 0 updated, 2 unchanged; readings 0 inserted, 0 updated "
+        "(separator ',', encoding utf-8)\n",
     )
 
     code, out, _ = run("export-readings", "--period", "2026-11")
@@ -92,6 +100,50 @@ def test_missing_file_and_bad_arguments(run: Invoke, tmp_path: Path) -> None:
     with pytest.raises(SystemExit) as info:
         run("import", "users", "x.csv")
     assert info.value.code == 2
+
+
+def test_a_windows_1251_excel_file(run: Invoke, tmp_path: Path) -> None:
+    """Excel's «CSV (разделители — запятые)» in Russia: ';', Windows-1251, empty rows."""
+    assert (
+        run(
+            "import", "suppliers", str(write_csv(tmp_path / "s.csv", Kind.SUPPLIERS, [supplier()]))
+        )[0]
+        == 0
+    )
+    path = tmp_path / "лицевые счета.csv"
+    path.write_bytes(EXCEL_ACCOUNTS.encode("cp1251"))
+
+    code, out, err = run("import", "accounts", str(path))
+    assert (code, out) == (1, "")
+    assert err.splitlines() == [
+        f"{path}:2: file: not valid UTF-8 text: the file looks like Windows-1251 (cp1251, as "
+        f"Excel in Russia saves CSV); import it with: python run_bot.py import accounts "
+        f"'{path}' --encoding cp1251",
+        f"kabinet: {path} rejected: 1 error(s), nothing was imported",
+    ]
+
+    code, out, err = run("import", "accounts", str(path), "--encoding", "cp1251")
+    assert (code, err) == (0, "")
+    assert out == (
+        "accounts: 2 rows — 2 inserted, 0 updated, 0 unchanged (separator ';', encoding cp1251)\n"
+    )
+    code, out, _ = run("import", "accounts", str(path), "--encoding", "windows-1251")
+    assert (code, out.split(" — ")[1]) == (
+        0,
+        "0 inserted, 0 updated, 2 unchanged (separator ';', encoding cp1251)\n",
+    )
+
+
+def test_an_unknown_encoding_is_a_usage_error(
+    run: Invoke, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as info:
+        run("import", "accounts", "x.csv", "--encoding", "koi8-r")
+    assert info.value.code == 2
+    assert (
+        "unsupported encoding 'koi8-r': use utf-8 (the default) or cp1251"
+        in capsys.readouterr().err
+    )
 
 
 def test_demo_data_twice(run: Invoke) -> None:

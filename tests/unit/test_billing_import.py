@@ -359,7 +359,7 @@ async def test_payment_amount_keys_compare_as_money(base: Database, clock: Froze
              "corr_account, settlement_account)"],
         ),
         ("code,name,account_pattern,name\n", ["f.csv:1: header: column 'name' appears twice"]),
-        ("code,name,account_pattern\nuk,x\n", ["f.csv:2: row: 2 fields, the header has 3"]),
+        ("code,name,account_pattern\nuk,x\n", ["f.csv:2: row: 2 fields, the header has 3 (separator ',')"]),
         ('code,name,account_pattern\nuk,"x,\\d+\n', ["f.csv:2: file: not a valid CSV: unexpected end of data"]),
         ("code,name,account_pattern\nuk,x\x00,\\d+\n", ["f.csv:2: name: contains control characters"]),
     ],

@@ -152,13 +152,17 @@ async def test_five_wrong_attempts_exhaust_the_code(
     db: Database, clock: FrozenClock, resident: int
 ) -> None:
     issued = await issue(db, clock)
-    bad = [wrong(issued.code), "abc", "12345", "1234567", wrong(wrong(issued.code))]
-    for n, attempt in enumerate(bad[:4], start=1):
+    # not six digits: a typo, not a guess — refused without counting
+    for typo in ("abc", "12345", "1234567", "абвгде"):
+        rejected = await verify(db, clock, typo)
+        assert rejected is not None and rejected.problem is CodeProblem.MALFORMED
+    guesses = [f"{(int(issued.code) + k) % 10**6:06d}" for k in range(1, 6)]
+    for n, attempt in enumerate(guesses[:4], start=1):
         rejected = await verify(db, clock, attempt)
         assert rejected is not None
         assert rejected.problem is CodeProblem.WRONG
         assert rejected.attempts_left == 5 - n
-    rejected = await verify(db, clock, bad[4])
+    rejected = await verify(db, clock, guesses[4])
     assert rejected is not None and rejected.problem is CodeProblem.EXHAUSTED
     # dead: even the right digits are refused now, and the counter stays at the limit
     rejected = await verify(db, clock, issued.code)

@@ -60,6 +60,7 @@ def test_run_without_token_says_how_to_get_one(
     assert main(["run"]) == 2
     err = capsys.readouterr().err
     assert "BOT_TOKEN is not set" in err and "@BotFather" in err and ".env" in err
+    assert "`make demo`" in err  # the way to see the bot without Telegram
     assert not (tmp_path / "data").exists()  # nothing created before the token check
 
 

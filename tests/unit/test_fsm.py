@@ -82,3 +82,62 @@ async def test_redis_storage_when_redis_url_is_set(
     finally:
         await isolation.close()
         await storage.close()
+
+
+class Statements:
+    """Counts the SQL statements a block sends (the cache must spare the round trips)."""
+
+    def __init__(self, db: Database) -> None:
+        from sqlalchemy import event
+
+        self.count = 0
+        self._engine = db.engine.sync_engine
+        event.listen(self._engine, "before_cursor_execute", self._seen)
+
+    def _seen(self, *_args: object) -> None:
+        self.count += 1
+
+    def close(self) -> None:
+        from sqlalchemy import event
+
+        event.remove(self._engine, "before_cursor_execute", self._seen)
+
+
+async def test_cache_spares_reads_and_empty_clears(db: Database) -> None:
+    storage = SQLAlchemyStorage(db.session_maker, cache_ttl=60)
+    await storage.set_state(KEY, "Linking:number")
+    await storage.set_data(KEY, {"supplier_id": 1})
+    assert await storage.get_state(KEY) == "Linking:number"  # read once, remembered
+    sql = Statements(db)
+    try:
+        for _ in range(5):
+            assert await storage.get_state(KEY) == "Linking:number"
+            data = await storage.get_data(KEY)
+            data["mutated"] = True  # a caller's copy, not the cache
+        assert await storage.get_data(KEY) == {"supplier_id": 1}
+        assert sql.count == 0
+        other = StorageKey(bot_id=1, chat_id=79, user_id=79)
+        assert await storage.get_state(other) is None  # "no conversation" is remembered too
+        before = sql.count
+        await storage.set_state(other, None)  # clearing an empty state changes nothing
+        await storage.set_data(other, {})
+        assert await storage.get_state(other) is None
+        assert sql.count == before
+    finally:
+        sql.close()
+
+
+async def test_a_rolled_back_write_leaves_no_cached_state(db: Database) -> None:
+    storage = SQLAlchemyStorage(db.session_maker, cache_ttl=60)
+    assert await storage.get_state(KEY) is None
+    uow = UnitOfWork(db.session_maker)
+    token = current_uow.set(uow)
+    try:
+        assert uow.session is not None  # opened, as a handler that reads data would
+        await storage.set_state(KEY, "Linking:number")
+        assert await storage.get_state(KEY) == "Linking:number"  # seen inside the update
+        await uow.rollback()
+        await uow.close()
+    finally:
+        current_uow.reset(token)
+    assert await storage.get_state(KEY) is None  # not the rolled-back value

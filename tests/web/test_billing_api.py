@@ -16,7 +16,7 @@ from bot.services.billing import Kind
 from bot.web.app import create_web_app
 from storage.db import Database
 from storage.models import Account, Charge, Reading, Supplier
-from tests.support.billing_files import account, charge, csv_text, meter, supplier
+from tests.support.billing_files import EXCEL_ACCOUNTS, account, charge, csv_text, meter, supplier
 
 TOKEN = "s3cret-token-for-tests"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -97,6 +97,7 @@ async def test_csv_import_twice_answers_summaries(api: TestClient[Any, Any], db:
     assert first.status == 200
     assert await first.json() == {
         "kind": "suppliers", "rows": 2, "inserted": 2, "updated": 0, "unchanged": 0,
+        "separator": ",", "encoding": "utf-8",
     }  # fmt: skip
     again = await api.post("/api/v1/import/suppliers", data=body.encode(), headers=CSV)
     assert (await again.json())["unchanged"] == 2
@@ -153,9 +154,10 @@ async def test_invalid_json_items_are_named_by_index(api: TestClient[Any, Any]) 
     [
         ("[{", JSON, 400, "malformed JSON: Expecting property name enclosed in double quotes (line 1, column 3)"),
         ('{"a": 1}', JSON, 400, None),
-        (b"\xff\xfe", JSON, 400, "the body is not valid UTF-8"),
+        (b"\xff\xfe", JSON, 400, "the body: the file is UTF-16 (Excel's “Unicode text”): save it as “CSV UTF-8” or plain CSV"),
+        (b"[\xc8\xe2\xe0\xed]", JSON, 400, "the body: not valid UTF-8 text: the file looks like Windows-1251 (cp1251, as Excel in Russia saves CSV); send it with Content-Type: application/json; charset=windows-1251"),
         ("code\n", {**AUTH, "Content-Type": "text/plain"}, 415, "unsupported Content-Type 'text/plain': send text/csv or application/json"),
-        ("code\n", {**AUTH, "Content-Type": "text/csv; charset=windows-1251"}, 415, "unsupported charset 'windows-1251': send UTF-8"),
+        ("code\n", {**AUTH, "Content-Type": "text/csv; charset=koi8-r"}, 415, "unsupported charset 'koi8-r': send utf-8 (the default) or windows-1251"),
         (b"code,name,account_pattern\n\xff,x,y\n", CSV, 400, "1 error(s); nothing was imported"),
     ],
 )  # fmt: skip
@@ -173,6 +175,37 @@ async def test_malformed_bodies(
     if message is not None:
         assert answer["error"] == message
     assert await count(db, Supplier) == 0
+
+
+async def test_a_windows_1251_excel_file(api: TestClient[Any, Any], db: Database) -> None:
+    await seed(api)
+    body = EXCEL_ACCOUNTS.encode("cp1251")
+    response = await api.post("/api/v1/import/accounts", data=body, headers=CSV)
+    assert response.status == 400
+    assert (await response.json())["errors"] == [
+        {"line": 2, "column": "file", "message": "not valid UTF-8 text: the file looks like Windows-1251 (cp1251, as Excel in Russia saves CSV); send it with Content-Type: text/csv; charset=windows-1251"}
+    ]  # fmt: skip
+    assert await count(db, Account) == 1  # seed's own
+
+    for charset in ("windows-1251", "CP1251"):
+        headers = {**AUTH, "Content-Type": f"text/csv; charset={charset}"}
+        response = await api.post("/api/v1/import/accounts", data=body, headers=headers)
+        assert response.status == 200, await response.text()
+        answer = await response.json()
+        assert (answer["separator"], answer["encoding"], answer["rows"]) == (";", "cp1251", 2)
+    async with db.session_maker() as session:
+        names = set((await session.execute(select(Account.holder_name))).scalars())
+    assert {"Иванов Иван Иванович", "Попова Анна"} <= names
+
+
+async def test_windows_1251_json(api: TestClient[Any, Any], db: Database) -> None:
+    body = json.dumps([supplier(name="ООО «Тест»")], ensure_ascii=False).encode("cp1251")
+    headers = {**AUTH, "Content-Type": "application/json; charset=windows-1251"}
+    response = await api.post("/api/v1/import/suppliers", data=body, headers=headers)
+    assert response.status == 200, await response.text()
+    assert "separator" not in await response.json()
+    async with db.session_maker() as session:
+        assert (await session.execute(select(Supplier.name))).scalar_one() == "ООО «Тест»"
 
 
 async def test_a_json_object_instead_of_a_list(api: TestClient[Any, Any]) -> None:

@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestClient
 from bot.config import Settings
 from storage.db import Database
 from storage.models import Base, Supplier
-from tests.web.test_billing_api import AUTH, CSV, JSON, TOKEN, _client, count
+from tests.web.test_billing_api import AUTH, CSV, JSON, TOKEN, _client, count, seed
 
 
 @pytest.fixture
@@ -55,14 +55,22 @@ async def test_a_lone_surrogate_in_json_is_a_row_error(
     assert await count(db, Supplier) == 0
 
 
-async def test_period_in_other_scripts_digits_is_refused(
+async def test_period_in_other_scripts_digits_is_read_as_ascii(
     api: TestClient[Any, Any], db: Database
 ) -> None:
-    """`\\d` matches any Unicode digit: '２０２６-１１' must not become a stored period."""
+    """`\\d` matches any Unicode digit: '２０２６-１１' is 2026-11, never a period of its own."""
     for period in ("２０２６-１１", "٢٠٢٦-١١"):
         response = await api.get(f"/api/v1/readings?period={period}", headers=AUTH)
-        assert response.status == 400
-        assert (await response.json()) == {"error": f"not a period YYYY-MM: {period!r}"}
+        assert response.status == 200
+        assert (await response.text()).splitlines() == [
+            "supplier_code,account_number,serial,zone,value,submitted_at,source"
+        ]
+    await seed(api)  # supplier 'uk'
+    response = await api.get("/api/v1/readings?period=2026-11&supplier=ｕｋ", headers=AUTH)
+    assert response.status == 200, await response.text()
+    response = await api.get("/api/v1/readings?period=٢٠٢٦-١٣", headers=AUTH)
+    assert response.status == 400
+    assert (await response.json()) == {"error": "not a period YYYY-MM: '2026-13'"}
 
 
 @pytest.mark.parametrize(

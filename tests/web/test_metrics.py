@@ -62,3 +62,28 @@ async def test_metrics_without_the_bot(settings: Settings, db: Database) -> None
     values = await scrape(settings, db, Metrics())
     assert values[("kabinet_residents", "state=registered")] == 0
     assert not any(re.match("kabinet_updates", name) for name, _ in values)
+
+
+async def test_harmless_refusals_are_not_counted_as_errors(
+    harness: BotHarness, settings: Settings, db: Database
+) -> None:
+    """A double tap ("message is not modified") is not an error; a real failure is."""
+    metrics = Metrics()
+    metrics.instrument(harness.dp, harness.bot)
+    anna = Person(804)
+    await register(harness, anna)
+    calls = await harness.send(anna, "⚙️ Настройки")
+    harness.session.queue(
+        "editMessageText",
+        {"ok": False, "error_code": 400, "description": "Bad Request: message is not modified"},
+    )
+    await harness.press(anna, calls[0].callback_of("🌐 Язык"))
+    values = await scrape(settings, db, metrics)
+    assert not any(name == "kabinet_update_errors_total" for name, _ in values)
+    harness.session.queue(
+        "editMessageText",
+        {"ok": False, "error_code": 400, "description": "Bad Request: message to edit not found"},
+    )
+    await harness.press(anna, calls[0].callback_of("🌐 Язык"))
+    values = await scrape(settings, db, metrics)
+    assert values[("kabinet_update_errors_total", "type=callback_query")] == 1

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from bot.services.billing.formats import BadValue, period
+from bot.services.textnorm import ascii_digits
 from storage.repositories.billing import BillingRepository, ExportedReading
 from storage.uow import UnitOfWork
 
@@ -29,6 +30,7 @@ class ExportError(ValueError):
 async def _supplier_id(uow: UnitOfWork, supplier: str | None) -> int | None:
     if supplier is None:
         return None
+    supplier = ascii_digits(supplier).strip()  # as the import stored it
     found = await BillingRepository(uow.session).supplier_by_code(supplier)
     if found is None:
         raise ExportError(f"unknown supplier {supplier!r}")

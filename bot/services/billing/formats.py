@@ -2,6 +2,11 @@
 
 Pure functions, no database: a row either becomes a record or a list of field errors.
 Checks that need the database (does this account exist?) are made by the importer.
+
+Every value that is a number, a code, an amount, a reading or a date is normalised
+(bot/services/textnorm.py) before it is checked, so CSV and JSON, and what residents type
+in the bot, meet in one form: ASCII digits, no odd spaces, account numbers without spaces
+and dashes, access codes as `normalize_access_code` gives them.
 """
 
 from __future__ import annotations
@@ -14,7 +19,16 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from bot.services.phones import InvalidPhone, normalize_phone
+from bot.services.phones import InvalidPhone, typed_phone_to_e164
+from bot.services.textnorm import (
+    CENT,
+    NotANumber,
+    ascii_digits,
+    compact_number,
+    compile_account_pattern,
+    normalize_access_code,
+    parse_decimal,
+)
 
 
 class Kind(enum.StrEnum):
@@ -106,10 +120,13 @@ def check_header(kind: Kind, header: list[str]) -> list[FieldError]:
             errors.append(FieldError("header", f"column {name!r} appears twice"))
         seen.add(name)
         if name not in known:
+            hint = (
+                "; columns are separated by ',' or ';'" if any(sep in name for sep in "\t|") else ""
+            )
             errors.append(
                 FieldError(
                     "header",
-                    f"unknown column {name!r} (expected: {', '.join(column_names(kind))})",
+                    f"unknown column {name!r} (expected: {', '.join(column_names(kind))}){hint}",
                 )
             )
     for name, required in COLUMNS[kind]:
@@ -121,7 +138,8 @@ def check_header(kind: Kind, header: list[str]) -> list[FieldError]:
 # ---------------------------------------------------------------------------- values
 MONEY_MAX = Decimal(10) ** 12  # Numeric(14, 2)
 PERIOD_RE = re.compile(r"(\d{4})-(\d{2})", re.ASCII)  # \d alone takes any script's digits
-DECIMAL_RE = re.compile(r"[+-]?\d+(?:[.,]\d+)?")
+DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+INTEGER_RE = re.compile(r"[+-]?\d{1,9}", re.ASCII)
 CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 CODE_RE = re.compile(r"[A-Za-z0-9_-]{1,32}")
 MAX_DIGITS = 10  # integer digits of a meter (a reading fits Numeric(18, 6) exactly on SQLite)
@@ -138,8 +156,8 @@ def text(value: str, *, max_len: int) -> str:
 
 
 def integer(value: str, *, low: int, high: int) -> int:
-    value = value.strip()
-    if not re.fullmatch(r"[+-]?\d{1,9}", value):
+    value = ascii_digits(value).strip()
+    if not INTEGER_RE.fullmatch(value):
         raise BadValue(f"not a whole number: {value!r}")
     number = int(value)
     if not low <= number <= high:
@@ -148,14 +166,12 @@ def integer(value: str, *, low: int, high: int) -> int:
 
 
 def decimal(value: str, *, places: int, low: Decimal | None = None, high: Decimal) -> Decimal:
-    """`1234.56`, `1234,56`, `1 234,56` → Decimal; at most `places` decimals; low ≤ x < high."""
-    raw = value.strip().replace(" ", "").replace("\u00a0", "")
-    if not DECIMAL_RE.fullmatch(raw):
-        raise BadValue(f"not a number: {value.strip()!r} (write 1234.56 or 1234,56)")
-    number = Decimal(raw.replace(",", "."))
-    exponent = number.as_tuple().exponent
-    if isinstance(exponent, int) and -exponent > places:
-        raise BadValue(f"more than {places} digits after the decimal point")
+    """`1234.56`, `1234,56`, `1 234,56` → Decimal (textnorm.parse_decimal: NBSP and U+202F
+    between groups too); at most `places` decimals; low ≤ x < high."""
+    try:
+        number = parse_decimal(value, places=places)
+    except NotANumber as exc:
+        raise BadValue(str(exc)) from None
     if low is not None and number < low:
         raise BadValue("must not be negative" if low == 0 else f"must be at least {low}")
     if abs(number) >= high:
@@ -164,7 +180,7 @@ def decimal(value: str, *, places: int, low: Decimal | None = None, high: Decima
 
 
 def period(value: str) -> str:
-    value = value.strip()
+    value = ascii_digits(value).strip()
     match = PERIOD_RE.fullmatch(value)
     if not match or not 1 <= int(match.group(2)) <= 12 or not 2000 <= int(match.group(1)) <= 2100:
         raise BadValue(f"not a period YYYY-MM: {value!r}")
@@ -172,8 +188,8 @@ def period(value: str) -> str:
 
 
 def iso_date(value: str) -> dt.date:
-    value = value.strip()
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value, re.ASCII):
+    value = ascii_digits(value).strip()
+    if not DATE_RE.fullmatch(value):
         raise BadValue(f"not a date YYYY-MM-DD: {value!r}")
     try:
         day = dt.date.fromisoformat(value)
@@ -185,20 +201,25 @@ def iso_date(value: str) -> dt.date:
 
 
 def digits_only(value: str, *, lengths: tuple[int, ...], what: str) -> str:
-    value = value.strip()
+    value = compact_number(value)  # `40702 810 9 …` as bank documents group it
     if not value.isascii() or not value.isdigit() or len(value) not in lengths:
         want = " or ".join(str(n) for n in lengths)
         raise BadValue(f"{what} must be {want} digits")
     return value
 
 
+_PHONE_SEPARATORS = re.compile(r"[;,]")
+
+
 def phones(value: str) -> tuple[str, ...]:
+    """Phones separated by ';' (or ',': a number never holds one), each as people write
+    it (`phones.typed_phone_to_e164`: Russia's 8 prefix, foreign numbers with '+')."""
     out: list[str] = []
-    for part in value.split(";"):
+    for part in _PHONE_SEPARATORS.split(value):
         if not part.strip():
             continue
         try:
-            phone = normalize_phone(part)
+            phone = typed_phone_to_e164(part)
         except InvalidPhone:
             raise BadValue(f"not a phone number: {part.strip()!r}") from None
         if phone not in out:
@@ -209,8 +230,10 @@ def phones(value: str) -> tuple[str, ...]:
 
 
 def access_code(value: str) -> str:
-    value = value.strip()
-    if not 4 <= len(value) <= 64 or any(c.isspace() or ord(c) < 32 for c in value):
+    """The code as it will be hashed: `normalize_access_code`, the function the bot applies
+    to what a resident types (Cyrillic look-alikes, case, digits, spaces and dashes)."""
+    value = normalize_access_code(value)
+    if not 4 <= len(value) <= 64 or CONTROL_RE.search(value):
         raise BadValue("an access code is 4 to 64 characters without spaces")
     return value
 
@@ -225,7 +248,7 @@ def regex(value: str) -> str:
     if len(value) > 255:
         raise BadValue("longer than 255 characters")
     try:
-        re.compile(value)
+        compile_account_pattern(value)  # as the importer and the bot match: \\d is [0-9]
     except re.error as exc:
         raise BadValue(f"not a valid regular expression: {exc}") from None
     if _QUANTIFIED_GROUP.search(value) or re.search(r"\\[1-9]", value):
@@ -374,9 +397,18 @@ class _Row:
         self.errors.append(FieldError(column, reason))
 
 
+def supplier_code(value: str) -> str:
+    return text(ascii_digits(value), max_len=32)
+
+
+def account_number(value: str) -> str:
+    """Stored as the bot looks it up: `compact_number` (ASCII digits, no spaces or dashes)."""
+    return text(compact_number(value), max_len=32)
+
+
 def _supplier_and_number(row: _Row, ctx: ParseContext) -> tuple[str, str]:
-    code = row.get("supplier_code", lambda v: text(v, max_len=32), required=True) or ""
-    number = row.get("account_number", lambda v: text(v, max_len=32), required=True) or ""
+    code = row.get("supplier_code", supplier_code, required=True) or ""
+    number = row.get("account_number", account_number, required=True) or ""
     if code:
         pattern = ctx.patterns.get(code)
         if pattern is None:
@@ -390,7 +422,7 @@ def _supplier_and_number(row: _Row, ctx: ParseContext) -> tuple[str, str]:
 
 
 def _parse_supplier(row: _Row, ctx: ParseContext) -> SupplierRecord:
-    code = row.get("code", lambda v: v.strip(), required=True) or ""
+    code = row.get("code", lambda v: ascii_digits(v).strip(), required=True) or ""
     if code and not CODE_RE.fullmatch(code):
         row.fail("code", "1 to 32 latin letters, digits, '-' or '_'")
     start = row.get("window_start_day", lambda v: integer(v, low=1, high=31), default=15)
@@ -429,9 +461,6 @@ def _parse_account(row: _Row, ctx: ParseContext) -> AccountRecord:
         phones=row.get("phones", phones, default=()),
         access_code=row.get("access_code", access_code),
     )
-
-
-CENT = Decimal("0.01")
 
 
 def _money(low: Decimal | None) -> Callable[[str], Decimal]:
@@ -494,7 +523,7 @@ def _parse_meter(row: _Row, ctx: ParseContext) -> MeterRecord:
     return MeterRecord(
         supplier_code=code,
         number=number,
-        serial=row.get("serial", lambda v: text(v, max_len=64), required=True) or "",
+        serial=row.get("serial", lambda v: text(ascii_digits(v), max_len=64), required=True) or "",
         service=row.get("service", lambda v: text(v, max_len=128), required=True) or "",
         zones=zones,
         digits=digits,

@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import re
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -35,10 +34,11 @@ from bot.services.billing.formats import (
     period_of,
 )
 from bot.services.billing.keyset import KeySet
-from bot.services.billing.sources import RawRow, RowError, Rows
+from bot.services.billing.sources import CsvFile, RawRow, RowError
 from bot.services.clock import Clock, SystemClock
 from bot.services.enums import ReadingSource, ReadingStatus
 from bot.services.hashing import hash_secret, verify_secret
+from bot.services.textnorm import compile_account_pattern
 from storage.models import Account, Charge, Meter, Payment, Reading, Supplier
 from storage.repositories.audit import AuditRepository
 from storage.repositories.billing import BillingRepository, SupplierRef
@@ -59,12 +59,17 @@ class ImportSummary:
     unchanged: int = 0
     readings_inserted: int = 0  # meters only: last_t* → Reading rows
     readings_updated: int = 0
+    separator: str | None = None  # a CSV file (CsvFile): what it was read as
+    encoding: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         if self.kind != Kind.METERS:
             data.pop("readings_inserted")
             data.pop("readings_updated")
+        for name in ("separator", "encoding"):
+            if data[name] is None:
+                data.pop(name)
         return data
 
     def text(self) -> str:
@@ -74,7 +79,9 @@ class ImportSummary:
         )
         if self.kind == Kind.METERS:
             line += f"; readings {self.readings_inserted} inserted, {self.readings_updated} updated"
-        return line
+        read_as = [f"separator {self.separator!r}"] if self.separator else []
+        read_as += [f"encoding {self.encoding}"] if self.encoding else []
+        return line + (f" ({', '.join(read_as)})" if read_as else "")
 
 
 class ImportRejected(Exception):
@@ -165,7 +172,7 @@ def _take_batch(
 async def import_rows(
     uow: UnitOfWork,
     kind: Kind,
-    rows: Rows,
+    source: Iterable[RawRow | RowError],
     *,
     clock: Clock | None = None,
     progress: Progress | None = None,
@@ -173,6 +180,9 @@ async def import_rows(
     batch_size: int = BATCH_SIZE,
 ) -> ImportSummary:
     """Validate and upsert the rows of one file in the unit of work's transaction.
+
+    `source`: `csv_rows(...)`, `json_rows(...)` or a `CsvFile` (whose separator and
+    encoding the summary then states).
 
     Raises `ImportRejected` (after which the caller must roll back — `async with
     UnitOfWork(...)` does) when anything is wrong; otherwise the caller commits.
@@ -182,13 +192,14 @@ async def import_rows(
     repo = BillingRepository(uow.session)
     refs = await repo.supplier_refs()
     ctx = ParseContext(
-        patterns={code: re.compile(ref.account_pattern) for code, ref in refs.items()},
+        patterns={code: compile_account_pattern(ref.account_pattern) for code, ref in refs.items()},
         today=now.date(),
     )
     applier = _Applier(repo, kind, refs, now)
     keys = KeySet()
     errors = _Errors()
     summary = ImportSummary(kind=kind.value)
+    rows = iter(source)
 
     def parse_next() -> asyncio.Task[tuple[list[_Item], int, bool]]:
         return asyncio.ensure_future(
@@ -212,6 +223,9 @@ async def import_rows(
             await asyncio.gather(pending, return_exceptions=True)
     if errors.total:
         raise ImportRejected(errors.sorted(), errors.total)
+    if isinstance(source, CsvFile):
+        summary.separator = source.format.separator
+        summary.encoding = source.format.encoding
     summary.rows = summary.inserted + summary.updated + summary.unchanged
     AuditRepository(uow.session).add(
         "billing.import",
@@ -426,6 +440,17 @@ class _Applier:
     # ------------------------------------------------------------------ meters + readings
     async def _meters(self, items: list[_Item], summary: ImportSummary) -> None:
         records: list[tuple[int, MeterRecord]] = [(i.account_id, i.record) for i in items]  # type: ignore[misc]
+        touched = [False] * len(records)
+        meter_ids, inserted = await self._upsert_meters(records, touched)
+        await self._last_readings(records, meter_ids, touched, summary)
+        summary.inserted += inserted
+        summary.updated += sum(touched) - inserted
+        summary.unchanged += len(records) - sum(touched)
+
+    async def _upsert_meters(
+        self, records: list[tuple[int, MeterRecord]], touched: list[bool]
+    ) -> tuple[list[int], int]:
+        """Insert or update the meters; their ids by position and how many were new."""
         existing = {
             (r.account_id, r.serial): r
             for r in await self.repo.existing_meters(
@@ -436,7 +461,6 @@ class _Applier:
         new_positions: list[int] = []
         changed: list[dict[str, Any]] = []
         meter_ids: list[int] = [0] * len(records)
-        touched = [False] * len(records)
         for pos, (account_id, rec) in enumerate(records):
             values = {
                 "service": rec.service,
@@ -464,8 +488,16 @@ class _Applier:
             for pos in new_positions:
                 meter_ids[pos] = ids[(records[pos][0], records[pos][1].serial)]
         await self.repo.update_many(Meter, changed)
+        return meter_ids, len(new)
 
-        # the last readings: one billing Reading per meter, zone and period
+    async def _last_readings(
+        self,
+        records: list[tuple[int, MeterRecord]],
+        meter_ids: list[int],
+        touched: list[bool],
+        summary: ImportSummary,
+    ) -> None:
+        """The last readings: one billing Reading per meter, zone and period."""
         with_reading = [pos for pos, (_, rec) in enumerate(records) if rec.last_date]
         old_readings = {
             (r.meter_id, r.zone, r.period): r
@@ -512,9 +544,6 @@ class _Applier:
         await self.repo.update_many(Reading, fix)
         summary.readings_inserted += len(add)
         summary.readings_updated += len(fix)
-        summary.inserted += len(new)
-        summary.updated += sum(touched) - len(new)
-        summary.unchanged += len(records) - sum(touched)
 
 
 def _access_hashes(

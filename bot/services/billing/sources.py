@@ -8,10 +8,11 @@ The CSV is read line by line, never whole.
 from __future__ import annotations
 
 import csv
+import itertools
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import Any
 
 from bot.services.billing.formats import BadValue, Kind, check_header, column_names, to_text
 
@@ -53,35 +54,184 @@ csv.field_size_limit(64 * 1024)
 
 
 _AFTER_LONE_CR = re.compile(rb"(?<=\r)(?!\n)")
+_UTF8_BOM = b"\xef\xbb\xbf"
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+#: the encodings a billing CSV may come in, by every name they are given → the codec used
+ENCODINGS = {
+    "utf-8": "utf-8",
+    "utf8": "utf-8",
+    "cp1251": "cp1251",
+    "windows-1251": "cp1251",
+}
+#: the separators a billing CSV may use: ',' (the format's own) and ';' (Excel in Russia, 1C)
+SEPARATORS = (",", ";")
 
 
-def utf8_lines(binary: IO[bytes]) -> Iterator[str]:
-    """The lines of a UTF-8 byte stream, decoded one at a time (a UTF-8 BOM is dropped).
+class UnknownEncoding(ValueError):
+    pass
+
+
+def canonical_encoding(name: str) -> str:
+    """`utf-8`, `UTF8`, `cp1251`, `windows-1251` → `utf-8` or `cp1251`."""
+    try:
+        return ENCODINGS[name.strip().lower()]
+    except KeyError:
+        raise UnknownEncoding(
+            f"unsupported encoding {name!r}: use utf-8 (the default) or cp1251 (Windows-1251)"
+        ) from None
+
+
+class BadEncoding(ValueError):
+    """The bytes are not text in the encoding given; the message says what they look like."""
+
+
+_CYRILLIC_CP1251 = re.compile(rb"[\xc0-\xff]{2}")
+_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+
+
+def _looks_like_cp1251(raw: bytes) -> bool:
+    """Russian letters in Windows-1251 are bytes C0–FF; two in a row are never UTF-8."""
+    try:
+        raw.decode("cp1251")
+    except UnicodeDecodeError:
+        return False
+    return _CYRILLIC_CP1251.search(raw) is not None
+
+
+def _looks_like_utf8(raw: bytes) -> bool:
+    """UTF-8 with Russian letters in it (which Windows-1251 text practically never is)."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return _CYRILLIC.search(text) is not None
+
+
+def decode_text(raw: bytes, encoding: str, *, advice: str = "", first: bool = True) -> str:
+    """Bytes in `encoding` (`utf-8` or `cp1251`) → text; a leading UTF-8 BOM is dropped
+    (when `first`: the start of the file or body).
+
+    Raises `BadEncoding` for bytes that are not text in `encoding`, and for text given as
+    cp1251 that is plainly UTF-8 (it would turn into mojibake silently). When bytes that
+    are not UTF-8 look like Windows-1251 the message says so, followed by `advice`: how
+    to send them that way (the command's option, the API's charset).
+    """
+    if first and raw.startswith(_UTF16_BOMS):
+        raise BadEncoding(
+            "the file is UTF-16 (Excel's “Unicode text”): save it as “CSV UTF-8” or plain CSV"
+        )
+    if first and raw.startswith(_UTF8_BOM):
+        if encoding != "utf-8":
+            raise BadEncoding(
+                f"the file starts with a UTF-8 mark (BOM): it is UTF-8, not {encoding}; "
+                "import it as UTF-8 (the default)"
+            )
+        raw = raw[len(_UTF8_BOM) :]
+    if encoding != "utf-8" and not raw.isascii() and _looks_like_utf8(raw):
+        raise BadEncoding(
+            f"the file looks like UTF-8, not {encoding}: import it as UTF-8 (the default)"
+        )
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError:
+        if encoding == "utf-8" and _looks_like_cp1251(raw):
+            raise BadEncoding(
+                "not valid UTF-8 text: the file looks like Windows-1251 (cp1251, as Excel in "
+                f"Russia saves CSV); {advice or 'import it as cp1251'}"
+            ) from None
+        name = "UTF-8" if encoding == "utf-8" else "Windows-1251"
+        raise BadEncoding(f"not valid {name} text (save the file as UTF-8)") from None
+    return text
+
+
+def decoded_lines(
+    binary: Iterable[bytes], encoding: str = "utf-8", *, advice: str = ""
+) -> Iterator[str]:
+    """The lines of a byte stream, decoded one at a time by `decode_text`.
 
     A text stream decodes ahead in chunks, so a bad byte would be reported on the line
     being read then, not its own. Lines end as with newline="": \\n, \\r\\n or a lone \\r
-    (split as bytes: no byte of a multi-byte UTF-8 character is \\r).
+    (split as bytes: no byte of a multi-byte UTF-8 character, and no Windows-1251 byte but
+    \\r itself, is \\r).
     """
-    encoding = "utf-8-sig"
+    first = True
     for raw in binary:
         for part in _AFTER_LONE_CR.split(raw):
             if part:
-                yield part.decode(encoding)
-                encoding = "utf-8"
+                yield decode_text(part, encoding, advice=advice, first=first)
+                first = False
 
 
-def csv_rows(kind: Kind, stream: Iterable[str]) -> Rows:
-    """Rows of CSV text lines: `utf8_lines(binary)`, or a text stream opened with
-    newline="" and encoding="utf-8-sig"."""
-    reader = csv.reader(stream, strict=True)
+def utf8_lines(binary: Iterable[bytes]) -> Iterator[str]:
+    """The lines of a UTF-8 byte stream (`decoded_lines` in UTF-8)."""
+    return decoded_lines(binary, "utf-8")
+
+
+def _separator(header_line: str) -> str:
+    """',' or ';', whichever the header line holds more of (column names hold neither)."""
+    return ";" if header_line.count(";") > header_line.count(",") else ","
+
+
+class CsvFormat:
+    """What a CSV file was read as: filled in by `csv_rows` once the header is read."""
+
+    def __init__(self, encoding: str | None = None) -> None:
+        self.encoding = encoding
+        self.separator: str | None = None
+
+
+class CsvFile:
+    """The rows of a CSV byte stream in `encoding`, and, once read, the separator used.
+
+        source = CsvFile(Kind.ACCOUNTS, stream, encoding="cp1251", advice="…")
+        summary = await import_rows(uow, kind, source)   # the summary tells the format
+
+    `advice` completes the message for bytes that are not UTF-8 but look like
+    Windows-1251: how to import them through this interface (the command's option,
+    the API's charset).
+    """
+
+    def __init__(
+        self, kind: Kind, binary: Iterable[bytes], *, encoding: str = "utf-8", advice: str = ""
+    ) -> None:
+        self.kind = kind
+        self.binary = binary
+        self.format = CsvFormat(canonical_encoding(encoding))
+        self.advice = advice
+
+    def __iter__(self) -> Rows:
+        assert self.format.encoding is not None
+        lines = decoded_lines(self.binary, self.format.encoding, advice=self.advice)
+        return csv_rows(self.kind, lines, found=self.format)
+
+
+def _blank(fields: list[str]) -> bool:
+    """A row of only empty cells: an empty line, or `;;;;` as Excel leaves at the end."""
+    return not any(f.strip() for f in fields)
+
+
+def csv_rows(kind: Kind, stream: Iterable[str], *, found: CsvFormat | None = None) -> Rows:
+    """Rows of CSV text lines: `decoded_lines(binary)`, or a text stream opened with
+    newline="" and encoding="utf-8-sig". The separator, ',' or ';', is the one the header
+    line uses (recorded in `found`). Rows of only empty cells are skipped; so are empty
+    columns at the end of the header (Excel writes `a;b;c;;` for a formatted column) when
+    the rows hold nothing there either."""
+    found = found or CsvFormat()
+    lines = iter(stream)
     line = 0
     try:
-        header_row = next(reader, None)
-        line = reader.line_num
-        if header_row is None:
+        first = next(lines, None)
+        if first is None:
             yield RowError(1, None, "header", "the file is empty (a header row is required)")
             return
+        found.separator = _separator(first)
+        reader = csv.reader(itertools.chain([first], lines), delimiter=found.separator, strict=True)
+        header_row = next(reader)
+        line = reader.line_num
         header = [h.strip().lstrip("\ufeff").strip().lower() for h in header_row]
+        while len(header) > 1 and not header[-1]:
+            header.pop()
         header_errors = check_header(kind, header)
         if header_errors:
             for err in header_errors:
@@ -91,12 +241,21 @@ def csv_rows(kind: Kind, stream: Iterable[str]) -> Rows:
         for fields in reader:
             start = line + 1
             line = reader.line_num
-            if not fields or (len(fields) == 1 and not fields[0].strip()):
-                continue  # an empty line
+            if _blank(fields):
+                continue
+            if len(fields) > width and _blank(fields[width:]):
+                fields = fields[:width]
             if len(fields) != width:
-                yield RowError(start, None, "row", f"{len(fields)} fields, the header has {width}")
+                yield RowError(
+                    start,
+                    None,
+                    "row",
+                    f"{len(fields)} fields, the header has {width} (separator {found.separator!r})",
+                )
                 continue
             yield RawRow(start, None, dict(zip(header, fields, strict=True)))
+    except BadEncoding as exc:
+        yield RowError(line + 1, None, "file", str(exc))
     except UnicodeDecodeError:
         yield RowError(line + 1, None, "file", "not valid UTF-8 text (save the file as UTF-8)")
     except csv.Error as exc:

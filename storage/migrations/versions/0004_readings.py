@@ -1,10 +1,10 @@
 """meter readings: photo, correction link, review, idempotency key; reminders; locks
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 Create Date: 2026-11-30 05:47:36.145914
 
-Chained after 0002 on the readings branch; whoever merges re-chains it after "0003".
+Chained after 0003 (ids never reused); 0005 (payments) follows it.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0004"
-down_revision: str | None = "0002"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -62,7 +62,9 @@ def upgrade() -> None:
     with op.batch_alter_table("reminder_log", schema=None) as batch_op:
         batch_op.create_index("ix_reminder_log_status", ["status"], unique=False)
 
-    with op.batch_alter_table("readings", schema=None) as batch_op:
+    with op.batch_alter_table(
+        "readings", schema=None, table_kwargs={"sqlite_autoincrement": True}
+    ) as batch_op:
         batch_op.add_column(sa.Column("batch", sa.String(length=32), nullable=True))
         batch_op.add_column(sa.Column("photo_file_id", sa.String(length=255), nullable=True))
         batch_op.add_column(
@@ -88,7 +90,9 @@ def upgrade() -> None:
             ondelete="SET NULL",
         )
 
-    with op.batch_alter_table("tickets", schema=None) as batch_op:
+    with op.batch_alter_table(
+        "tickets", schema=None, table_kwargs={"sqlite_autoincrement": True}
+    ) as batch_op:
         batch_op.add_column(sa.Column("reading_id", sa.Integer(), nullable=True))
         batch_op.create_index(batch_op.f("ix_tickets_reading_id"), ["reading_id"], unique=False)
         batch_op.create_foreign_key(
@@ -111,12 +115,16 @@ def downgrade() -> None:
         batch_op.drop_column("inactive_since")
         batch_op.drop_column("reading_reminders")
 
-    with op.batch_alter_table("tickets", schema=None) as batch_op:
+    with op.batch_alter_table(
+        "tickets", schema=None, table_kwargs={"sqlite_autoincrement": True}
+    ) as batch_op:
         batch_op.drop_constraint(batch_op.f("fk_tickets_reading_id_readings"), type_="foreignkey")
         batch_op.drop_index(batch_op.f("ix_tickets_reading_id"))
         batch_op.drop_column("reading_id")
 
-    with op.batch_alter_table("readings", schema=None) as batch_op:
+    with op.batch_alter_table(
+        "readings", schema=None, table_kwargs={"sqlite_autoincrement": True}
+    ) as batch_op:
         batch_op.drop_constraint(batch_op.f("fk_readings_corrects_id_readings"), type_="foreignkey")
         batch_op.drop_constraint(batch_op.f("uq_readings_batch_meter_id_zone"), type_="unique")
         batch_op.drop_index(batch_op.f("ix_readings_corrects_id"))

@@ -1,0 +1,161 @@
+"""The balance of a resident's account: per period, now, and the last year as a history.
+
+Only accounts the resident has an ACTIVE link to are shown: every method takes the
+resident's id and answers None for any other account (a forged button, an unlinked one).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from bot.services.balance.chart import ChartLabels, render_history
+from bot.services.balance.render import Renderer
+from bot.services.balance.statement import (
+    ZERO,
+    AccountCard,
+    History,
+    MonthTotals,
+    Payee,
+    PaymentInfo,
+    ServiceLine,
+    Statement,
+    months_before,
+)
+from bot.services.clock import Clock
+from storage.models import Account
+from storage.repositories.balance import ChargeRow, PaymentRow
+from storage.uow import UnitOfWork
+
+#: months of the history chart
+HISTORY_MONTHS = 12
+#: months on each side of the trend's comparison
+TREND_MONTHS = 3
+
+
+def account_card(account: Account) -> AccountCard:
+    s = account.supplier
+    payee = Payee(
+        id=s.id,
+        name=s.name,
+        inn=s.inn.strip(),
+        kpp=s.kpp.strip(),
+        bank_name=s.bank_name.strip(),
+        bic=s.bic.strip(),
+        corr_account=s.corr_account.strip(),
+        settlement_account=s.settlement_account.strip(),
+    )
+    return AccountCard(account.id, account.number, account.address, account.holder_name, payee)
+
+
+def _payment_info(row: PaymentRow | None) -> PaymentInfo | None:
+    if row is None:
+        return None
+    return PaymentInfo(row.paid_at, row.amount, row.source, row.telegram_charge_id is not None)
+
+
+def _trend(months: list[MonthTotals]) -> Decimal | None:
+    recent = [m.charged for m in months[-TREND_MONTHS:]]
+    before = [m.charged for m in months[-2 * TREND_MONTHS : -TREND_MONTHS]]
+    base = sum(before, ZERO)
+    if len(before) < TREND_MONTHS or base <= 0:
+        return None
+    change: Decimal = (sum(recent, ZERO) - base) / base * 100
+    return change.quantize(Decimal(1))
+
+
+@dataclass(frozen=True)
+class HistoryChart:
+    history: History
+    png: bytes | None  # None: no charges yet, nothing to draw
+
+
+class BalanceService:
+    def __init__(self, uow: UnitOfWork, clock: Clock, renderer: Renderer | None = None) -> None:
+        self.uow = uow
+        self.clock = clock
+        self.renderer = renderer or Renderer(workers=0)
+
+    async def _account(self, user_id: int, account_id: int) -> Account | None:
+        return await self.uow.balance.linked_account(user_id, account_id)
+
+    async def linked(self, user_id: int, account_id: int) -> AccountCard | None:
+        """The account when the resident has an active link to it (else None)."""
+        account = await self._account(user_id, account_id)
+        return None if account is None else account_card(account)
+
+    async def statement(
+        self, user_id: int, account_id: int, period: str | None = None
+    ) -> Statement | None:
+        """The account in `period` (default: the latest month with charges); None when the
+        resident has no active link to it. A period without charges falls back to the latest.
+        """
+        account = await self._account(user_id, account_id)
+        if account is None:
+            return None
+        return await self.statement_of(account, period)
+
+    async def statement_of(self, account: Account, period: str | None = None) -> Statement:
+        repo = self.uow.balance
+        charges = await repo.charges(account.id)
+        as_of = await repo.last_charges_import()
+        pending = sum((p.amount for p in await repo.telegram_payments(account.id, as_of)), ZERO)
+        last = _payment_info(await repo.last_payment(account.id))
+        card = account_card(account)
+        periods = tuple(sorted({c.period for c in charges}, reverse=True))
+        if not periods:
+            return Statement(card, None, (), pending=pending, balance_now=-pending,
+                             last_payment=last, as_of=as_of)  # fmt: skip
+        if period not in periods:
+            period = periods[0]
+        opening = sum((c.charged - c.paid for c in charges if c.period < period), ZERO)
+        everything = sum((c.charged - c.paid for c in charges), ZERO)
+        lines = tuple(
+            ServiceLine(c.id, c.service, c.charged, c.paid) for c in charges if c.period == period
+        )
+        return Statement(
+            account=card,
+            period=period,
+            periods=periods,
+            lines=lines,
+            opening=opening,
+            pending=pending,
+            balance_now=everything - pending,
+            last_payment=last,
+            as_of=as_of,
+        )
+
+    async def history(
+        self, user_id: int, account_id: int, months: int = HISTORY_MONTHS
+    ) -> History | None:
+        """Charged and paid per month for the `months` ending with the latest month with
+        charges (months without any count as zero); None for an account not linked."""
+        account = await self._account(user_id, account_id)
+        if account is None:
+            return None
+        charges: list[ChargeRow] = await self.uow.balance.charges(account.id)
+        card = account_card(account)
+        if not charges:
+            return History(card, (), None)
+        totals: dict[str, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
+        for c in charges:
+            totals[c.period][0] += c.charged
+            totals[c.period][1] += c.paid
+        latest = max(totals)
+        shown = [
+            MonthTotals(p, *totals.get(p, [ZERO, ZERO])) for p in months_before(latest, months)
+        ]
+        return History(card, tuple(shown), _trend(shown))
+
+    async def history_chart(
+        self, user_id: int, account_id: int, labels: ChartLabels
+    ) -> HistoryChart | None:
+        """The history and its chart (a PNG drawn off the event loop)."""
+        history = await self.history(user_id, account_id)
+        if history is None:
+            return None
+        if not history.months:
+            return HistoryChart(history, None)
+        await self.uow.commit()  # the connection goes back to the pool while the chart draws
+        return HistoryChart(history, await self.renderer.run(render_history, history, labels))

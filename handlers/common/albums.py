@@ -1,0 +1,38 @@
+"""One album is one answer.
+
+Photos sent together arrive as separate messages sharing a `media_group_id`. The first one
+is handled as usual; the rest of the same album are dropped before routing, so a step that
+takes one photo (the receipt for an operator) gets one answer, and the fallback does not
+say "I did not understand" to the second photo. The album's id is kept in the resident's
+FSM data (`ALBUM_KEY`), which survives the step clearing its state only as that one key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.fsm.context import FSMContext
+from aiogram.types import Message, TelegramObject
+
+ALBUM_KEY = "album"
+
+
+class OneAnswerPerAlbum(BaseMiddleware):
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        if not isinstance(event, Message) or not event.media_group_id:
+            return await handler(event, data)
+        state: FSMContext | None = data.get("state")
+        if state is None or event.chat.type != "private":
+            return await handler(event, data)
+        if (await state.get_data()).get(ALBUM_KEY) == event.media_group_id:
+            return None  # the album was answered with its first photo
+        result = await handler(event, data)
+        await state.update_data({ALBUM_KEY: event.media_group_id})
+        return result

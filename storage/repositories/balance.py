@@ -1,0 +1,128 @@
+"""What a resident's balance is made of: an account's charges and payments (no commits)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.enums import LinkStatus
+from storage.models import Account, AccountLink, AuditLog, Charge, Payment
+
+#: the audit action and object of a billing import (bot/services/billing/importer.py)
+IMPORT_ACTION = "billing.import"
+CHARGES_KIND = "charges"
+
+
+@dataclass(frozen=True, slots=True)
+class ChargeRow:
+    id: int
+    period: str
+    service: str
+    charged: Decimal
+    paid: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentRow:
+    id: int
+    paid_at: dt.date
+    amount: Decimal
+    source: str
+    telegram_charge_id: str | None
+    recorded_at: dt.datetime | None
+
+
+def _payment_row(p: Payment) -> PaymentRow:
+    return PaymentRow(p.id, p.paid_at, p.amount, p.source, p.telegram_charge_id, p.recorded_at)
+
+
+class BalanceRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def linked_account(self, user_id: int, account_id: int) -> Account | None:
+        """The account (with its supplier) when the user has an ACTIVE link to it."""
+        result = await self.session.execute(
+            select(Account)
+            .join(AccountLink, AccountLink.account_id == Account.id)
+            .where(
+                AccountLink.user_id == user_id,
+                AccountLink.account_id == account_id,
+                AccountLink.status == LinkStatus.ACTIVE.value,
+            )
+        )
+        return result.scalars().unique().one_or_none()
+
+    async def charges(self, account_id: int) -> list[ChargeRow]:
+        """Every charge of the account, oldest period first (a few hundred rows at most)."""
+        rows = await self.session.execute(
+            select(Charge.id, Charge.period, Charge.service, Charge.charged, Charge.paid)
+            .where(Charge.account_id == account_id)
+            .order_by(Charge.period, Charge.service, Charge.id)
+        )
+        return [ChargeRow(r.id, r.period, r.service, r.charged, r.paid) for r in rows]
+
+    async def last_payment(self, account_id: int) -> PaymentRow | None:
+        result = await self.session.execute(
+            select(Payment)
+            .where(Payment.account_id == account_id)
+            .order_by(Payment.paid_at.desc(), Payment.id.desc())
+            .limit(1)
+        )
+        payment = result.scalar_one_or_none()
+        return None if payment is None else _payment_row(payment)
+
+    async def telegram_payments(
+        self, account_id: int, recorded_after: dt.datetime | None
+    ) -> list[PaymentRow]:
+        """Payments made in Telegram and recorded after `recorded_after` (all when None)."""
+        query = select(Payment).where(
+            Payment.account_id == account_id, Payment.telegram_charge_id.is_not(None)
+        )
+        if recorded_after is not None:
+            query = query.where(Payment.recorded_at > recorded_after)
+        result = await self.session.execute(query.order_by(Payment.id))
+        return [_payment_row(p) for p in result.scalars()]
+
+    async def last_charges_import(self) -> dt.datetime | None:
+        """When billing's charges were last imported (the moment the figures are as of)."""
+        result = await self.session.execute(
+            select(AuditLog.at)
+            .where(AuditLog.action == IMPORT_ACTION, AuditLog.object_id == CHARGES_KIND)
+            .order_by(AuditLog.at.desc())
+            .limit(1)
+        )
+        return result.scalar_one_or_none()
+
+    async def payment_by_charge_id(self, charge_id: str) -> PaymentRow | None:
+        result = await self.session.execute(
+            select(Payment).where(Payment.telegram_charge_id == charge_id)
+        )
+        payment = result.scalar_one_or_none()
+        return None if payment is None else _payment_row(payment)
+
+    async def add_telegram_payment(
+        self,
+        *,
+        account_id: int,
+        paid_at: dt.date,
+        amount: Decimal,
+        source: str,
+        charge_id: str,
+        recorded_at: dt.datetime,
+    ) -> int:
+        payment = Payment(
+            account_id=account_id,
+            paid_at=paid_at,
+            amount=amount,
+            source=source,
+            telegram_charge_id=charge_id,
+            recorded_at=recorded_at,
+        )
+        self.session.add(payment)
+        await self.session.flush()
+        return payment.id
