@@ -46,16 +46,16 @@ COMMANDS = (
 )
 
 
-def create_bot(settings: Settings, **session_kwargs: Any) -> Bot:
+def create_bot(settings: Settings, *, flood_control: bool = True, **session_kwargs: Any) -> Bot:
+    """The Bot; `flood_control=False` for the bulk sender's own (it handles 429 itself)."""
     token = require_token(settings)
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.api_base), **session_kwargs)
-    return setup_bot(
-        Bot(
-            token=token,
-            session=session,
-            default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
-        )
+    bot = Bot(
+        token=token,
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
     )
+    return setup_bot(bot) if flood_control else bot
 
 
 def setup_bot(bot: Bot) -> Bot:

@@ -7,6 +7,7 @@ the application factories take it as an argument, so tests build their own.
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from typing import Literal
 
 from pydantic import (
@@ -89,6 +90,19 @@ class Settings(BaseSettings):
     code_ttl_minutes: int = Field(default=30, ge=1, le=24 * 60)
     link_attempts_per_day: int = Field(default=10, ge=1, le=1000)
     reading_spike_factor: float = Field(default=5, gt=1)
+    # monthly ceilings of consumption per meter zone, used while a meter has less than six
+    # months of history (m³, Gcal, m³, kWh)
+    reading_ceiling_water: Decimal = Field(default=Decimal(30), gt=0)
+    reading_ceiling_heat: Decimal = Field(default=Decimal(5), gt=0)
+    reading_ceiling_gas: Decimal = Field(default=Decimal(1000), gt=0)
+    reading_ceiling_electricity: Decimal = Field(default=Decimal(3000), gt=0)
+    reading_early_days: int = Field(default=0, ge=0, le=20)
+    reading_refuse_unverified: bool = False
+    reading_reminders: bool = True
+    reading_reminder_from_hour: int = Field(default=10, ge=0, le=23)
+    reading_reminder_to_hour: int = Field(default=20, ge=1, le=24)
+    reading_reminder_check_seconds: float = Field(default=300, gt=0, le=3600)
+    bulk_messages_per_second: float = Field(default=25, gt=0, le=30)
     payments_provider_token: SecretStr | None = None
     #: worker processes that render receipts and charts (0: threads in this process)
     render_workers: int = Field(default=1, ge=0, le=32)
@@ -148,6 +162,10 @@ class Settings(BaseSettings):
             raise ValueError("SMS_PROVIDER=http needs SMS_HTTP_URL")
         if self.smtp_host and not self.smtp_from:
             raise ValueError("SMTP_HOST is set but SMTP_FROM is not")
+        if self.reading_reminder_from_hour >= self.reading_reminder_to_hour:
+            raise ValueError(
+                "READING_REMINDER_FROM_HOUR must be before READING_REMINDER_TO_HOUR (Moscow time)"
+            )
         return self
 
     # --- derived ---------------------------------------------------------------

@@ -27,6 +27,7 @@ from bot.services.clock import Clock
 from bot.services.codes import CodesService
 from bot.services.linking import LinkingService
 from bot.services.profile import ProfileService
+from bot.services.readings import ReadingsService, rules_from
 from bot.services.receipts import ReceiptService, Renderer
 from bot.services.registration import RegistrationService, ResidentCache
 from storage.uow import UnitOfWork, current_uow
@@ -61,9 +62,9 @@ class UnitOfWorkMiddleware(BaseMiddleware):
 class ServicesMiddleware(BaseMiddleware):
     """Builds the services of one update over its unit of work; handlers take them by name
     (`linking: LinkingService`, `registration: RegistrationService`, `profile:
-    ProfileService`, `balance: BalanceService`, `receipts: ReceiptService`). Construction
-    only stores references: no query runs until a handler calls a method, so an update that
-    needs no data costs no database round trip."""
+    ProfileService`, `balance: BalanceService`, `receipts: ReceiptService`, `readings:
+    ReadingsService`). Construction only stores references: no query runs until a handler
+    calls a method, so an update that needs no data costs no database round trip."""
 
     def __init__(
         self,
@@ -77,6 +78,7 @@ class ServicesMiddleware(BaseMiddleware):
         self.clock = clock
         self.gateways = gateways
         self.ports = ports
+        self.reading_rules = rules_from(settings)
         self.renderer = renderer or Renderer(workers=0)
         self.residents = ResidentCache(ttl=60.0)  # the gate's answer, per process
 
@@ -111,6 +113,9 @@ class ServicesMiddleware(BaseMiddleware):
             codes=codes,
             email=self.gateways.email if settings.email_enabled else None,
             residents=self.residents,
+        )
+        data["readings"] = ReadingsService(
+            uow, clock, rules=self.reading_rules, desk=ports.desk, notifier=ports.notifier
         )
         balance = BalanceService(uow, clock, self.renderer)
         data["balance"] = balance

@@ -14,6 +14,7 @@ from aiohttp import ClientError, web
 from bot.app import create_bot, create_dispatcher, set_commands
 from bot.config import Settings
 from bot.i18n import create_i18n
+from bot.scheduler import start_reminders
 from bot.web.app import create_web_app
 from bot.web.metrics import Metrics
 from storage.db import Database
@@ -96,6 +97,7 @@ async def serve(settings: Settings) -> None:
         app = create_web_app(settings, db, bot=bot, dispatcher=dp, metrics=metrics)
         runner = await _start_web(app, settings)
         chores = asyncio.create_task(_housekeeping(db), name="housekeeping")
+        reminders = start_reminders(settings, db, create_i18n(settings.default_locale))
         try:
             if settings.webhook_url is not None:
                 secret = (
@@ -117,6 +119,8 @@ async def serve(settings: Settings) -> None:
                     bot, allowed_updates=dp.resolve_used_update_types(), handle_signals=True
                 )
         finally:
+            if reminders is not None:
+                await reminders.stop()
             chores.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await chores

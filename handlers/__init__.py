@@ -19,6 +19,7 @@ def create_routers(settings: Settings) -> list[Router]:
     from handlers.email import router as email
     from handlers.errors import router as errors
     from handlers.menu import router as menu
+    from handlers.readings import router as readings
     from handlers.registration import router as registration
     from handlers.settings import router as settings_feature
     from handlers.setup import router as setup
@@ -30,6 +31,7 @@ def create_routers(settings: Settings) -> list[Router]:
     menu_items = [
         accounts.MENU_ITEM,
         balance.MENU_ITEM,
+        readings.MENU_ITEM,
         settings_feature.MENU_ITEM,
         *menu.MENU_ITEMS,
     ]
@@ -44,6 +46,7 @@ def create_routers(settings: Settings) -> list[Router]:
         email.create_router(),
         settings_feature.create_router(),
         picker.create_router(),
+        readings.create_router(),
         common.create_fallback_router(),
     ]
     return routers

@@ -19,6 +19,23 @@ class ReadingStatus(enum.StrEnum):
     ACCEPTED = "accepted"
     PENDING = "pending"  # waits for an operator (suspicious)
     REJECTED = "rejected"
+    CORRECTED = "corrected"  # replaced by the resident's correction (kept for the history)
+
+
+class ReminderKind(enum.StrEnum):
+    """Which reminder of a reading window."""
+
+    START = "start"  # the window opened
+    END = "end"  # two days before it closes
+
+
+class ReminderStatus(enum.StrEnum):
+    QUEUED = "queued"  # due, not sent yet (a restart sends it)
+    SENDING = "sending"  # handed to the sender (after a crash: not sent again)
+    SENT = "sent"
+    BLOCKED = "blocked"  # the resident blocked the bot (403)
+    FAILED = "failed"  # Telegram refused it otherwise
+    SKIPPED = "skipped"  # no longer due when its turn came (sent readings, opted out…)
 
 
 class LinkStatus(enum.StrEnum):

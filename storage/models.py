@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Date,
     DateTime,
     ForeignKey,
@@ -24,7 +25,9 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
     text,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -96,6 +99,10 @@ class User(TimestampMixin, Base):
     consented_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     email: Mapped[str | None] = mapped_column(String(254))
     email_verified_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    #: meter-reading reminders wanted (Settings → Reminders)
+    reading_reminders: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    #: when a message to the resident got 403 (blocked the bot); None while reachable
+    inactive_since: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
     links: Mapped[list[AccountLink]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True
@@ -226,6 +233,8 @@ class Reading(Base):
     __table_args__ = (
         Index("ix_readings_meter_period", "meter_id", "period"),
         Index("ix_readings_period_status", "period", "status"),  # export of a period
+        # one submission (Send) stores a meter's zone once, however often it is delivered
+        UniqueConstraint("batch", "meter_id", "zone"),
         NEVER_REUSE_IDS,
     )
 
@@ -241,6 +250,21 @@ class Reading(Base):
     )
     source: Mapped[str] = mapped_column(String(16), default=ReadingSource.BOT.value)
     status: Mapped[str] = mapped_column(String(16), default=ReadingStatus.ACCEPTED.value)
+    #: the idempotency key of the submission (a resident's Send), None for billing rows
+    batch: Mapped[str | None] = mapped_column(String(32))
+    photo_file_id: Mapped[str | None] = mapped_column(String(255))
+    #: consumption since the last accepted reading (across a rollover when `rolled_over`)
+    consumption: Mapped[Decimal | None] = mapped_column(READING)
+    rolled_over: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    #: why it waits for an operator: "spike" (vs the usual) or "ceiling" (vs the service's)
+    flag: Mapped[str | None] = mapped_column(String(16))
+    #: the reading this one corrects (that one's status is "corrected")
+    corrects_id: Mapped[int | None] = mapped_column(
+        ForeignKey("readings.id", ondelete="SET NULL"), index=True
+    )
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    decided_by: Mapped[int | None] = mapped_column(BigInteger)  # operator's Telegram id
+    decided_by_name: Mapped[str | None] = mapped_column(String(255))
 
 
 # --------------------------------------------------------------------------- linking
@@ -312,6 +336,9 @@ class Ticket(TimestampMixin, Base):
     link_id: Mapped[int | None] = mapped_column(
         ForeignKey("account_links.id", ondelete="SET NULL"), index=True
     )
+    reading_id: Mapped[int | None] = mapped_column(
+        ForeignKey("readings.id", ondelete="SET NULL"), index=True
+    )
     staff_chat_id: Mapped[int | None] = mapped_column(BigInteger)
     staff_thread_id: Mapped[int | None] = mapped_column(BigInteger)
     staff_message_id: Mapped[int | None] = mapped_column(BigInteger)
@@ -349,3 +376,39 @@ class AuditLog(Base):
     object_type: Mapped[str | None] = mapped_column(String(32))
     object_id: Mapped[str | None] = mapped_column(String(64))
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+# --------------------------------------------------------------------------- reminders
+
+
+class ReminderLog(Base):
+    """One meter-reading reminder of a window: queued, then sent (or why not).
+
+    Unique per resident, account, period and kind, so a restart never sends one twice and
+    a queued one is sent after the restart.
+    """
+
+    __tablename__ = "reminder_log"
+    __table_args__ = (
+        UniqueConstraint("user_id", "account_id", "period", "kind"),
+        Index("ix_reminder_log_status", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    period: Mapped[str] = mapped_column(String(7))
+    kind: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class SchedulerLock(Base):
+    """A lease: the one instance that may run a scheduled job (when Redis is not used)."""
+
+    __tablename__ = "scheduler_locks"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(128))
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())

@@ -16,6 +16,8 @@ from storage.repositories.billing import BillingRepository
 from storage.repositories.codes import CodeRepository
 from storage.repositories.housekeeping import HousekeepingRepository
 from storage.repositories.links import LinkRepository
+from storage.repositories.readings import ReadingsRepository
+from storage.repositories.reminders import RemindersRepository
 from storage.repositories.stats import StatsRepository
 from storage.repositories.users import UserRepository
 
@@ -96,6 +98,14 @@ class UnitOfWork:
     @property
     def billing(self) -> BillingRepository:
         return self._repo(BillingRepository)
+
+    @property
+    def readings(self) -> ReadingsRepository:
+        return self._repo(ReadingsRepository)
+
+    @property
+    def reminders(self) -> RemindersRepository:
+        return self._repo(RemindersRepository)
 
     @property
     def balance(self) -> BalanceRepository:

@@ -50,8 +50,10 @@ SUPPLIERS = [
         "name": "ООО «Горгаз-Сервис»",
         "account_pattern": r"\d{10}",
         "account_hint": "10 цифр: код участка (2 цифры) и номер (8 цифр), например 5812345678",
-        "window_start_day": "20",
-        "window_end_day": "26",
+        # a window over the month end (the 26th to the 14th of the next month): with the
+        # UK's 15..25 some window is open on any day, so readings can be tried any day
+        "window_start_day": "26",
+        "window_end_day": "14",
         "inn": "6950654321",
         "kpp": "695001001",
         "bank_name": "ПАО «Банк ВТБ»",

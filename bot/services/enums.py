@@ -6,6 +6,8 @@ from storage.enums import (
     LinkStatus,
     ReadingSource,
     ReadingStatus,
+    ReminderKind,
+    ReminderStatus,
     TicketKind,
     TicketStatus,
 )
@@ -16,6 +18,8 @@ __all__ = [
     "LinkStatus",
     "ReadingSource",
     "ReadingStatus",
+    "ReminderKind",
+    "ReminderStatus",
     "TicketKind",
     "TicketStatus",
 ]

@@ -14,11 +14,14 @@ Rules the implementations keep:
 from __future__ import annotations
 
 import enum
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from bot.services.linking import LinkCard
+    from bot.services.readings import ReadingCard
+    from bot.services.readings_reminders import Reminder
 
 
 class DeskUnavailable(Exception):
@@ -40,6 +43,7 @@ class Delivery(enum.StrEnum):
     SENT = "sent"
     BLOCKED = "blocked"  # the resident blocked the bot (403)
     FAILED = "failed"  # any other refusal
+    DEFERRED = "deferred"  # a bulk send stopped (shutdown) before this one: not attempted
 
 
 class StaffDesk(Protocol):
@@ -69,6 +73,21 @@ class StaffDesk(Protocol):
         neutral line when Telegram no longer lets the bot delete it (older than 48 h)."""
         ...
 
+    async def post_reading_card(self, card: ReadingCard) -> PostedCard:
+        """Post a meter reading to review with Accept / Reject (the meter's photo, if any).
+
+        Raises DeskUnavailable when Telegram refuses it.
+        """
+        ...
+
+    async def show_reading_card(
+        self, card: ReadingCard, *, delivery: Delivery | None = None
+    ) -> None:
+        """Redraw a reading's card as it stands now (decided or corrected: no buttons).
+
+        Failures are logged, not raised."""
+        ...
+
 
 class ResidentNotifier(Protocol):
     """Tells a resident something in their private chat, in their language."""
@@ -77,4 +96,20 @@ class ResidentNotifier(Protocol):
         self, resident_id: int, language: str | None, card: LinkCard
     ) -> Delivery:
         """An operator approved or rejected the resident's link request."""
+        ...
+
+    async def reading_decided(
+        self, resident_id: int, language: str | None, card: ReadingCard
+    ) -> Delivery:
+        """An operator accepted or rejected the resident's meter reading."""
+        ...
+
+    def remind_readings(
+        self, reminders: Sequence[Reminder]
+    ) -> AsyncIterator[tuple[Reminder, Delivery]]:
+        """Send meter-reading reminders through the one rate-limited bulk sender.
+
+        Yields each reminder with what became of it as soon as that is known (not in
+        order). When the sender is stopping, the ones not attempted come back DEFERRED.
+        """
         ...

@@ -44,6 +44,7 @@ class Resident:
     language: str | None  # chosen in Settings (or remembered), None: Telegram's decides
     email: str | None  # verified addresses only
     first_name: str | None
+    reminders: bool = True  # meter-reading reminders wanted (Settings)
 
 
 def step_of(user: User | None, consent_version: str) -> Step:
@@ -101,6 +102,7 @@ def resident_of(user: User, consent_version: str) -> Resident:
         language=user.language,
         email=user.email if user.email and user.email_verified_at else None,
         first_name=user.first_name,
+        reminders=user.reading_reminders is not False,
     )
 
 

@@ -11,6 +11,7 @@ from bot.config import Settings
 from bot.services.ports import ResidentNotifier, StaffDesk
 from bot.telegram.desk import TelegramStaffDesk
 from bot.telegram.notifier import TelegramResidentNotifier
+from bot.telegram.sender import BulkSender
 
 
 @dataclass(frozen=True)
@@ -19,11 +20,15 @@ class Ports:
     notifier: ResidentNotifier
 
 
-def create_ports(bot: Bot, i18n: I18n, settings: Settings) -> Ports:
-    """The ports over one Bot (cheap: built per update, or once by a scheduler)."""
+def create_ports(
+    bot: Bot, i18n: I18n, settings: Settings, *, sender: BulkSender | None = None
+) -> Ports:
+    """The ports over one Bot (cheap: built per update, or once by a scheduler, which
+    hands in its rate-limited bulk sender)."""
     desk = (
         TelegramStaffDesk(bot, i18n, settings.staff_chat_id, settings.default_locale)
         if settings.staff_chat_id is not None
         else None
     )
-    return Ports(desk=desk, notifier=TelegramResidentNotifier(bot, i18n, settings.default_locale))
+    notifier = TelegramResidentNotifier(bot, i18n, settings.default_locale, sender=sender)
+    return Ports(desk=desk, notifier=notifier)

@@ -1,4 +1,4 @@
-"""StaffDesk over the Bot API: link-request cards in the staff supergroup."""
+"""StaffDesk over the Bot API: link-request and meter-reading cards in the staff supergroup."""
 
 from __future__ import annotations
 
@@ -13,6 +13,9 @@ from aiogram.utils.i18n import gettext as _
 from bot.services.enums import LinkStatus
 from bot.services.linking import LinkCard
 from bot.services.ports import Delivery, DeskUnavailable, PostedCard
+from bot.services.readings import ReadingCard
+from bot.telegram.locale import speaking
+from handlers.staff import readings as reading_cards
 from handlers.staff.cards import card_keyboard, card_text, delivery_note
 
 log = logging.getLogger("kabinet.desk")
@@ -28,12 +31,17 @@ class TelegramStaffDesk:
         self.locale = locale
 
     async def post_link_card(self, card: LinkCard) -> PostedCard:
-        with self.i18n.use_locale(self.locale):
+        with speaking(self.i18n, self.locale):
             text, markup = card_text(card), card_keyboard(card.link_id)
+        return await self._post(text, card.photo_file_id, markup)
+
+    async def _post(
+        self, text: str, photo_file_id: str | None, markup: InlineKeyboardMarkup | None
+    ) -> PostedCard:
         try:
-            if card.photo_file_id:
+            if photo_file_id:
                 sent = await self.bot.send_photo(
-                    self.chat_id, card.photo_file_id, caption=text, reply_markup=markup
+                    self.chat_id, photo_file_id, caption=text, reply_markup=markup
                 )
             else:
                 sent = await self.bot.send_message(self.chat_id, text, reply_markup=markup)
@@ -41,10 +49,27 @@ class TelegramStaffDesk:
             raise DeskUnavailable(str(exc)) from exc
         return PostedCard(sent.chat.id, sent.message_id, sent.message_thread_id)
 
+    async def post_reading_card(self, card: ReadingCard) -> PostedCard:
+        with speaking(self.i18n, self.locale):
+            text, markup = reading_cards.card_text(card), reading_cards.card_keyboard(card)
+        return await self._post(text, card.photo_file_id, markup)
+
+    async def show_reading_card(
+        self, card: ReadingCard, *, delivery: Delivery | None = None
+    ) -> None:
+        if not (card.staff_chat_id and card.staff_message_id):
+            return
+        with speaking(self.i18n, self.locale):
+            text = reading_cards.card_text(card, delivery=delivery)
+            markup = reading_cards.card_keyboard(card)
+        await self._edit(
+            card.staff_chat_id, card.staff_message_id, text, bool(card.photo_file_id), markup
+        )
+
     async def show_link_card(self, card: LinkCard, *, delivery: Delivery | None = None) -> None:
         if not (card.staff_chat_id and card.staff_message_id):
             return
-        with self.i18n.use_locale(self.locale):
+        with speaking(self.i18n, self.locale):
             text = card_text(card, note=delivery_note(delivery))
             markup = card_keyboard(card.link_id) if card.status is LinkStatus.PENDING else None
         await self._edit(
@@ -74,7 +99,7 @@ class TelegramStaffDesk:
             log.warning("could not edit the card %s/%s: %s", chat_id, message_id, exc)
 
     async def mark_withdrawn(self, chat_id: int, message_id: int) -> None:
-        with self.i18n.use_locale(self.locale):
+        with speaking(self.i18n, self.locale):
             text = _("↩️ The resident withdrew this request.")
         try:
             await self.bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id)
@@ -88,7 +113,7 @@ class TelegramStaffDesk:
             return
         except TelegramAPIError as exc:
             log.info("could not delete the card %s/%s (%s): editing it", chat_id, message_id, exc)
-        with self.i18n.use_locale(self.locale):
+        with speaking(self.i18n, self.locale):
             text = _("🗑 The resident deleted their data; this request is closed.")
         try:
             await self.bot.edit_message_text(text=text, chat_id=chat_id, message_id=message_id)

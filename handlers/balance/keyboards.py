@@ -11,6 +11,8 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.services.balance import Statement
 from handlers.balance import texts
 from handlers.balance.callbacks import BalanceAction, BalanceCb, PeriodsPageCb, ServiceReceiptCb
+from handlers.common.callbacks import SendReadingsCb
+from handlers.common.texts import BTN_SEND_READINGS
 
 #: months per page of the month picker (4 rows of 3)
 PERIODS_PAGE = 12
@@ -26,11 +28,16 @@ def _label(text: str) -> str:
 def account_actions(account_id: int) -> list[InlineKeyboardButton]:
     """Buttons other features put under an account's balance.
 
-    The readings feature adds «📟 Send readings» here (its callback data in
-    handlers/common/callbacks.py, so that no feature imports another); they are drawn
-    above «Other account», one per row.
+    «📟 Send readings» (the seeds' gas cabinet lets a resident send readings while paying):
+    its callback data and label live in handlers/common, so that no feature imports another;
+    the readings feature handles the press. Drawn above «Other account», one per row.
     """
-    return []
+    return [
+        InlineKeyboardButton(
+            text=_(BTN_SEND_READINGS),
+            callback_data=SendReadingsCb(account_id=account_id).pack(),
+        )
+    ]
 
 
 def balance(

@@ -42,6 +42,13 @@ class LinkAccountCb(CallbackData, prefix="link"):
     """«Link an account»: drawn by several features, handled by accounts."""
 
 
+class SendReadingsCb(CallbackData, prefix="rdg"):
+    """«Send readings» of an account: drawn by reminders (and the balance screen), handled by
+    readings (which re-checks the account is the presser's)."""
+
+    account_id: DbId
+
+
 class PickPurpose(enum.StrEnum):
     """What the account picker was opened for (the feature that handles the choice)."""
 
@@ -64,6 +71,7 @@ class SettingsAction(enum.StrEnum):
     LANGUAGE = "lang"
     EMAIL = "email"  # handled by handlers/email
     DELETE = "delete"
+    REMINDERS = "remind"  # meter-reading reminders on / off
     DELETE_YES = "delete_yes"
     DELETE_NO = "delete_no"
 

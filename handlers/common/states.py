@@ -25,6 +25,13 @@ class EmailSetup(StatesGroup):
     code = State()
 
 
+class Readings(StatesGroup):
+    value = State()  # a meter zone's value (or a photo) is expected
+    confirm = State()  # an unusual value waits for «Yes, it is right» / «Type again»
+    summary = State()  # Send / Edit / Cancel
+    choose = State()  # which meter to type again
+
+
 class StaffReject(StatesGroup):
     reason = State()
 

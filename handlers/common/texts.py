@@ -30,6 +30,7 @@ BTN_BACK = N_("⬅️ Back")
 BTN_KEEP = N_("No, keep it")
 BTN_LINK = N_("➕ Link an account")
 BTN_RESEND = N_("🔁 Send the code again")
+BTN_SEND_READINGS = N_("📟 Send readings")
 
 #: the main menu, in its order on the keyboard (the main-menu exit reads it too)
 MAIN_MENU = (BTN_BALANCE, BTN_READINGS, BTN_ACCOUNTS, BTN_SUPPORT, BTN_SETTINGS)

@@ -9,11 +9,7 @@ from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
 from handlers.common.main_menu import MenuItem
-from handlers.common.texts import BTN_READINGS, BTN_SUPPORT
-
-
-async def readings(message: Message) -> None:
-    await message.answer(_("Sending meter readings is coming soon: we are preparing this section."))
+from handlers.common.texts import BTN_SUPPORT
 
 
 async def support(message: Message) -> None:
@@ -23,7 +19,4 @@ async def support(message: Message) -> None:
 
 
 #: the main-menu items not released yet (handlers/common/main_menu.py)
-MENU_ITEMS: list[MenuItem] = [
-    (BTN_READINGS, readings),
-    (BTN_SUPPORT, support),
-]
+MENU_ITEMS: list[MenuItem] = [(BTN_SUPPORT, support)]

@@ -17,9 +17,13 @@ class LangCb(CallbackData, prefix="lang"):
     code: str
 
 
-def settings_menu(*, email_enabled: bool) -> InlineKeyboardMarkup:
+def settings_menu(*, email_enabled: bool, reminders: bool = True) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     kb.button(text=_("🌐 Language"), callback_data=SettingsCb(action=SettingsAction.LANGUAGE))
+    kb.button(
+        text=_("🔕 Turn reading reminders off") if reminders else _("🔔 Turn reading reminders on"),
+        callback_data=SettingsCb(action=SettingsAction.REMINDERS),
+    )
     if email_enabled:
         kb.button(text=_("✉️ E-mail"), callback_data=SettingsCb(action=SettingsAction.EMAIL))
     kb.button(text=_("🗑 Delete my data"), callback_data=SettingsCb(action=SettingsAction.DELETE))

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import html
+from dataclasses import replace
 
 from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.i18n import LanguageCache
 from bot.services.phones import mask_phone
 from bot.services.profile import ProfileService
+from bot.services.readings import ReadingsService
 from bot.services.registration import RegistrationService, Resident
 from handlers.common import keyboards as common_keyboards
 from handlers.common.callbacks import SettingsAction, SettingsCb
@@ -34,7 +36,21 @@ def settings_text(resident: Resident, language: str, *, email_enabled: bool) -> 
         text += "\n" + _("E-mail: {email}").format(
             email=html.escape(resident.email) if resident.email else _("not set")
         )
-    return text
+    return (
+        text
+        + "\n"
+        + (
+            _("Meter-reading reminders: on")
+            if resident.reminders
+            else _("Meter-reading reminders: off")
+        )
+    )
+
+
+def settings_menu(resident: Resident, profile: ProfileService) -> InlineKeyboardMarkup:
+    return keyboards.settings_menu(
+        email_enabled=profile.email_enabled, reminders=resident.reminders
+    )
 
 
 async def open_settings(
@@ -43,7 +59,7 @@ async def open_settings(
     await state.clear()
     await message.answer(
         settings_text(resident, i18n.current_locale, email_enabled=profile.email_enabled),
-        reply_markup=keyboards.settings_menu(email_enabled=profile.email_enabled),
+        reply_markup=settings_menu(resident, profile),
     )
 
 
@@ -63,7 +79,7 @@ async def back_to_settings(
     await query.answer()
     await message.edit_text(
         settings_text(resident, i18n.current_locale, email_enabled=profile.email_enabled),
-        reply_markup=keyboards.settings_menu(email_enabled=profile.email_enabled),
+        reply_markup=settings_menu(resident, profile),
     )
 
 
@@ -125,7 +141,7 @@ async def keep(
     await query.answer(_("Nothing was deleted."))
     await message.edit_text(
         settings_text(resident, i18n.current_locale, email_enabled=profile.email_enabled),
-        reply_markup=keyboards.settings_menu(email_enabled=profile.email_enabled),
+        reply_markup=settings_menu(resident, profile),
     )
 
 
@@ -147,11 +163,31 @@ async def choose_language(
         await query.answer(_("Language: {language}").format(language=LANGUAGE_NAMES[code]))
         await query.message.edit_text(
             settings_text(resident, code, email_enabled=profile.email_enabled),
-            reply_markup=keyboards.settings_menu(email_enabled=profile.email_enabled),
+            reply_markup=settings_menu(resident, profile),
         )
         await query.message.answer(
             _("Done, I will speak English now."), reply_markup=common_keyboards.main_menu()
         )
+
+
+async def toggle_reminders(
+    query: CallbackQuery,
+    resident: Resident,
+    readings: ReadingsService,
+    profile: ProfileService,
+    i18n: I18n,
+) -> None:
+    """Meter-reading reminders on or off (the reminders skip residents who turned them off)."""
+    message = await _message_of(query)
+    if message is None:
+        return
+    on = await readings.set_reminders(resident.id, not resident.reminders)
+    await query.answer(_("Reminders are on.") if on else _("Reminders are off."))
+    resident = replace(resident, reminders=on)
+    await message.edit_text(
+        settings_text(resident, i18n.current_locale, email_enabled=profile.email_enabled),
+        reply_markup=settings_menu(resident, profile),
+    )
 
 
 #: the main-menu item of this feature (handlers/common/main_menu.py)
@@ -169,6 +205,7 @@ def create_router() -> Router:
     on(back_to_settings, SettingsCb.filter(F.action == SettingsAction.OPEN))
     on(language_menu, SettingsCb.filter(F.action == SettingsAction.LANGUAGE))
     on(ask_delete, SettingsCb.filter(F.action == SettingsAction.DELETE))
+    on(toggle_reminders, SettingsCb.filter(F.action == SettingsAction.REMINDERS))
     on(delete, SettingsCb.filter(F.action == SettingsAction.DELETE_YES))
     on(keep, SettingsCb.filter(F.action == SettingsAction.DELETE_NO))
     on(choose_language, LangCb.filter())

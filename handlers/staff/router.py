@@ -28,6 +28,7 @@ from bot.services.linking import MAX_REASON_LENGTH, Decision, DecisionOutcome, L
 from handlers.common.filters import ChatId
 from handlers.common.states import StaffReject
 from handlers.common.texts import cut
+from handlers.staff import readings as reading_cards
 from handlers.staff.cards import (
     StaffAction,
     StaffLinkCb,
@@ -267,6 +268,7 @@ def create_router(staff_chat_id: int, default_locale: str) -> Router:
     on(hide_reasons, StaffLinkCb.filter(F.action == StaffAction.BACK))
     on(ask_own_reason, StaffLinkCb.filter(F.action == StaffAction.OTHER))
     on(reject_with_preset, StaffRejectCb.filter())
+    reading_cards.register(router)
     router.message.register(cancel_reason, StateFilter(StaffReject.reason), Command("cancel"))
     router.message.register(reason_given, StateFilter(StaffReject.reason))
     return router

@@ -46,7 +46,14 @@ async def test_one_account_shows_the_latest_month_at_once(
     assert "Последний платёж: 06.07.2026, 5 268,15 ₽, Почта России" in plain(text)
     assert "Данные на 20.11.2026 12:00 (МСК)" in text
     # no provider token: no payment button; one account: no «another account»
-    assert calls[-1].button_texts() == ["🧾 Квитанция", "📈 История", "🗓 Другой месяц"]
+    assert calls[-1].button_texts() == [
+        "🧾 Квитанция",
+        "📈 История",
+        "🗓 Другой месяц",
+        "📟 Передать показания",  # the readings feature's button, as the gas cabinet has it
+    ]
+    sent = await harness.press(ANNA, calls[-1].callback_of("📟 Передать показания"))
+    assert texts(sent), "the readings conversation answers the balance's button"
 
 
 async def test_the_edge_cases_of_the_demo(

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.hashing import hash_secret
 from bot.services.textnorm import normalize_access_code
 from storage.db import Database
-from storage.models import Account, AccountLink, AccountPhone, Supplier, User
+from storage.models import Account, AccountLink, AccountPhone, Meter, Reading, Supplier, User
 
 CONSENTED_AT = dt.datetime(2026, 11, 1, 9, 0, tzinfo=dt.UTC)
 
@@ -20,8 +21,16 @@ def supplier(
     name: str = "Водоканал",
     pattern: str = r"\d{10}",
     hint: str = "10 цифр, например 1234567890",
+    window: tuple[int, int] = (15, 25),
 ) -> Supplier:
-    return Supplier(code=code, name=name, account_pattern=pattern, account_hint=hint)
+    return Supplier(
+        code=code,
+        name=name,
+        account_pattern=pattern,
+        account_hint=hint,
+        window_start_day=window[0],
+        window_end_day=window[1],
+    )
 
 
 def account(
@@ -54,6 +63,42 @@ def resident(
         first_name="Resident",
         consent_version="1",
         consented_at=CONSENTED_AT,
+    )
+
+
+def meter(
+    of: Account,
+    serial: str,
+    service: str = "Холодная вода",
+    *,
+    zones: int = 1,
+    digits: int = 5,
+    decimals: int = 3,
+    due: dt.date | None = None,
+) -> Meter:
+    return Meter(
+        account_id=of.id,
+        serial=serial,
+        service=service,
+        zones=zones,
+        digits=digits,
+        decimals=decimals,
+        verification_due=due,
+    )
+
+
+def billing_reading(of: Meter, period: str, value: str | Decimal, zone: int = 1) -> Reading:
+    """An accepted reading from billing, taken on the 20th of `period`."""
+    taken = dt.date(int(period[:4]), int(period[5:7]), 20)
+    return Reading(
+        meter_id=of.id,
+        zone=zone,
+        value=Decimal(value),
+        period=period,
+        taken_on=taken,
+        submitted_at=dt.datetime.combine(taken, dt.time(), tzinfo=dt.UTC),
+        source="billing",
+        status="accepted",
     )
 
 

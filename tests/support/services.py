@@ -6,6 +6,7 @@ tests, which run the real ones against a recording session or sandbox/)."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 
 from bot.integrations import LogSmsGateway, SmsGateway
@@ -13,6 +14,9 @@ from bot.services.clock import Clock
 from bot.services.codes import CodesService
 from bot.services.linking import LinkCard, LinkingService
 from bot.services.ports import Delivery, DeskUnavailable, PostedCard
+from bot.services.readings import ReadingCard, ReadingsService
+from bot.services.readings_reminders import Reminder
+from bot.services.readings_rules import ReadingRules
 from bot.services.registration import RegistrationService
 from storage.uow import UnitOfWork
 
@@ -87,3 +91,62 @@ def registration_service(
     uow: UnitOfWork, clock: Clock, *, consent_version: str = "1", desk: RecordingDesk | None = None
 ) -> RegistrationService:
     return RegistrationService(uow, clock, consent_version=consent_version, desk=desk)
+
+
+# --------------------------------------------------------------------------- readings
+@dataclass
+class RecordingReadingDesk(RecordingDesk):
+    """RecordingDesk with the reading cards too."""
+
+    reading_cards: list[ReadingCard] = field(default_factory=list)
+    reading_shown: list[tuple[ReadingCard, Delivery | None]] = field(default_factory=list)
+
+    async def post_reading_card(self, card: ReadingCard) -> PostedCard:
+        if self.fail:
+            raise DeskUnavailable("Forbidden: bot was kicked from the supergroup chat")
+        self.reading_cards.append(card)
+        return PostedCard(STAFF_CHAT, self.first_message_id + 500 + len(self.reading_cards))
+
+    async def show_reading_card(
+        self, card: ReadingCard, *, delivery: Delivery | None = None
+    ) -> None:
+        self.reading_shown.append((card, delivery))
+
+
+@dataclass
+class RecordingReadingNotifier(RecordingNotifier):
+    decided: list[tuple[int, str | None, ReadingCard]] = field(default_factory=list)
+    reminded: list[Reminder] = field(default_factory=list)
+    #: what each resident's reminder gets (SENT when absent)
+    outcomes: dict[int, Delivery] = field(default_factory=dict)
+
+    async def reading_decided(
+        self, resident_id: int, language: str | None, card: ReadingCard
+    ) -> Delivery:
+        self.decided.append((resident_id, language, card))
+        return self.result
+
+    async def remind_readings(
+        self, reminders: Sequence[Reminder]
+    ) -> AsyncIterator[tuple[Reminder, Delivery]]:
+        for reminder in reminders:
+            self.reminded.append(reminder)
+            yield reminder, self.outcomes.get(reminder.resident_id, Delivery.SENT)
+
+
+def readings_service(
+    uow: UnitOfWork,
+    clock: Clock,
+    *,
+    rules: ReadingRules | None = None,
+    desk: RecordingReadingDesk | None = None,
+    notifier: RecordingReadingNotifier | None = None,
+    no_desk: bool = False,
+) -> ReadingsService:
+    return ReadingsService(
+        uow,
+        clock,
+        rules=rules or ReadingRules(),
+        desk=None if no_desk else (desk if desk is not None else RecordingReadingDesk()),
+        notifier=notifier or RecordingReadingNotifier(),
+    )

@@ -427,8 +427,6 @@ def _parse_supplier(row: _Row, ctx: ParseContext) -> SupplierRecord:
         row.fail("code", "1 to 32 latin letters, digits, '-' or '_'")
     start = row.get("window_start_day", lambda v: integer(v, low=1, high=31), default=15)
     end = row.get("window_end_day", lambda v: integer(v, low=1, high=31), default=25)
-    if start > end:
-        row.fail("window_end_day", f"the window ends ({end}) before it starts ({start})")
     return SupplierRecord(
         code=code,
         name=row.get("name", lambda v: text(v, max_len=255), required=True) or "",
