@@ -23,11 +23,11 @@ import calendar
 import datetime as dt
 import enum
 import re
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from bot.services import textnorm
 from bot.services.enums import ReminderKind
 
 #: a reading typed longer than this is not a reading
@@ -117,23 +117,8 @@ _GROUPED = re.compile(r"[0-9]{1,3}(?: [0-9]{3})+")
 _MINUS = ("-", "−", "–", "—")
 
 
-def ascii_digits(text: str) -> str:
-    """NFKC, digits of any script → ASCII, space separators (NBSP, U+202F…) → ' '.
-
-    The same rule as textnorm.ascii_digits of the real-input branch.
-    """
-    if text.isascii():
-        return text
-    out = []
-    for char in unicodedata.normalize("NFKC", text):
-        digit = unicodedata.decimal(char, None)
-        if digit is not None:
-            out.append(str(digit))
-        elif unicodedata.category(char) == "Zs":
-            out.append(" ")
-        elif unicodedata.category(char) != "Cf":  # zero-width characters go
-            out.append(char)
-    return "".join(out)
+# digits of any script and odd spaces: the project's one rule (bot/services/textnorm.py)
+ascii_digits = textnorm.ascii_digits
 
 
 def parse_value(raw: str, digits: int, decimals: int) -> Decimal | Problem:
