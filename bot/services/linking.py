@@ -299,6 +299,11 @@ class LinkingService:
         start, _ = day_bounds(self.clock.now())
         return await self.uow.audit.count(actor_id=user_id, actions=FAILED_ACTIONS, since=start)
 
+    async def _lockout(self, user_id: int) -> LinkResult | None:
+        """The LOCKED answer while linking is paused for this resident, else None."""
+        unlock = await self.locked_until(user_id)
+        return LinkResult(Outcome.LOCKED, unlock_at=unlock) if unlock is not None else None
+
     async def locked_until(self, user_id: int) -> dt.datetime | None:
         """When linking unlocks for this resident (UTC), or None when it is not locked."""
         if await self._failed_today(user_id) >= self.limit:
@@ -433,9 +438,8 @@ class LinkingService:
         raw_number: str,
     ) -> LinkResult:
         """The resident typed an account number: check its format, then the phone route."""
-        unlock = await self.locked_until(user_id)
-        if unlock is not None:
-            return LinkResult(Outcome.LOCKED, unlock_at=unlock)
+        if (locked := await self._lockout(user_id)) is not None:
+            return locked
         repo = self.uow.links
         found_supplier = await repo.supplier(supplier_id)
         if found_supplier is None:
@@ -464,9 +468,8 @@ class LinkingService:
         code: str,
     ) -> LinkResult:
         """The receipt access code; a missing account or code answers like a wrong code."""
-        unlock = await self.locked_until(user_id)
-        if unlock is not None:
-            return LinkResult(Outcome.LOCKED, unlock_at=unlock)
+        if (locked := await self._lockout(user_id)) is not None:
+            return locked
         account = await self.uow.links.find_account(supplier_id, number)
         stored = account.access_code_hash if account is not None else None
         typed = (code or "").strip()
@@ -518,9 +521,8 @@ class LinkingService:
         `text_template` is the SMS in the resident's language with `{code}` and `{number}`.
         The code is committed before the SMS goes out; a failed delivery discards it.
         """
-        unlock = await self.locked_until(user_id)
-        if unlock is not None:
-            return LinkResult(Outcome.LOCKED, unlock_at=unlock)
+        if (locked := await self._lockout(user_id)) is not None:
+            return locked
         target = await self._sms_target(supplier_id, number)
         if target is None:
             left, unlock = await self._count_failure(
@@ -574,9 +576,8 @@ class LinkingService:
         code: str,
     ) -> LinkResult:
         """Check the SMS code; CodeRejected never escapes (the attempt counter must commit)."""
-        unlock = await self.locked_until(user_id)
-        if unlock is not None:
-            return LinkResult(Outcome.LOCKED, unlock_at=unlock)
+        if (locked := await self._lockout(user_id)) is not None:
+            return locked
         target = await self._sms_target(supplier_id, number)
         if target is None:
             return LinkResult(Outcome.CODE_REJECTED, problem=codes.CodeProblem.MISSING)
@@ -612,9 +613,8 @@ class LinkingService:
         number: str,
     ) -> LinkResult:
         """The resident asks an operator: only for an account that exists (else counted)."""
-        unlock = await self.locked_until(user_id)
-        if unlock is not None:
-            return LinkResult(Outcome.LOCKED, unlock_at=unlock)
+        if (locked := await self._lockout(user_id)) is not None:
+            return locked
         repo = self.uow.links
         account = await repo.find_account(supplier_id, number)
         if account is None:
