@@ -129,8 +129,10 @@ def parse_value(raw: str, digits: int, decimals: int) -> Decimal | Problem:
     decimals («5,10» on a one-decimal dial is 5.1).
     """
     text = ascii_digits(raw or "").replace("\u066b", ",").strip()  # ٫ Arabic decimal sign
-    if not text or len(text) > MAX_INPUT:
+    if not text:
         return Problem.NOT_A_NUMBER
+    if len(text) > MAX_INPUT:  # a long run of digits is a number with too many of them
+        return Problem.TOO_MANY_DIGITS if _DIGITS.fullmatch(text) else Problem.NOT_A_NUMBER
     negative = text.startswith(_MINUS)
     if negative:
         text = text[1:].strip()

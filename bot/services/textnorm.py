@@ -134,10 +134,13 @@ class NotANumber(ValueError):
 
 #: `1234`, `1234.5`, `1234,56`, `1 234 567,89` (groups of three after the first)
 _DECIMAL = re.compile(r"[+-]?(?:\d+|\d{1,3}(?: \d{3})+)(?:[.,]\d+)?", re.ASCII)
+#: the English way: «1,234.56», «12,345» is not it (a comma alone is a decimal comma)
+_ENGLISH = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+\.\d+", re.ASCII)
 
 
 def parse_decimal(text: str, *, places: int) -> Decimal:
-    """`1234.56`, `1234,56`, `1 234,56` → `Decimal('1234.56')`; at most `places` decimals.
+    """`1234.56`, `1234,56`, `1 234,56`, `1,234.56` → `Decimal('1234.56')`; at most
+    `places` decimals.
 
     The text is `ascii_digits`-ed first, so the thousands separators U+00A0 (Excel) and
     U+202F (the Russian locale of glibc and of many phones) read as a space, and other
@@ -145,6 +148,8 @@ def parse_decimal(text: str, *, places: int) -> Decimal:
     it may be two numbers). A minus sign (U+2212) reads as '-'. Raises `NotANumber`.
     """
     raw = " ".join(ascii_digits(text).replace("\u2212", "-").split())
+    if _ENGLISH.fullmatch(raw):  # «1,234.56»: commas between thousands, a point before cents
+        raw = raw.replace(",", "")
     if not _DECIMAL.fullmatch(raw):
         raise NotANumber(f"not a number: {text.strip()!r} (write 1234.56 or 1234,56)")
     try:
@@ -163,4 +168,7 @@ CENT = Decimal("0.01")
 def parse_money(text: str) -> Decimal:
     """An amount of roubles: `parse_decimal(text, places=2)` with two decimals always
     (`1 234,5` → `Decimal('1234.50')`). Raises `NotANumber`; the range is the caller's."""
-    return parse_decimal(text, places=2).quantize(CENT)
+    number = parse_decimal(text, places=2)
+    if number.adjusted() >= 20:  # beyond any sum; quantize would exceed Decimal's precision
+        return number
+    return number.quantize(CENT)

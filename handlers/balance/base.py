@@ -12,7 +12,7 @@ from bot.services.registration import Resident
 from handlers.balance import texts
 from handlers.balance.callbacks import BalanceCb
 from handlers.common import keyboards as common_keyboards
-from handlers.common.texts import not_available
+from handlers.common.texts import not_available, stale_button
 
 
 async def message_of(query: CallbackQuery) -> Message | None:
@@ -38,6 +38,9 @@ async def pressed_statement(
     statement = await balance.statement(resident.id, account_id, period or None)
     if statement is None:
         await query.answer(not_available(), show_alert=True)
+        return None
+    if period and statement.period != period:  # a month with no charges: forged or stale
+        await query.answer(stale_button(), show_alert=True)
         return None
     return message, statement
 

@@ -169,6 +169,11 @@ async def test_a_receipt_for_one_service_and_for_a_typed_sum(
     text = plain(PdfReader(io.BytesIO(upload(harness, doc, "document")[1])).pages[0].extract_text())
     assert "К оплате: 3 408,96 ₽" in text and "Оплата: Отопление за 11.2026" in text
     assert "Водоотведение" not in text
+    # a month with no charges in a forged or stale button: not another month in its place
+    forged = shown.callback_of("🧾 Квитанция").rsplit(":", 1)[0] + ":2019-01"
+    assert answers(await harness.press(ANNA, forged))[0].params["text"] == (
+        "Эта кнопка больше не действует."
+    )
 
     [ask] = [c for c in await harness.press(ANNA, menu.callback_of("✏️ Другая сумма")) if c.text]
     assert ask.text is not None and "Напишите сумму в рублях" in ask.text
@@ -177,6 +182,7 @@ async def test_a_receipt_for_one_service_and_for_a_typed_sum(
     ]
     assert texts(await harness.send(ANNA, "0")) == ["Сумма должна быть больше нуля."]
     assert "Это больше" in texts(await harness.send(ANNA, "5000000"))[0]
+    assert "Это больше" in texts(await harness.send(ANNA, "9" * 5000))[0]  # not an error
     calls = await harness.send(ANNA, "1 500,5 ₽")
     [doc] = [c for c in calls if c.method == "sendDocument"]
     text = plain(PdfReader(io.BytesIO(upload(harness, doc, "document")[1])).pages[0].extract_text())

@@ -64,7 +64,9 @@ def test_numbers_as_people_type_them(typed: str, expected: Decimal) -> None:
         ("1.234,5", Problem.NOT_A_NUMBER),  # two separators
         ("12 34", Problem.NOT_A_NUMBER),  # not digit groups: perhaps two numbers
         ("1e5", Problem.NOT_A_NUMBER),
-        ("1" * 41, Problem.NOT_A_NUMBER),
+        ("1" * 41, Problem.TOO_MANY_DIGITS),  # a long run of digits: too many of them
+        ("9" * 5000, Problem.TOO_MANY_DIGITS),
+        ("1" * 30 + "x" * 20, Problem.NOT_A_NUMBER),
         ("-5", Problem.NEGATIVE),
         ("−5,5", Problem.NEGATIVE),  # the minus sign
         ("100000", Problem.TOO_MANY_DIGITS),  # 6 digits on a 5-digit dial
