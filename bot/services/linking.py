@@ -219,6 +219,22 @@ def normalize_number(pattern: str, raw: str | None) -> str | None:
     return number if matched else None
 
 
+def clean_request_name(raw: str | None) -> str | None:
+    """The full name a resident gives an operator, stripped; None when it is not one: empty,
+    over MAX_NAME_LENGTH characters, or fewer than two letters (emoji, digits, a dash)."""
+    name = (raw or "").strip()
+    if len(name) > MAX_NAME_LENGTH or sum(ch.isalpha() for ch in name) < 2:
+        return None
+    return name
+
+
+def clean_request_address(raw: str | None) -> str | None:
+    """The address a resident gives an operator, stripped; None when empty or over
+    MAX_ADDRESS_LENGTH characters."""
+    address = (raw or "").strip()
+    return address if address and len(address) <= MAX_ADDRESS_LENGTH else None
+
+
 def _account_info(account: Account) -> AccountInfo:
     return AccountInfo(
         id=account.id,

@@ -9,13 +9,13 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.config import Settings
 from bot.services.linking import (
-    MAX_ADDRESS_LENGTH,
-    MAX_NAME_LENGTH,
     LinkingService,
     LinkResult,
     Outcome,
     SubmitOutcome,
     SupplierInfo,
+    clean_request_address,
+    clean_request_name,
 )
 from bot.services.registration import Resident
 from handlers.accounts import keyboards, texts
@@ -227,8 +227,8 @@ async def sms_code_given(
 
 # --------------------------------------------------------------------------- to an operator
 async def name_given(message: Message, state: FSMContext) -> None:
-    name = (message.text or "").strip()
-    if len(name) > MAX_NAME_LENGTH or sum(ch.isalpha() for ch in name) < 2:  # not emoji or digits
+    name = clean_request_name(message.text)
+    if name is None:
         await message.answer(
             _("Please type your full name in letters (up to 255 characters)."),
             reply_markup=common_keyboards.cancel_inline(),
@@ -243,8 +243,8 @@ async def name_given(message: Message, state: FSMContext) -> None:
 
 
 async def address_given(message: Message, state: FSMContext) -> None:
-    address = (message.text or "").strip()
-    if not address or len(address) > MAX_ADDRESS_LENGTH:
+    address = clean_request_address(message.text)
+    if address is None:
         await message.answer(
             _("Please type the address as text (up to 512 characters)."),
             reply_markup=common_keyboards.cancel_inline(),

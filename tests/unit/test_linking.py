@@ -413,3 +413,12 @@ async def test_audit_keeps_no_codes_or_phones(db: Database, uow: UnitOfWork, clo
     assert {"account_linked", "code_sent", linking.FAILED_ACCESS_CODE} <= {
         a.action for a in await audit(db)
     }
+
+
+def test_what_an_operator_request_accepts() -> None:
+    assert linking.clean_request_name("  Зоя Иванова ") == "Зоя Иванова"
+    for not_a_name in ("", "😀😀😀", "12345", "—", "Я", "Ж" * 256):
+        assert linking.clean_request_name(not_a_name) is None, not_a_name
+    assert linking.clean_request_address(" Садовая 3 ") == "Садовая 3"
+    assert linking.clean_request_address("  ") is None
+    assert linking.clean_request_address("д" * 513) is None
