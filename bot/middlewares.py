@@ -23,13 +23,17 @@ from bot.config import Settings
 from bot.integrations import Gateways
 from bot.services.balance import BalanceService
 from bot.services.balance.payments import PaymentsService
+from bot.services.bans import BanList, BanService  # staff
 from bot.services.clock import Clock
 from bot.services.codes import CodesService
 from bot.services.linking import LinkingService
+from bot.services.notices import NoticeService  # staff
 from bot.services.profile import ProfileService
 from bot.services.readings import ReadingsService, rules_from
 from bot.services.receipts import ReceiptService, Renderer
 from bot.services.registration import RegistrationService, ResidentCache
+from bot.services.staff_lookup import StaffLookupService  # staff
+from bot.services.staff_stats import StaffStatsService  # staff
 from storage.uow import UnitOfWork, current_uow
 
 #: builds the ports (StaffDesk, ResidentNotifier) over the update's Bot
@@ -81,6 +85,7 @@ class ServicesMiddleware(BaseMiddleware):
         self.reading_rules = rules_from(settings)
         self.renderer = renderer or Renderer(workers=0)
         self.residents = ResidentCache(ttl=60.0)  # the gate's answer, per process
+        self.banned = BanList()  # staff: the banned residents, per process
 
     async def __call__(
         self,
@@ -121,6 +126,12 @@ class ServicesMiddleware(BaseMiddleware):
         data["balance"] = balance
         data["receipts"] = ReceiptService(uow, clock, self.renderer, balance)
         data["payments"] = PaymentsService(uow, clock, balance)
+        # --- staff ---
+        data["bans"] = BanService(uow, clock, self.banned)
+        data["staff_lookup"] = StaffLookupService(uow)
+        data["staff_stats"] = StaffStatsService(uow, clock)
+        data["notices"] = NoticeService(uow, clock)
+        # --- end staff ---
         return await handler(event, data)
 
 
