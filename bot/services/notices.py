@@ -159,6 +159,9 @@ class NoticeService:
     async def start(self, notice_id: int, *, operator_id: int) -> StartOutcome:
         """Draft → sending with its recipients queued, committed (the run may begin)."""
         repo = self.uow.notices
+        notice = await repo.get(notice_id)
+        if notice is None or notice.status != NoticeStatus.DRAFT.value:
+            return await self._why_not(notice_id)  # read only: no write lock taken
         now = self.clock.now()
         started = await repo.set_status(
             notice_id,
@@ -169,8 +172,6 @@ class NoticeService:
         )
         if not started:
             return await self._why_not(notice_id)
-        notice = await repo.get(notice_id)
-        assert notice is not None
         total = await repo.queue_audience(notice_id, notice.supplier_id)
         notice.total = total
         self.uow.audit.add(

@@ -14,6 +14,7 @@ import asyncio
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -82,7 +83,7 @@ class NoticeRunner:
         self.i18n = i18n
         self.clock = clock
         self.every = every
-        self.tasks: set[asyncio.Task[NoticeProgress | None]] = set()
+        self.tasks: set[asyncio.Task[Any]] = set()
         self._bots: dict[int, tuple[Bot, BulkSender]] = {}
         self.resuming: asyncio.Task[None] | None = None
 
@@ -108,8 +109,11 @@ class NoticeRunner:
             return StartOutcome.BUSY
         outcome = await start()
         if outcome is not StartOutcome.STARTED:
-            await lock.release()
-            await self._close(lock)
+            # released once the update's transaction ends (SQLite: it may hold the write
+            # lock until then), without keeping the operator waiting
+            task = asyncio.create_task(self._release(lock), name="notice-lock-release")
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
             return outcome
         self._spawn(bot, notice_id, lock)
         return outcome
@@ -188,6 +192,15 @@ class NoticeRunner:
             if isinstance(own.session, AiohttpSession):
                 await own.session.close()
         self._bots.clear()
+
+    async def _release(self, lock: JobLock) -> None:
+        try:
+            await lock.release()
+        except Exception:  # the lease runs out by itself
+            log.exception("notice lease not released")
+        finally:
+            await self._close(lock)
+        return None
 
     @staticmethod
     async def _close(lock: JobLock) -> None:
