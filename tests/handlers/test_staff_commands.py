@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from decimal import Decimal
-from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -111,7 +110,8 @@ async def test_find_pages(harness: BotHarness, db: Database) -> None:
     assert "страница 2 из 3" in (edited.text or "") and "3000000005" in (edited.text or "")
     assert edited.button_texts() == ["◀️", "2/3", "▶️"]
     calls = await harness.press(OLGA, page.callback_of("▶️"), chat_id=STAFF_CHAT_ID)
-    assert answers(calls)[0].params["text"] == "Сообщение с поиском удалено: отправьте /find ещё раз."
+    gone = "Сообщение с поиском удалено: отправьте /find ещё раз."
+    assert answers(calls)[0].params["text"] == gone
 
 
 async def test_stats(harness: BotHarness, db: Database) -> None:
@@ -157,7 +157,8 @@ async def test_staff_commands_and_forged_buttons_elsewhere(
 
 async def ban_entries(db: Database) -> list[tuple[str, int | None, str | None]]:
     async with db.session_maker() as s:
-        rows = (await s.execute(select(AuditLog).where(AuditLog.action.like("resident_%")))).scalars()
+        query = select(AuditLog).where(AuditLog.action.like("resident_%"))
+        rows = (await s.execute(query)).scalars()
         return [(r.action, r.actor_id, r.object_id) for r in rows]
 
 
@@ -238,5 +239,3 @@ async def test_admins_only_decide(strict: BotHarness, db: Database) -> None:
     # an administrator decides
     calls = await strict.send(ADMIN, "/ban 701 спам", chat_id=STAFF_CHAT_ID)
     assert texts(calls) == ["⛔ Анна (id 701) заблокирован(а). Причина: спам"]
-
-
