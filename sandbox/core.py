@@ -330,6 +330,8 @@ class BotState:
         self.descriptions: dict[str, str] = {}
         self.callbacks: dict[str, CallbackRecord] = {}
         self.flood: list[FloodRule] = []
+        #: Telegram's flood limits when a test enables them (sandbox/limits.py)
+        self.rate_limits: Any = None
         self.calls: list[ApiCall] = []
         #: ("message" | "edit" | "delete", chat_id, message_id) for every bot-side change
         self.events: list[tuple[str, int, int]] = []

@@ -156,7 +156,7 @@ class NoticeRunner:
         finally:
             await self._close(lock)
 
-    def resume(self, bot: Bot) -> None:
+    async def resume(self, bot: Bot) -> None:
         """At start-up: notices that were sending when the process stopped are sent to
         their recipients still queued, one after another, in the background."""
         task = asyncio.create_task(self._resume(bot), name="notices-resume")
