@@ -34,6 +34,7 @@ from sandbox.records import (
 
 if TYPE_CHECKING:
     from sandbox.server import SandboxServer
+    from sandbox.limits import RateLimits
 
 DEFAULT_ALLOWED_UPDATES = (
     "message",
@@ -331,7 +332,7 @@ class BotState:
         self.callbacks: dict[str, CallbackRecord] = {}
         self.flood: list[FloodRule] = []
         #: Telegram's flood limits when a test enables them (sandbox/limits.py)
-        self.rate_limits: Any = None
+        self.rate_limits: RateLimits | None = None
         self.calls: list[ApiCall] = []
         #: ("message" | "edit" | "delete", chat_id, message_id) for every bot-side change
         self.events: list[tuple[str, int, int]] = []

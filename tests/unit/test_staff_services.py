@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Sequence
 from decimal import Decimal
 
 import pytest
@@ -12,7 +10,6 @@ from sqlalchemy import select
 from bot.services.bans import BanList, BanOutcome, BanService, Target, split_target
 from bot.services.clock import FrozenClock
 from bot.services.notices import NoticeProblem, NoticeService, StartOutcome, run_notice
-from bot.services.ports import Delivery, NoticeMessage, NoticeProgress, NoticeRecipient
 from bot.services.staff_lookup import FindPage, Query, QueryProblem, StaffLookupService, parse_query
 from bot.services.staff_stats import COUNTS, StaffStatsService, Stat
 from storage.db import Database
@@ -20,6 +17,7 @@ from storage.models import Notice, User
 from storage.models import NoticeRecipient as RecipientRow
 from storage.uow import UnitOfWork
 from tests.support import factories as f
+from tests.support.services import RecordingNoticeBoard, RecordingReadingNotifier
 
 
 @pytest.mark.parametrize(
@@ -136,35 +134,6 @@ async def test_ban_of_a_shared_phone_asks_for_an_id(db: Database, uow: UnitOfWor
     assert (result.outcome, result.candidates) == (BanOutcome.AMBIGUOUS, (1, 2))
 
 
-class FakeNotifier:
-    """Delivers to everyone but `blocked`; `stop_after`: the rest come back DEFERRED."""
-
-    def __init__(self, blocked: set[int] = frozenset(), stop_after: int | None = None) -> None:  # type: ignore[assignment]
-        self.blocked = blocked
-        self.stop_after = stop_after
-        self.sent: list[int] = []
-
-    async def send_notice(
-        self, notice: NoticeMessage, recipients: Sequence[NoticeRecipient]
-    ) -> AsyncIterator[tuple[NoticeRecipient, Delivery]]:
-        for r in recipients:
-            await asyncio.sleep(0)
-            if self.stop_after is not None and len(self.sent) >= self.stop_after:
-                yield r, Delivery.DEFERRED
-                continue
-            self.sent.append(r.resident_id)
-            yield r, Delivery.BLOCKED if r.resident_id in self.blocked else Delivery.SENT
-
-
-class FakeBoard:
-    def __init__(self) -> None:
-        self.shown: list[NoticeProgress] = []
-
-    async def show_progress(self, progress: NoticeProgress) -> int | None:
-        self.shown.append(progress)
-        return 500
-
-
 class FakeLock:
     def __init__(self) -> None:
         self.released = False
@@ -193,20 +162,22 @@ async def test_notice_run_counts_and_is_not_sent_twice_after_a_stop(
 ) -> None:
     ids = await seed(db, residents=25)
     notice_id = await started(db, uow)
-    clock, board, lock = FrozenClock(), FakeBoard(), FakeLock()
+    clock, board, lock = FrozenClock(), RecordingNoticeBoard(), FakeLock()
     ticks = iter(range(1000))
-    first = FakeNotifier(blocked={ids[3]}, stop_after=12)  # a shutdown after 12 messages
+    first = RecordingReadingNotifier(
+        blocked={ids[3]}, stop_after=12
+    )  # a shutdown after 12 messages
 
-    def run(notifier: FakeNotifier) -> object:
+    def run(notifier: RecordingReadingNotifier) -> object:
         return run_notice(notice_id, new_uow=lambda: UnitOfWork(db.session_maker), clock=clock,
                           notifier=notifier, board=board, lock=lock, batch=10, every=5.0,
                           monotonic=lambda: float(next(ticks)))  # fmt: skip
 
     progress = await run(first)  # type: ignore[misc]
     assert lock.released and progress.delivered + progress.blocked == 12 and not progress.done
-    second = FakeNotifier(blocked={ids[3]})
+    second = RecordingReadingNotifier(blocked={ids[3]})
     progress = await run(second)  # type: ignore[misc]
-    assert sorted(first.sent + second.sent) == sorted(ids)  # each once
+    assert sorted(first.noticed + second.noticed) == sorted(ids)  # each once
     assert (progress.delivered, progress.blocked, progress.failed, progress.done) == (
         24,
         1,
@@ -227,7 +198,7 @@ async def test_notice_run_counts_and_is_not_sent_twice_after_a_stop(
     )
     assert sorted(set(statuses)) == ["blocked", "sent"]
     assert blocked is not None and blocked.inactive_since is not None
-    assert await run(FakeNotifier()) is None  # type: ignore[misc]  # done: nothing to run
+    assert await run(RecordingReadingNotifier()) is None  # type: ignore[misc]  # done: nothing to run
 
 
 async def test_crash_mid_batch_never_resends(db: Database, uow: UnitOfWork) -> None:
@@ -241,9 +212,14 @@ async def test_crash_mid_batch_never_resends(db: Database, uow: UnitOfWork) -> N
         for row in rows[:5]:
             row.status = "sending"
         await s.commit()
-    notifier = FakeNotifier()
-    progress = await run_notice(notice_id, new_uow=lambda: UnitOfWork(db.session_maker),
-                                clock=FrozenClock(), notifier=notifier, board=FakeBoard(),
-                                lock=FakeLock())  # fmt: skip
-    assert progress is not None and progress.done and len(notifier.sent) == 20
+    notifier = RecordingReadingNotifier()
+    progress = await run_notice(
+        notice_id,
+        new_uow=lambda: UnitOfWork(db.session_maker),
+        clock=FrozenClock(),
+        notifier=notifier,
+        board=RecordingNoticeBoard(),
+        lock=FakeLock(),
+    )
+    assert progress is not None and progress.done and len(notifier.noticed) == 20
     assert Decimal(progress.delivered) == 20
