@@ -80,14 +80,15 @@ class StaffAccess(BaseMiddleware):
         if user is None:
             return None
         standing = await self.members.standing(data["bot"], user)
+        decision = bool(get_flag(data, DECISION))
         refusal: str | None = None
         if standing is None:
             refusal = (
-                texts.not_member_button()
+                texts.not_member_button(decision)
                 if isinstance(event, CallbackQuery)
                 else texts.not_member()
             )
-        elif self.admins_only and standing != "admin" and get_flag(data, DECISION):
+        elif self.admins_only and standing != "admin" and decision:
             refusal = texts.not_admin()
         if refusal is None:
             data["staff_admin"] = standing == "admin"

@@ -25,8 +25,10 @@ def not_member() -> str:
     return _("Only members of the staff chat can use staff commands.")
 
 
-def not_member_button() -> str:
-    return _("Only members of the staff chat can decide requests.")
+def not_member_button(decision: bool) -> str:
+    if decision:
+        return _("Only members of the staff chat can decide requests.")
+    return _("Only members of the staff chat can use these buttons.")
 
 
 def not_admin() -> str:

@@ -27,6 +27,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]
 
 BOT_ENV = {"STAFF_ADMINS_ONLY": "true"}
 NOT_MEMBER = "Команды операторов доступны только участникам чата операторов."
+NOT_MEMBER_PRESS = "Решать заявки могут только участники чата операторов."
 NOT_ADMIN = "Это решают только администраторы чата операторов (включён STAFF_ADMINS_ONLY)."
 ELSEWHERE = "Это работает только в чате операторов."
 SEND = "📤 Отправить"
@@ -141,6 +142,14 @@ async def test_non_member_and_non_admin(world: World) -> None:
     preview = await ask(world, "/notice VODA Воды не будет")
     answer = await petr.press(SEND, message=preview)
     assert (answer.text, answer.show_alert) == (NOT_ADMIN, True)
+    # a press by someone who is no longer a member (left before the bot looked them up)
+    gone = world.sb.user("Ушедший")
+    world.staff.add_member(gone, status="member")
+    pressing = asyncio.create_task(gone.press(SEND, message=preview))
+    await asyncio.sleep(0)
+    world.staff.add_member(gone, status="left")
+    answer = await pressing
+    assert (answer.text, answer.show_alert) == (NOT_MEMBER_PRESS, True)
     assert await query(world, select(Notice).where(Notice.status != "draft")) == []
 
 

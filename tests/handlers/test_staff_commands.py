@@ -134,8 +134,11 @@ async def test_non_members_are_refused(harness: BotHarness, db: Database) -> Non
         assert texts(calls) == ["Команды операторов доступны только участникам чата операторов."]
     calls = await harness.press(STRANGER, "sfind:1", chat_id=STAFF_CHAT_ID)
     answer = answers(calls)[0].params
-    assert answer["text"] == "Решать заявки могут только участники чата операторов."
+    assert answer["text"] == "Этими кнопками пользуются только участники чата операторов."
     assert answer["show_alert"] is True
+    calls = await harness.press(STRANGER, "snote:send:1", chat_id=STAFF_CHAT_ID)
+    answer = answers(calls)[0].params
+    assert answer["text"] == "Решать заявки могут только участники чата операторов."
     async with db.session_maker() as s:
         assert (await s.get(User, ANNA.id)).banned_at is None  # type: ignore[union-attr]
 
