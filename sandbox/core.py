@@ -33,8 +33,8 @@ from sandbox.records import (
 )
 
 if TYPE_CHECKING:
-    from sandbox.server import SandboxServer
     from sandbox.limits import RateLimits
+    from sandbox.server import SandboxServer
 
 DEFAULT_ALLOWED_UPDATES = (
     "message",
