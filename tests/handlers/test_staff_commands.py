@@ -242,3 +242,20 @@ async def test_admins_only_decide(strict: BotHarness, db: Database) -> None:
     # an administrator decides
     calls = await strict.send(ADMIN, "/ban 701 спам", chat_id=STAFF_CHAT_ID)
     assert texts(calls) == ["⛔ Анна (id 701) заблокирован(а). Причина: спам"]
+
+
+async def test_a_banned_resident_is_told_in_their_language(
+    harness: BotHarness, db: Database
+) -> None:
+    await seed(db)
+    async with db.session_maker() as s:
+        (await s.get(User, IVAN.id)).language = "en"  # type: ignore[union-attr]
+        await s.commit()
+    await harness.send(OLGA, "/ban 702 spam", chat_id=STAFF_CHAT_ID)
+    calls = await harness.press(IVAN, "pick:b:1")  # a button first: the press is answered
+    assert [c.method for c in calls] == ["answerCallbackQuery", "sendMessage"]
+    assert texts(calls) == [
+        "⛔ Operators have blocked your access to this bot. Your messages are not passed on "
+        "or answered.\nReason: spam"
+    ]
+    assert await harness.send(IVAN, "hello?") == []
