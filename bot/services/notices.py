@@ -12,10 +12,11 @@ sent when the run resumes. One run at a time: the caller holds `NOTICE_LOCK` (a 
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -38,6 +39,8 @@ log = logging.getLogger("kabinet.notices")
 NOTICE_LOCK = "notices"
 MAX_TEXT = 3500  # characters: the notice with its header stays within one message
 BATCH = 100
+RETRIES = 3  # rounds for recipients Telegram could not be reached for
+RETRY_PAUSE = 30.0  # seconds before such a round
 
 
 class NoticeProblem(enum.StrEnum):
@@ -303,11 +306,17 @@ async def run_notice(
     every: float = 2.0,
     batch: int = BATCH,
     monotonic: Callable[[], float] = time.monotonic,
+    stopping: Callable[[], bool] = lambda: False,
+    retries: int = RETRIES,
+    pause: float = RETRY_PAUSE,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> NoticeProgress | None:
     """Send a started notice to its queued recipients; the last progress (None: nothing
     to run). The caller acquired `lock`; it is renewed per batch and released at the end.
-    When some could not be tried (stopping, Telegram unreachable) the notice stays
-    `sending`, and those are sent when it is resumed."""
+
+    Recipients that could not be tried (Telegram unreachable) are queued again and tried
+    after `pause` seconds, up to `retries` times; when the process is `stopping`, or they
+    still fail, the notice stays `sending` and they get it when it is resumed (start-up)."""
     current_uow.set(None)  # the handler's unit of work is not this task's
     runner = _Runner(new_uow, clock, notifier, board, every, monotonic)
     try:
@@ -319,10 +328,14 @@ async def run_notice(
         while recipients := await runner.next_batch(notice_id, batch):
             await lock.acquire()  # renew the lease
             outcomes = await runner.send(run, recipients)
-            if outcomes.get(Delivery.DEFERRED):
-                log.warning("notice %s: %s deferred", notice_id, len(outcomes[Delivery.DEFERRED]))
-                await _show(board, run)
-                return run.progress
+            deferred = len(outcomes.get(Delivery.DEFERRED, []))
+            if deferred:
+                log.warning("notice %s: %s deferred", notice_id, deferred)
+                if stopping() or retries <= 0:
+                    await _show(board, run)
+                    return run.progress
+                retries -= 1
+                await sleep(pause)
         await runner.finish(run)
         return run.progress
     finally:

@@ -149,6 +149,7 @@ class NoticeRunner:
                 board=board,
                 lock=lock,
                 every=self.every,
+                stopping=lambda: notifier.sender.stopping,
             )
         except Exception:
             log.exception("notice %s stopped", notice_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -10,6 +11,7 @@ from sqlalchemy import select
 from bot.services.bans import BanList, BanOutcome, BanService, Target, split_target
 from bot.services.clock import FrozenClock
 from bot.services.notices import NoticeProblem, NoticeService, StartOutcome, run_notice
+from bot.services.ports import NoticeProgress
 from bot.services.staff_lookup import FindPage, Query, QueryProblem, StaffLookupService, parse_query
 from bot.services.staff_stats import COUNTS, StaffStatsService, Stat
 from storage.db import Database
@@ -171,7 +173,8 @@ async def test_notice_run_counts_and_is_not_sent_twice_after_a_stop(
     def run(notifier: RecordingReadingNotifier) -> object:
         return run_notice(notice_id, new_uow=lambda: UnitOfWork(db.session_maker), clock=clock,
                           notifier=notifier, board=board, lock=lock, batch=10, every=5.0,
-                          monotonic=lambda: float(next(ticks)))  # fmt: skip
+                          monotonic=lambda: float(next(ticks)),
+                          stopping=lambda: notifier.stop_after is not None)  # fmt: skip
 
     progress = await run(first)  # type: ignore[misc]
     assert lock.released and progress.delivered + progress.blocked == 12 and not progress.done
@@ -201,6 +204,20 @@ async def test_notice_run_counts_and_is_not_sent_twice_after_a_stop(
     assert await run(RecordingReadingNotifier()) is None  # type: ignore[misc]  # done: nothing to run
 
 
+async def run_once(
+    db: Database, notice_id: int, notifier: RecordingReadingNotifier, **options: Any
+) -> NoticeProgress | None:
+    return await run_notice(
+        notice_id,
+        new_uow=lambda: UnitOfWork(db.session_maker),
+        clock=FrozenClock(),
+        notifier=notifier,
+        board=RecordingNoticeBoard(),
+        lock=FakeLock(),
+        **options,
+    )
+
+
 async def test_crash_mid_batch_never_resends(db: Database, uow: UnitOfWork) -> None:
     """Recipients handed to the sender (`sending`) when the process died are not sent again."""
     await seed(db, residents=25)
@@ -213,13 +230,25 @@ async def test_crash_mid_batch_never_resends(db: Database, uow: UnitOfWork) -> N
             row.status = "sending"
         await s.commit()
     notifier = RecordingReadingNotifier()
-    progress = await run_notice(
-        notice_id,
-        new_uow=lambda: UnitOfWork(db.session_maker),
-        clock=FrozenClock(),
-        notifier=notifier,
-        board=RecordingNoticeBoard(),
-        lock=FakeLock(),
-    )
+    progress = await run_once(db, notice_id, notifier)
     assert progress is not None and progress.done and len(notifier.noticed) == 20
     assert Decimal(progress.delivered) == 20
+
+
+async def test_recipients_telegram_could_not_be_reached_for_are_tried_again(
+    db: Database, uow: UnitOfWork
+) -> None:
+    ids = await seed(db, residents=25)
+    notice_id = await started(db, uow)
+    notifier = RecordingReadingNotifier(stop_after=5)  # Telegram unreachable after 5
+
+    pauses: list[float] = []
+
+    async def back_again(seconds: float) -> None:
+        pauses.append(seconds)
+        notifier.stop_after = None
+
+    progress = await run_once(db, notice_id, notifier, sleep=back_again)
+    assert pauses == [30.0]
+    assert progress is not None and progress.done and progress.delivered == 25
+    assert sorted(notifier.noticed) == sorted(ids)  # each once
