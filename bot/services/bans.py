@@ -71,6 +71,14 @@ class BanResult:
 
 
 @dataclass(frozen=True)
+class Stopped:
+    """A banned resident's update: `tell` the first time (with the reason), then not."""
+
+    tell: bool
+    reason: str = ""
+
+
+@dataclass(frozen=True)
 class Target:
     """Who an operator named: a Telegram id, a phone (E.164) or a @username."""
 
@@ -121,12 +129,21 @@ class BanService:
             self.banned.load(await self.uow.staff.banned_ids())
         return user_id in self.banned
 
-    async def tell_once(self, user_id: int) -> str | None:
-        """The ban's reason (or "") the first time a banned resident writes; None after."""
-        if not await self.uow.staff.mark_told(user_id, self.clock.now()):
+    async def stopped(self, user_id: int) -> Stopped | None:
+        """Whether this update of a resident stops at the gate (None: it goes on).
+
+        Banned: told once (the reason, committed before it is said), then silence. A ban
+        lifted in another process meanwhile lets the update through at once."""
+        if not await self.is_banned(user_id):
             return None
+        if await self.uow.staff.mark_told(user_id, self.clock.now()):
+            user = await self.uow.staff.user(user_id)
+            return Stopped(tell=True, reason=(user.banned_reason or "") if user else "")
         user = await self.uow.staff.user(user_id)
-        return (user.banned_reason or "") if user is not None else ""
+        if user is None or user.banned_at is None:
+            self.banned.discard(user_id)
+            return None
+        return Stopped(tell=False)
 
     async def _resolve(self, target: Target) -> tuple[User | None, BanResult | None]:
         if target.username is not None:

@@ -71,12 +71,12 @@ class BannedResidents(BaseMiddleware):
         if user is None or (chat is not None and chat.type != "private"):
             return await handler(event, data)
         bans: BanService = data["bans"]
-        if not await bans.is_banned(user.id):
+        stopped = await bans.stopped(user.id)
+        if stopped is None:
             return await handler(event, data)
-        reason = await bans.tell_once(user.id)
         if isinstance(event, CallbackQuery):
             await event.answer()
-        if reason is not None:
+        if stopped.tell:
             bot: Bot = data["bot"]
-            await bot.send_message(user.id, banned_text(reason))
+            await bot.send_message(user.id, banned_text(stopped.reason))
         return None

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.services.bans import BanList, BanOutcome, BanService, Target, split_target
+from bot.services.bans import BanList, BanOutcome, BanService, Stopped, Target, split_target
 from bot.services.clock import FrozenClock
 from bot.services.notices import NoticeProblem, NoticeService, StartOutcome, run_notice
 from bot.services.ports import NoticeProgress
@@ -114,8 +114,9 @@ async def test_ban_is_stored_told_once_and_lifted(db: Database, uow: UnitOfWork)
     await uow.commit()
     assert await service.is_banned(ids[0])
     assert await BanService(uow, clock, BanList()).is_banned(ids[0])  # another process
-    assert await service.tell_once(ids[0]) == "спам"
-    assert await service.tell_once(ids[0]) is None
+    assert await service.stopped(ids[0]) == Stopped(tell=True, reason="спам")
+    assert await service.stopped(ids[0]) == Stopped(tell=False)
+    assert await service.stopped(ids[1]) is None
     result = await service.unban(Target(user_id=ids[0]), operator_id=9)
     assert result.outcome is BanOutcome.UNBANNED
     await uow.commit()
@@ -252,3 +253,17 @@ async def test_recipients_telegram_could_not_be_reached_for_are_tried_again(
     assert pauses == [30.0]
     assert progress is not None and progress.done and progress.delivered == 25
     assert sorted(notifier.noticed) == sorted(ids)  # each once
+
+
+async def test_a_ban_lifted_in_another_process_lets_the_resident_in_at_once(
+    db: Database, uow: UnitOfWork
+) -> None:
+    ids = await seed(db)
+    clock, here = FrozenClock(), BanList()
+    await BanService(uow, clock, here).ban(Target(user_id=ids[0]), "x", operator_id=9)
+    await uow.commit()
+    there = BanService(uow, clock, BanList())  # another process: it lifts the ban
+    await there.unban(Target(user_id=ids[0]), operator_id=9)
+    await uow.commit()
+    assert await BanService(uow, clock, here).stopped(ids[0]) is None  # here still listed it
+    assert ids[0] not in here
