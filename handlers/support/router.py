@@ -44,7 +44,7 @@ async def relay(message: Message, state: FSMContext, support: SupportService) ->
     later_photo = bool(message.media_group_id) and (
         (await state.get_data()).get(ALBUM_KEY) == message.media_group_id
     )
-    passed = await support.pass_on(message.from_user.id, message.message_id)
+    passed = await support.pass_on(message.from_user.id, message.message_id, header=not later_photo)
     if later_photo and passed.outcome is PassOutcome.PASSED:
         return  # the album's first photo was answered
     if passed.outcome is PassOutcome.PASSED:

@@ -167,15 +167,16 @@ class SupportService:
     def working_now(self) -> bool:
         return self.hours.open_at(self.clock.now())
 
-    async def pass_on(self, resident_id: int, message_id: int) -> Passed:
-        """The resident's message to the staff chat, in their ticket (opened if none)."""
+    async def pass_on(self, resident_id: int, message_id: int, *, header: bool = True) -> Passed:
+        """The resident's message to the staff chat, in their ticket (opened if none).
+        `header=False`: no header line in a plain chat (an album's later photos)."""
         desk = self.desk
         if desk is None:
             return Passed(PassOutcome.DISABLED)
         async with self._lock(resident_id):
             try:
                 ticket, new = await self._ticket(desk, resident_id)
-                staff_ids = await self._copy_in(desk, resident_id, message_id, ticket)
+                staff_ids = await self._copy_in(desk, resident_id, message_id, ticket, header)
             except DeskUnavailable as exc:
                 log.error("could not pass resident %s's message on: %s", resident_id, exc)
                 return Passed(PassOutcome.FAILED)
@@ -233,22 +234,28 @@ class SupportService:
         return thread
 
     async def _copy_in(
-        self, desk: SupportDesk, resident_id: int, message_id: int, ticket: Ticket
+        self, desk: SupportDesk, resident_id: int, message_id: int, ticket: Ticket, header: bool
     ) -> list[int]:
         if not await desk.is_forum():
-            name = (await self.card(resident_id)).name
-            header = TicketHeader(ticket.id, resident_id, name)
-            return await desk.copy_in(resident_id, message_id, None, header)
+            line = None
+            if header:
+                name = (await self.card(resident_id)).name
+                line = TicketHeader(ticket.id, resident_id, name)
+            return await desk.copy_in(resident_id, message_id, None, line)
         thread = await self._thread(desk, resident_id, ticket)
         try:
             return await desk.copy_in(resident_id, message_id, thread, None)
-        except ThreadGone:
+        except ThreadGone:  # deleted by an operator: a new topic, the card on top again
             thread = await self._recreate(desk, resident_id, thread, ticket)
+            card = await self.card(resident_id)
+            ticket.staff_message_id = await desk.post_card(thread, card, ticket_id=ticket.id)
+            ticket.staff_thread_id = thread
             return await desk.copy_in(resident_id, message_id, thread, None)
 
     # ------------------------------------------------------------------ topics
     async def _thread(self, desk: SupportDesk, resident_id: int, ticket: Ticket | None) -> int:
-        """The resident's topic; created (with the card on top) when there is none."""
+        """The resident's topic; created when there is none. The resident's card is posted
+        when a ticket opens in it (an escalation's card already names the resident)."""
         thread = await self.uow.support.topic(resident_id, desk.chat_id)
         if thread is not None:
             return thread
@@ -259,8 +266,6 @@ class SupportService:
         thread = await desk.open_topic(topic_title(card.name, ticket))
         await self.uow.support.set_topic(resident_id, desk.chat_id, thread)
         await self.uow.commit()  # named point: one topic, remembered before anything else
-        if ticket is None:  # an escalation's topic: the card on top, without a ticket
-            await desk.post_card(thread, card, ticket_id=None)
         return thread
 
     async def _recreate(
