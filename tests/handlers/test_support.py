@@ -3,11 +3,15 @@ side in the staff chat (forum and plain), closing, rating, edits."""
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from typing import Any
 
 from sqlalchemy import select
 
+from bot.app import create_dispatcher
+from bot.integrations import Gateways, LogSmsGateway
+from bot.services.clock import FrozenClock
 from handlers.support.callbacks import RateCb, TicketAction, TicketCb
 from storage.db import Database
 from storage.models import SupportTopic, Ticket, TicketMessage, User
@@ -183,3 +187,21 @@ async def test_operators_chatting_and_commands_stay_in_the_staff_chat(harness: B
     assert texts(calls) == [
         "Здесь нет обращения: отправьте /close в теме жителя или ответом на его сообщение."
     ]
+
+
+async def test_outside_support_hours_the_resident_is_told_when(
+    make_settings: Any, db: Database, clock: FrozenClock
+) -> None:
+    """The test clock is Friday 12:00 in Moscow: operators of the weekend are away."""
+    settings = make_settings(support_hours="Sat-Sun 10:00-16:00; Mon 09:00-24:00")
+    dp = create_dispatcher(settings, db, clock=clock, gateways=Gateways(sms=LogSmsGateway()))
+    h = BotHarness(dp)
+    try:
+        calls = await talking(h, ANNA)
+        note = "🕘 Операторы работают Сб–Вс 10:00–16:00; Пн 09:00–24:00 (по московскому времени)"
+        assert note in texts(calls)[-1] and texts(calls)[-1].startswith(PASSED)
+        clock.set(dt.datetime(2026, 11, 21, 8, 0, tzinfo=dt.UTC))  # Saturday 11:00 MSK
+        calls = await h.send(ANNA, "суббота")
+        assert texts(calls)[-1] == "✅ Передано операторам (обращение №1). Ответ придёт сюда."
+    finally:
+        await dp.storage.close()

@@ -298,3 +298,25 @@ async def test_a_topic_for_an_escalation(uow: UnitOfWork, db: Database, clock: F
     assert await service.thread_gone(ANNA, thread) == renewed  # someone made it already
     user = await uow.session.get(User, ANNA)
     assert user is not None
+
+
+async def test_redis_keyed_lock_across_processes(redis_url: str) -> None:
+    """Two lock objects (two bot processes) on one Redis: one holder of a key at a time."""
+    from storage.locks import RedisKeyedLock
+
+    first, second = RedisKeyedLock(redis_url, poll=0.01), RedisKeyedLock(redis_url, poll=0.01)
+    order: list[str] = []
+
+    async def hold(locks: RedisKeyedLock, name: str, pause: float) -> None:
+        async with locks("resident:42"):
+            order.append(f"{name}+")
+            await asyncio.sleep(pause)
+            order.append(f"{name}-")
+
+    try:
+        await asyncio.gather(hold(first, "a", 0.1), hold(second, "b", 0))
+        assert order in (["a+", "a-", "b+", "b-"], ["b+", "b-", "a+", "a-"])
+        assert await first.redis.get("kabinet:keyed:resident:42") is None  # released
+    finally:
+        await first.close()
+        await second.close()
