@@ -183,9 +183,10 @@ class SupportDesk(Protocol):
         ...
 
     async def copy_out(
-        self, resident_id: int, from_chat_id: int, message_id: int
+        self, resident_id: int, from_chat_id: int, message_id: int, reply_to: int | None = None
     ) -> tuple[Delivery, int | None]:
-        """Copy an operator's message to the resident (no author shown)."""
+        """Copy an operator's message to the resident (no author shown), as a reply to the
+        resident's message `reply_to` when the operator answered that one."""
         ...
 
     async def edit_out(

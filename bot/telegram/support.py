@@ -140,10 +140,17 @@ class TelegramSupportDesk:
         return [*ids, copied.message_id]
 
     async def copy_out(
-        self, resident_id: int, from_chat_id: int, message_id: int
+        self, resident_id: int, from_chat_id: int, message_id: int, reply_to: int | None = None
     ) -> tuple[Delivery, int | None]:
+        quote = (
+            ReplyParameters(message_id=reply_to, allow_sending_without_reply=True)
+            if reply_to is not None
+            else None
+        )
         try:
-            copied = await self.bot.copy_message(resident_id, from_chat_id, message_id)
+            copied = await self.bot.copy_message(
+                resident_id, from_chat_id, message_id, reply_parameters=quote
+            )
         except TelegramForbiddenError:
             return Delivery.BLOCKED, None
         except TelegramAPIError as exc:

@@ -9,7 +9,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.enums import TicketKind, TicketStatus
-from storage.models import SupportTopic, Ticket, TicketMessage, User
+from storage.models import SupportTopic, Ticket, TicketMessage
 
 QUESTION = TicketKind.QUESTION.value
 OPEN = TicketStatus.OPEN.value
@@ -152,7 +152,3 @@ class SupportRepository:
             .limit(1)
         )
         return result.scalar_one_or_none()
-
-    # ------------------------------------------------------------------ residents
-    async def user(self, user_id: int) -> User | None:
-        return await self.session.get(User, user_id)

@@ -267,7 +267,7 @@ async def test_plain_group_header_reply_and_close(plain: World) -> None:
     boris = await registered(plain, "Богдан")
     await open_support(boris)
     long_text = "я" * 4096  # Telegram's limit: the header is a message of its own
-    await boris.send(long_text)
+    original = await boris.send(long_text)
     assert (await boris.next_message()).text.startswith(PASSED)
     [ticket] = await query(plain, select(Ticket).where(Ticket.user_id == boris.id))
     card = await staff.next_message()
@@ -280,7 +280,9 @@ async def test_plain_group_header_reply_and_close(plain: World) -> None:
     await op.send("Не отвечено на сообщение — не уходит", chat=staff)
     await boris.expect_no_message(0.5)
     await op.send("Ответ по вашему вопросу", chat=staff, reply_to=copy)
-    assert (await boris.next_message()).text == "Ответ по вашему вопросу"
+    answer = await boris.next_message()
+    assert answer.text == "Ответ по вашему вопросу"
+    assert answer.reply_to_message_id == original.message_id  # it quotes his question
     await op.send("Ответ на заголовок тоже доходит", chat=staff, reply_to=header)
     assert (await boris.next_message()).text == "Ответ на заголовок тоже доходит"
     await op.send("/close", chat=staff, reply_to=copy)

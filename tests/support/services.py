@@ -177,6 +177,7 @@ class RecordingSupportDesk:
     cards: list[tuple[int | None, ResidentCard, int | None]] = field(default_factory=list)
     copied_in: list[tuple[int, int, int | None, TicketHeader | None]] = field(default_factory=list)
     copied_out: list[tuple[int, int]] = field(default_factory=list)
+    quoted: list[int | None] = field(default_factory=list)  # the resident's message answered
     edits: list[tuple[int, int, str | None, str | None]] = field(default_factory=list)
     asked: list[tuple[int, str | None, int]] = field(default_factory=list)
     ratings: list[tuple[int | None, int, int]] = field(default_factory=list)
@@ -216,9 +217,10 @@ class RecordingSupportDesk:
         return [next(self._ids) for _ in range(2 if header else 1)]
 
     async def copy_out(
-        self, resident_id: int, from_chat_id: int, message_id: int
+        self, resident_id: int, from_chat_id: int, message_id: int, reply_to: int | None = None
     ) -> tuple[Delivery, int | None]:
         self.copied_out.append((resident_id, message_id))
+        self.quoted.append(reply_to)
         return self.out, (next(self._ids) if self.out is Delivery.SENT else None)
 
     async def edit_out(

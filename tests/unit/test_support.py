@@ -191,8 +191,9 @@ async def test_plain_chat_copies_under_a_header(
     mapped = (await uow.session.execute(select(TicketMessage))).scalars().all()
     assert [(m.direction, m.user_message_id) for m in mapped] == [("in", 7), ("in", 7)]
     # an operator's reply to the header or to the copy reaches Anna
-    answered = await service.answer(9001, thread_id=None, reply_to=mapped[0].staff_message_id)
+    answered = await service.answer(9001, thread_id=None, reply_to=mapped[1].staff_message_id)
     assert answered.outcome is AnswerOutcome.SENT and desk.copied_out == [(ANNA, 9001)]
+    assert desk.quoted == [7]  # Anna's copy of the answer quotes her message
     unknown = await service.answer(9002, thread_id=None, reply_to=12345)
     assert unknown.outcome is AnswerOutcome.NOT_A_CONVERSATION
 

@@ -299,7 +299,7 @@ class SupportService:
         return await self.uow.support.last_ticket(resident_id)
 
     async def card(self, resident_id: int) -> ResidentCard:
-        user = await self.uow.support.user(resident_id)
+        user = await self.uow.users.get(resident_id)
         if user is None:
             return ResidentCard(resident_id, str(resident_id), "—", None, None, ())
         accounts = []
@@ -368,7 +368,8 @@ class SupportService:
                     reopened = True
             await self._show_status(desk, resident, ticket, closed=False)
         await self.uow.commit()  # named point: the ticket is stored before the resident reads
-        delivery, copy_id = await desk.copy_out(resident, desk.chat_id, message_id)
+        quoted = await self._resident_message(reply_to)
+        delivery, copy_id = await desk.copy_out(resident, desk.chat_id, message_id, quoted)
         if delivery is Delivery.BLOCKED:
             await self._mark_inactive(resident)
             return Answered(AnswerOutcome.BLOCKED, ticket.id, reopened)
@@ -384,6 +385,15 @@ class SupportService:
             direction=OUT,
         )
         return Answered(AnswerOutcome.SENT, ticket.id, reopened)
+
+    async def _resident_message(self, staff_message_id: int | None) -> int | None:
+        """The resident's own message an operator replied to (their copy quotes it)."""
+        if staff_message_id is None or self.desk is None:
+            return None
+        mapped = await self.uow.support.by_staff_message(self.desk.chat_id, staff_message_id)
+        if mapped is None or mapped.direction != IN:
+            return None
+        return mapped.user_message_id
 
     async def edit(
         self, message_id: int, *, text: str | None, caption: str | None
