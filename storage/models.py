@@ -343,6 +343,9 @@ class Ticket(TimestampMixin, Base):
     staff_thread_id: Mapped[int | None] = mapped_column(BigInteger)
     staff_message_id: Mapped[int | None] = mapped_column(BigInteger)
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # support conversations (kind "question", migration 0006): the resident's rating 1–5
+    rating: Mapped[int | None] = mapped_column(Integer)
+    rated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
 
 class TicketMessage(Base):
@@ -358,6 +361,23 @@ class TicketMessage(Base):
     user_chat_id: Mapped[int | None] = mapped_column(BigInteger)
     user_message_id: Mapped[int | None] = mapped_column(BigInteger)
     direction: Mapped[str] = mapped_column(String(8))  # "in" (resident → staff) | "out"
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+# --------------------------------------------------------------------------- support topics
+
+
+class SupportTopic(Base):
+    """The resident's topic in a forum staff chat: created once, recreated when it is gone."""
+
+    __tablename__ = "support_topics"
+    __table_args__ = (Index("ix_support_topics_thread", "staff_chat_id", "thread_id"),)
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    staff_chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    thread_id: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

@@ -19,6 +19,7 @@ from storage.repositories.links import LinkRepository
 from storage.repositories.readings import ReadingsRepository
 from storage.repositories.reminders import RemindersRepository
 from storage.repositories.stats import StatsRepository
+from storage.repositories.support import SupportRepository
 from storage.repositories.users import UserRepository
 
 _R = TypeVar("_R")
@@ -118,6 +119,10 @@ class UnitOfWork:
     @property
     def stats(self) -> StatsRepository:
         return self._repo(StatsRepository)
+
+    @property
+    def support(self) -> SupportRepository:
+        return self._repo(SupportRepository)
 
     @property
     def opened(self) -> bool:

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from bot.services.linking import LinkCard
     from bot.services.readings import ReadingCard
     from bot.services.readings_reminders import Reminder
+    from bot.services.support.service import ResidentCard, TicketHeader
 
 
 class DeskUnavailable(Exception):
@@ -88,6 +89,11 @@ class StaffDesk(Protocol):
         Failures are logged, not raised."""
         ...
 
+    def use_threads(self, threads: ResidentThreads) -> None:
+        """Post escalations in the resident's topic (forum staff chat): `threads` finds or
+        creates it (the support service). Without it, cards go where they always went."""
+        ...
+
 
 class ResidentNotifier(Protocol):
     """Tells a resident something in their private chat, in their language."""
@@ -112,4 +118,87 @@ class ResidentNotifier(Protocol):
         Yields each reminder with what became of it as soon as that is known (not in
         order). When the sender is stopping, the ones not attempted come back DEFERRED.
         """
+        ...
+
+
+# --------------------------------------------------------------------------- support
+class ThreadGone(DeskUnavailable):
+    """The resident's topic is gone: an operator deleted it, or Telegram says
+    TOPIC_ID_INVALID / "message thread not found". The caller recreates it."""
+
+
+class EditResult(enum.StrEnum):
+    """What became of an operator's edit in the resident's copy."""
+
+    EDITED = "edited"
+    UNCHANGED = "unchanged"  # the copy already shows it
+    NOT_EDITABLE = "not_editable"  # Telegram cannot change this (media, a text ↔ caption…)
+    BLOCKED = "blocked"
+    FAILED = "failed"
+
+
+class ResidentThreads(Protocol):
+    """The resident's topic in a forum staff chat (the support service keeps them)."""
+
+    async def thread_of(self, resident_id: int) -> int | None:
+        """Their topic, created when missing; None in a plain (non-forum) staff chat."""
+        ...
+
+    async def thread_gone(self, resident_id: int, thread_id: int) -> int | None:
+        """Telegram said the topic is gone: forget it and make a new one."""
+        ...
+
+
+class SupportDesk(Protocol):
+    """Support conversations in the staff chat (STAFF_CHAT_ID) and the resident's chat.
+
+    Posting into a topic that is gone raises ThreadGone; other refusals DeskUnavailable.
+    """
+
+    chat_id: int
+
+    async def is_forum(self) -> bool:
+        """Whether the staff chat has topics (asked of Telegram, remembered a while)."""
+        ...
+
+    async def open_topic(self, title: str) -> int:
+        """createForumTopic; the new thread id."""
+        ...
+
+    async def retitle_topic(self, thread_id: int, title: str, *, closed: bool | None) -> None:
+        """editForumTopic, then closeForumTopic (True) / reopenForumTopic (False)."""
+        ...
+
+    async def post_card(
+        self, thread_id: int | None, card: ResidentCard, *, ticket_id: int | None
+    ) -> int:
+        """The resident's card (with «Close the ticket» when `ticket_id`); its message id."""
+        ...
+
+    async def copy_in(
+        self, resident_id: int, message_id: int, thread_id: int | None, header: TicketHeader | None
+    ) -> list[int]:
+        """Copy the resident's message to the staff chat (into the topic, or under a
+        one-line `header` in a plain chat); the staff chat's message ids."""
+        ...
+
+    async def copy_out(
+        self, resident_id: int, from_chat_id: int, message_id: int, reply_to: int | None = None
+    ) -> tuple[Delivery, int | None]:
+        """Copy an operator's message to the resident (no author shown), as a reply to the
+        resident's message `reply_to` when the operator answered that one."""
+        ...
+
+    async def edit_out(
+        self, resident_id: int, message_id: int, *, text: str | None, caption: str | None
+    ) -> EditResult:
+        """Make the resident's copy say the operator's edited text or caption (HTML)."""
+        ...
+
+    async def ask_rating(self, resident_id: int, language: str | None, ticket_id: int) -> Delivery:
+        """Tell the resident the ticket is closed and offer 1–5 stars."""
+        ...
+
+    async def note_rating(self, thread_id: int | None, ticket_id: int, stars: int) -> None:
+        """Tell operators how the resident rated the ticket (failures logged)."""
         ...

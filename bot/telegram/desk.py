@@ -12,9 +12,10 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.services.enums import LinkStatus
 from bot.services.linking import LinkCard
-from bot.services.ports import Delivery, DeskUnavailable, PostedCard
+from bot.services.ports import Delivery, DeskUnavailable, PostedCard, ResidentThreads, ThreadGone
 from bot.services.readings import ReadingCard
 from bot.telegram.locale import speaking
+from bot.telegram.support import GONE
 from handlers.staff import readings as reading_cards
 from handlers.staff.cards import card_keyboard, card_text, delivery_note
 
@@ -29,30 +30,70 @@ class TelegramStaffDesk:
         self.i18n = i18n
         self.chat_id = chat_id
         self.locale = locale
+        self.threads: ResidentThreads | None = None
+
+    def use_threads(self, threads: ResidentThreads) -> None:
+        self.threads = threads
 
     async def post_link_card(self, card: LinkCard) -> PostedCard:
         with speaking(self.i18n, self.locale):
             text, markup = card_text(card), card_keyboard(card.link_id)
-        return await self._post(text, card.photo_file_id, markup)
+        return await self._post(text, card.photo_file_id, markup, card.user_id)
 
     async def _post(
-        self, text: str, photo_file_id: str | None, markup: InlineKeyboardMarkup | None
+        self,
+        text: str,
+        photo_file_id: str | None,
+        markup: InlineKeyboardMarkup | None,
+        resident_id: int | None = None,
+    ) -> PostedCard:
+        """In the resident's topic when the staff chat is a forum (made if needed, made
+        again when Telegram says it is gone), else where cards always went."""
+        threads = self.threads if resident_id is not None else None
+        thread = None
+        if threads is not None and resident_id is not None:
+            try:
+                thread = await threads.thread_of(resident_id)
+            except DeskUnavailable as exc:  # no topic today: the card goes to General
+                log.warning("no topic for resident %s: %s", resident_id, exc)
+        try:
+            return await self._send(text, photo_file_id, markup, thread)
+        except ThreadGone:
+            if threads is None or thread is None or resident_id is None:
+                raise
+            thread = await threads.thread_gone(resident_id, thread)
+            return await self._send(text, photo_file_id, markup, thread)
+
+    async def _send(
+        self,
+        text: str,
+        photo_file_id: str | None,
+        markup: InlineKeyboardMarkup | None,
+        thread: int | None,
     ) -> PostedCard:
         try:
             if photo_file_id:
                 sent = await self.bot.send_photo(
-                    self.chat_id, photo_file_id, caption=text, reply_markup=markup
+                    self.chat_id,
+                    photo_file_id,
+                    caption=text,
+                    reply_markup=markup,
+                    message_thread_id=thread,
                 )
             else:
-                sent = await self.bot.send_message(self.chat_id, text, reply_markup=markup)
+                sent = await self.bot.send_message(
+                    self.chat_id, text, reply_markup=markup, message_thread_id=thread
+                )
         except TelegramAPIError as exc:
+            if thread is not None and any(g in str(exc).lower() for g in GONE):
+                raise ThreadGone(str(exc)) from exc
             raise DeskUnavailable(str(exc)) from exc
         return PostedCard(sent.chat.id, sent.message_id, sent.message_thread_id)
 
     async def post_reading_card(self, card: ReadingCard) -> PostedCard:
         with speaking(self.i18n, self.locale):
             text, markup = reading_cards.card_text(card), reading_cards.card_keyboard(card)
-        return await self._post(text, card.photo_file_id, markup)
+        return await self._post(text, card.photo_file_id, markup, card.resident_id)
 
     async def show_reading_card(
         self, card: ReadingCard, *, delivery: Delivery | None = None

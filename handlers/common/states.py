@@ -41,3 +41,10 @@ class BalanceSum(StatesGroup):
 
     receipt = State()
     payment = State()
+
+
+class Support(StatesGroup):
+    """«Contact support»: every message goes to the operators (/cancel or a menu button
+    leaves; the ticket stays open until an operator closes it)."""
+
+    talking = State()

@@ -65,6 +65,8 @@ class RecordingSession(BaseSession):
         self._ids = itertools.count(1000)
         #: getChatMember answers per user id ("member" when absent; "left", "kicked" too)
         self.chat_member_status: dict[int, str] = {}
+        #: getChat of a group: a forum (topics) or a plain supergroup
+        self.forum = False
 
     def queue(self, method: str, response: dict[str, Any]) -> None:
         """The next call of `method` answers `response` (a raw Bot API reply)."""
@@ -133,6 +135,23 @@ class RecordingSession(BaseSession):
                 "can_join_groups": True,
                 "can_read_all_group_messages": False,
                 "supports_inline_queries": False,
+            }
+        if name == "getChat":
+            chat_id = params.get("chat_id") or 0
+            return {
+                "id": chat_id,
+                "type": "supergroup" if isinstance(chat_id, int) and chat_id < 0 else "private",
+                "title": "Staff",
+                "is_forum": self.forum,
+                "accent_color_id": 0,
+                "max_reaction_count": 11,
+                "accepted_gift_types": {
+                    "unlimited_gifts": False,
+                    "limited_gifts": False,
+                    "unique_gifts": False,
+                    "premium_subscription": False,
+                    "gifts_from_channels": False,
+                },
             }
         if name == "getChatMember":
             status = self.chat_member_status.get(params.get("user_id") or 0, "member")
