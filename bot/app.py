@@ -29,9 +29,11 @@ from bot.services.clock import Clock, SystemClock
 from bot.services.receipts import Renderer
 from bot.telegram import create_ports
 from bot.telegram.errors import QuietCallbackAnswers
+from bot.telegram.notice_board import NoticeRunner  # staff
 from bot.telegram.support import ChatKinds
 from handlers import create_routers
 from handlers.common.albums import OneAnswerPerAlbum
+from handlers.common.gate import BannedResidents  # staff
 from handlers.common.menu_exit import MainMenuExit
 from handlers.common.texts import N_
 from storage.db import Database
@@ -131,6 +133,15 @@ def create_dispatcher(
     dp.update.outer_middleware(ServicesMiddleware(settings, clock, gateways, ports, renderer))
     dp.shutdown.register(renderer.close)
     ResidentI18nMiddleware(i18n, lang_cache).setup(dp)
+    # --- staff: banned residents reach nothing; notices run in tasks of their own ---
+    banned = BannedResidents()
+    for observer in (dp.message, dp.edited_message, dp.callback_query):
+        observer.outer_middleware(banned)
+    notice_runner = NoticeRunner(settings, db, i18n, clock)
+    dp["notice_runner"] = notice_runner
+    dp.startup.register(notice_runner.resume)
+    dp.shutdown.register(notice_runner.close)
+    # --- end staff ---
     dp.message.outer_middleware(MainMenuExit())
     dp.message.outer_middleware(OneAnswerPerAlbum())
     dp.include_routers(*create_routers(settings))

@@ -106,6 +106,11 @@ class Settings(BaseSettings):
     payments_provider_token: SecretStr | None = None
     #: worker processes that render receipts and charts (0: threads in this process)
     render_workers: int = Field(default=1, ge=0, le=32)
+    # --- staff ---
+    #: decisions in the staff chat (approve / reject a link or a reading, ban, unban,
+    #: notice) by the chat's administrators only; otherwise by every member
+    staff_admins_only: bool = False
+    # --- end staff ---
 
     # --- support conversations (issue 11, handlers/support/) ---------------------
     #: when operators work, Moscow time: "Mon-Fri 09:00-18:00; Sat 10:00-14:00" (unset:

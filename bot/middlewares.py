@@ -23,13 +23,17 @@ from bot.config import Settings
 from bot.integrations import Gateways
 from bot.services.balance import BalanceService
 from bot.services.balance.payments import PaymentsService
+from bot.services.bans import BanList, BanService  # staff
 from bot.services.clock import Clock
 from bot.services.codes import CodesService
 from bot.services.linking import LinkingService
+from bot.services.notices import NoticeService  # staff
 from bot.services.profile import ProfileService
 from bot.services.readings import ReadingsService, rules_from
 from bot.services.receipts import ReceiptService, Renderer
 from bot.services.registration import RegistrationService, ResidentCache
+from bot.services.staff_lookup import StaffLookupService  # staff
+from bot.services.staff_stats import StaffStatsService  # staff
 from bot.services.support import SupportService, parse_hours
 from storage.locks import create_keyed_lock
 from storage.uow import UnitOfWork, current_uow
@@ -86,6 +90,7 @@ class ServicesMiddleware(BaseMiddleware):
         # support conversations: a resident's updates one at a time (Redis when configured)
         self.locks = create_keyed_lock(settings.redis_url)
         self.support_hours = parse_hours(settings.support_hours)
+        self.banned = BanList()  # staff: the banned residents, per process
 
     async def __call__(
         self,
@@ -138,6 +143,12 @@ class ServicesMiddleware(BaseMiddleware):
         data["support"] = support
         if ports.desk is not None and support.enabled:
             ports.desk.use_threads(support)  # escalations in the resident's topic
+        # --- staff ---
+        data["bans"] = BanService(uow, clock, self.banned)
+        data["staff_lookup"] = StaffLookupService(uow)
+        data["staff_stats"] = StaffStatsService(uow, clock)
+        data["notices"] = NoticeService(uow, clock)
+        # --- end staff ---
         return await handler(event, data)
 
 

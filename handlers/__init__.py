@@ -28,8 +28,15 @@ def create_routers(settings: Settings) -> list[Router]:
 
     routers: list[Router] = [errors.create_router()]
     if settings.staff_chat_id is not None:
-        routers.append(staff.create_router(settings.staff_chat_id, settings.default_locale))
+        routers.append(
+            staff.create_router(
+                settings.staff_chat_id,
+                settings.default_locale,
+                admins_only=settings.staff_admins_only,
+            )
+        )
         routers.append(support_staff.create_router(settings.staff_chat_id, settings.default_locale))
+    routers.append(staff.create_outside_router(settings.staff_chat_id))
     menu_items = [
         accounts.MENU_ITEM,
         balance.MENU_ITEM,

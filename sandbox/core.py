@@ -33,6 +33,7 @@ from sandbox.records import (
 )
 
 if TYPE_CHECKING:
+    from sandbox.limits import RateLimits
     from sandbox.server import SandboxServer
 
 DEFAULT_ALLOWED_UPDATES = (
@@ -330,6 +331,8 @@ class BotState:
         self.descriptions: dict[str, str] = {}
         self.callbacks: dict[str, CallbackRecord] = {}
         self.flood: list[FloodRule] = []
+        #: Telegram's flood limits when a test enables them (sandbox/limits.py)
+        self.rate_limits: RateLimits | None = None
         self.calls: list[ApiCall] = []
         #: ("message" | "edit" | "delete", chat_id, message_id) for every bot-side change
         self.events: list[tuple[str, int, int]] = []

@@ -209,6 +209,8 @@ class SandboxServer:
         call = ApiCall(name, params.summary(), ok=False, time=time.time())
         try:
             self._check_flood(state, name, params)
+            if state.rate_limits is not None:
+                state.rate_limits.check(name, params.fields.get("chat_id"))
             result = await entry.handler(self, state, params)
         except ApiError as exc:
             call.error_code, call.error = exc.code, exc.description

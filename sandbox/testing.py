@@ -184,6 +184,15 @@ class Sandbox:
         """The next ``times`` calls of ``method`` (optionally to ``chat_id``) answer 429."""
         self.bot_state(bot).flood.append(FloodRule(method, retry_after, times, chat_id))
 
+    def enforce_limits(self, *, per_second: float = 30.0, bot: str | None = None) -> Any:
+        """Answer 429 like Telegram when the bot sends faster than its flood limits
+        (sandbox/limits.py); returns the limits (their `refused` counts the 429s)."""
+        from sandbox.limits import RateLimits
+
+        limits = RateLimits(per_second=per_second)
+        self.bot_state(bot).rate_limits = limits
+        return limits
+
     def sent(
         self,
         chat_id: int | None = None,

@@ -65,3 +65,19 @@ class TicketKind(enum.StrEnum):
 class TicketStatus(enum.StrEnum):
     OPEN = "open"
     CLOSED = "closed"
+
+
+# --- staff: notices ---
+class NoticeStatus(enum.StrEnum):
+    DRAFT = "draft"  # previewed, waits for Send / Cancel
+    SENDING = "sending"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class RecipientStatus(enum.StrEnum):
+    QUEUED = "queued"
+    SENDING = "sending"  # handed to the sender (after a crash: not sent again)
+    SENT = "sent"
+    BLOCKED = "blocked"
+    FAILED = "failed"

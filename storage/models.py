@@ -103,6 +103,14 @@ class User(TimestampMixin, Base):
     reading_reminders: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     #: when a message to the resident got 403 (blocked the bot); None while reachable
     inactive_since: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # --- staff: bans (migration 0007) ---
+    #: when an operator banned the resident (None: not banned); nothing they send goes on
+    banned_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    banned_reason: Mapped[str | None] = mapped_column(Text)
+    banned_by: Mapped[int | None] = mapped_column(BigInteger)  # the operator's Telegram id
+    #: when the resident was told about the ban (told once, then silence)
+    ban_told_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # --- end staff ---
 
     links: Mapped[list[AccountLink]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True
@@ -432,3 +440,54 @@ class SchedulerLock(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     holder: Mapped[str] = mapped_column(String(128))
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+# --------------------------------------------------------------------------- staff: notices
+
+
+class Notice(Base):
+    """A notice of a supplier to its residents (/notice), with its outcome.
+
+    draft → sending → done (or cancelled); the counts are kept as it goes, so a restart
+    resumes it without sending anything twice (see NoticeRecipient).
+    """
+
+    __tablename__ = "notices"
+    __table_args__ = (Index("ix_notices_status", "status"), NEVER_REUSE_IDS)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("suppliers.id", ondelete="CASCADE"))
+    text: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    created_by: Mapped[int] = mapped_column(BigInteger)  # the operator's Telegram id
+    created_by_name: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    started_by: Mapped[int | None] = mapped_column(BigInteger)
+    started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    staff_chat_id: Mapped[int] = mapped_column(BigInteger)
+    staff_thread_id: Mapped[int | None] = mapped_column(BigInteger)
+    progress_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    delivered: Mapped[int] = mapped_column(Integer, default=0)
+    blocked: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class NoticeRecipient(Base):
+    """One resident of a notice: queued → sending → sent | blocked | failed.
+
+    A row handed to the sender is marked `sending` (committed) first: after a crash it is
+    not sent again (at most once), the queued ones are sent on resume.
+    """
+
+    __tablename__ = "notice_recipients"
+    __table_args__ = (Index("ix_notice_recipients_notice_status", "notice_id", "status"),)
+
+    notice_id: Mapped[int] = mapped_column(
+        ForeignKey("notices.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    status: Mapped[str] = mapped_column(String(16))

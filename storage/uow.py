@@ -16,8 +16,10 @@ from storage.repositories.billing import BillingRepository
 from storage.repositories.codes import CodeRepository
 from storage.repositories.housekeeping import HousekeepingRepository
 from storage.repositories.links import LinkRepository
+from storage.repositories.notices import NoticeRepository  # staff
 from storage.repositories.readings import ReadingsRepository
 from storage.repositories.reminders import RemindersRepository
+from storage.repositories.staff import StaffRepository  # staff
 from storage.repositories.stats import StatsRepository
 from storage.repositories.support import SupportRepository
 from storage.repositories.users import UserRepository
@@ -119,6 +121,17 @@ class UnitOfWork:
     @property
     def stats(self) -> StatsRepository:
         return self._repo(StatsRepository)
+
+    # --- staff ---
+    @property
+    def staff(self) -> StaffRepository:
+        return self._repo(StaffRepository)
+
+    @property
+    def notices(self) -> NoticeRepository:
+        return self._repo(NoticeRepository)
+
+    # --- end staff ---
 
     @property
     def support(self) -> SupportRepository:

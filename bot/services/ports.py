@@ -47,6 +47,49 @@ class Delivery(enum.StrEnum):
     DEFERRED = "deferred"  # a bulk send stopped (shutdown) before this one: not attempted
 
 
+# --- staff: notices ---
+@dataclass(frozen=True)
+class NoticeRecipient:
+    resident_id: int
+    language: str | None
+
+
+@dataclass(frozen=True)
+class NoticeMessage:
+    """What a supplier's notice says (the operator's text, shown as plain text)."""
+
+    supplier: str
+    text: str
+
+
+@dataclass(frozen=True)
+class NoticeProgress:
+    """Where a notice run stands; `message_id` None: the line is not posted yet."""
+
+    notice_id: int
+    supplier: str
+    total: int
+    delivered: int
+    blocked: int
+    failed: int
+    done: bool
+    chat_id: int
+    thread_id: int | None = None
+    message_id: int | None = None
+
+
+class NoticeBoard(Protocol):
+    """The one progress line of a notice run in the staff chat."""
+
+    async def show_progress(self, progress: NoticeProgress) -> int | None:
+        """Post the line (no `message_id` yet) or edit it; the message id, None when
+        Telegram refused (logged, never raised: the run goes on)."""
+        ...
+
+
+# --- end staff ---
+
+
 class StaffDesk(Protocol):
     """The operators' supergroup (STAFF_CHAT_ID)."""
 
@@ -118,6 +161,14 @@ class ResidentNotifier(Protocol):
         Yields each reminder with what became of it as soon as that is known (not in
         order). When the sender is stopping, the ones not attempted come back DEFERRED.
         """
+        ...
+
+    # --- staff ---
+    def send_notice(
+        self, notice: NoticeMessage, recipients: Sequence[NoticeRecipient]
+    ) -> AsyncIterator[tuple[NoticeRecipient, Delivery]]:
+        """Send a supplier's notice through the one rate-limited bulk sender, each in the
+        resident's language; yields each recipient with what became of it (not in order)."""
         ...
 
 

@@ -10,7 +10,7 @@ from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
 from aiogram.utils.i18n import I18n
 
 from bot.services.linking import LinkCard
-from bot.services.ports import Delivery
+from bot.services.ports import Delivery, NoticeMessage, NoticeRecipient
 from bot.services.readings import ReadingCard
 from bot.services.readings_reminders import Reminder
 from bot.telegram.locale import speaking
@@ -18,6 +18,7 @@ from bot.telegram.sender import BulkSender, Outgoing
 from handlers.accounts.texts import decision_text
 from handlers.readings import keyboards as reading_keyboards
 from handlers.readings import notes as reading_notes
+from handlers.staff.texts import resident_notice
 
 log = logging.getLogger("kabinet.notifier")
 
@@ -76,3 +77,13 @@ class TelegramResidentNotifier:
         self, reminders: Sequence[Reminder]
     ) -> AsyncIterator[tuple[Reminder, Delivery]]:
         return self.sender.send_all(reminders, self._reminder)
+
+    # --- staff: notices ---
+    def send_notice(
+        self, notice: NoticeMessage, recipients: Sequence[NoticeRecipient]
+    ) -> AsyncIterator[tuple[NoticeRecipient, Delivery]]:
+        def render(recipient: NoticeRecipient) -> Outgoing:
+            with speaking(self.i18n, recipient.language or self.default_locale):
+                return Outgoing(recipient.resident_id, resident_notice(notice))
+
+        return self.sender.send_all(recipients, render)

@@ -24,6 +24,7 @@ from bot.services.readings_rules import Caution
 from handlers.common.callbacks import DbId
 from handlers.common.meters import amount, day, month, zone_name
 from handlers.common.texts import esc, moscow_time
+from handlers.staff.access import DECISION
 from handlers.staff.cards import CAPTION_LIMIT, _cut, _visible_length, delivery_note
 
 
@@ -181,4 +182,4 @@ async def decide(
 
 
 def register(router: Router) -> None:
-    router.callback_query.register(decide, StaffReadingCb.filter())
+    router.callback_query.register(decide, StaffReadingCb.filter(), flags={DECISION: True})

@@ -1,21 +1,22 @@
 """The staff supergroup: operators decide link requests (rules: bot/services/linking.py).
 
-Only updates from STAFF_CHAT_ID count (ChatId filter), and only presses of its current
-members (getChatMember, cached for a minute). Two operators deciding at once: the first
-decision wins (an atomic UPDATE in the service), the other is told who decided. Staff texts
-are in the company's default language (DEFAULT_LOCALE): `StaffLocale` sets it for the
-whole router; the resident is told the outcome in their own language by the service.
+Only updates from STAFF_CHAT_ID count (ChatId filter), and only from its current members
+(getChatMember, cached for a minute; decisions by its administrators only with
+STAFF_ADMINS_ONLY: handlers/staff/access.py). The staff commands live beside it
+(commands.py: /find /stats /ban /unban; notice.py: /notice).
+Two operators deciding at once: the first decision wins (an atomic UPDATE in the
+service), the other is told who decided. Staff texts are in the company's default
+language (DEFAULT_LOCALE): `StaffLocale` sets it for the whole router; the resident is
+told the outcome in their own language by the service.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiogram import BaseMiddleware, Bot, F, Router
-from aiogram.exceptions import TelegramAPIError
+from aiogram import BaseMiddleware, F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, ForceReply, Message, TelegramObject, User
@@ -28,7 +29,9 @@ from bot.services.linking import MAX_REASON_LENGTH, Decision, DecisionOutcome, L
 from handlers.common.filters import ChatId
 from handlers.common.states import StaffReject
 from handlers.common.texts import cut
+from handlers.staff import commands, notice, outside
 from handlers.staff import readings as reading_cards
+from handlers.staff.access import DECISION, StaffAccess, StaffMembers
 from handlers.staff.cards import (
     StaffAction,
     StaffLinkCb,
@@ -39,8 +42,6 @@ from handlers.staff.cards import (
 
 log = logging.getLogger("kabinet.staff")
 
-MEMBER_STATUSES = {"creator", "administrator", "member"}
-MEMBERSHIP_TTL = 60.0  # seconds a getChatMember answer is trusted
 PROMPTS_KEY = "prompts"  # FSM data of an operator: {prompt message id: link id}
 
 
@@ -59,54 +60,6 @@ class StaffLocale(BaseMiddleware):
         i18n: I18n = data["i18n"]
         with i18n.use_locale(self.locale):
             return await handler(event, data)
-
-
-class StaffMembers:
-    """Whether a presser is a member of the staff chat (getChatMember, cached a minute)."""
-
-    def __init__(self, chat_id: int) -> None:
-        self.chat_id = chat_id
-        self._cache: dict[int, tuple[bool, float]] = {}
-
-    async def __call__(self, bot: Bot, user: User) -> bool:
-        if user.is_bot:
-            return False
-        cached = self._cache.get(user.id)
-        if cached is not None and cached[1] > time.monotonic():
-            return cached[0]
-        try:
-            member = await bot.get_chat_member(self.chat_id, user.id)
-        except TelegramAPIError as exc:
-            log.warning("getChatMember %s failed: %s", user.id, exc)
-            return False
-        ok = member.status in MEMBER_STATUSES or (
-            member.status == "restricted" and bool(getattr(member, "is_member", False))
-        )
-        if len(self._cache) > 10_000:
-            self._cache.clear()
-        self._cache[user.id] = (ok, time.monotonic() + MEMBERSHIP_TTL)
-        return ok
-
-
-class MembersOnly(BaseMiddleware):
-    """Buttons of the staff chat are pressed by its members only."""
-
-    def __init__(self, members: StaffMembers) -> None:
-        self.members = members
-
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
-        assert isinstance(event, CallbackQuery)
-        if not await self.members(data["bot"], event.from_user):
-            await event.answer(
-                _("Only members of the staff chat can decide requests."), show_alert=True
-            )
-            return None
-        return await handler(event, data)
 
 
 def operator_name(user: User) -> str:
@@ -255,20 +208,30 @@ async def reason_given(message: Message, state: FSMContext, linking: LinkingServ
     await message.reply(answer)
 
 
-def create_router(staff_chat_id: int, default_locale: str) -> Router:
+def create_router(staff_chat_id: int, default_locale: str, *, admins_only: bool = False) -> Router:
     router = Router(name="staff")
     router.message.filter(ChatId(staff_chat_id))
     router.callback_query.filter(ChatId(staff_chat_id))
     router.message.middleware(StaffLocale(default_locale))
     router.callback_query.middleware(StaffLocale(default_locale))
-    router.callback_query.middleware(MembersOnly(StaffMembers(staff_chat_id)))
+    access = StaffAccess(StaffMembers(staff_chat_id), admins_only=admins_only)
+    router.message.middleware(access)
+    router.callback_query.middleware(access)
+    decision = {DECISION: True}
     on = router.callback_query.register
-    on(approve, StaffLinkCb.filter(F.action == StaffAction.APPROVE))
-    on(show_reasons, StaffLinkCb.filter(F.action == StaffAction.REJECT))
-    on(hide_reasons, StaffLinkCb.filter(F.action == StaffAction.BACK))
-    on(ask_own_reason, StaffLinkCb.filter(F.action == StaffAction.OTHER))
-    on(reject_with_preset, StaffRejectCb.filter())
+    on(approve, StaffLinkCb.filter(F.action == StaffAction.APPROVE), flags=decision)
+    on(show_reasons, StaffLinkCb.filter(F.action == StaffAction.REJECT), flags=decision)
+    on(hide_reasons, StaffLinkCb.filter(F.action == StaffAction.BACK), flags=decision)
+    on(ask_own_reason, StaffLinkCb.filter(F.action == StaffAction.OTHER), flags=decision)
+    on(reject_with_preset, StaffRejectCb.filter(), flags=decision)
     reading_cards.register(router)
+    commands.register(router)
+    notice.register(router)
     router.message.register(cancel_reason, StateFilter(StaffReject.reason), Command("cancel"))
-    router.message.register(reason_given, StateFilter(StaffReject.reason))
+    router.message.register(reason_given, StateFilter(StaffReject.reason), flags=decision)
     return router
+
+
+def create_outside_router(staff_chat_id: int | None) -> Router:
+    """Staff commands and buttons anywhere but the staff chat: refused, clearly."""
+    return outside.create_router(staff_chat_id)

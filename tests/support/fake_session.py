@@ -161,6 +161,28 @@ class RecordingSession(BaseSession):
             }
             if status == "kicked":
                 member["until_date"] = 0
+            if status in ("administrator", "creator"):  # what aiogram's models require
+                member["is_anonymous"] = False
+            if status == "administrator":
+                member.update(
+                    dict.fromkeys(
+                        (
+                            "can_be_edited",
+                            "can_manage_chat",
+                            "can_delete_messages",
+                            "can_manage_video_chats",
+                            "can_restrict_members",
+                            "can_promote_members",
+                            "can_change_info",
+                            "can_invite_users",
+                            "can_post_stories",
+                            "can_edit_stories",
+                            "can_delete_stories",
+                            "can_send_welcome_messages",
+                        ),
+                        False,
+                    )
+                )
             return member
         return True
 

@@ -102,6 +102,7 @@ class BotHarness:
         message_id: int = 1,
         chat_id: int | None = None,
         text: str = "…",
+        reply_to: dict[str, Any] | None = None,
     ) -> list[Call]:
         message = {
             "message_id": message_id,
@@ -110,6 +111,8 @@ class BotHarness:
             "from": BOT_USER,
             "text": text,
         }
+        if reply_to is not None:  # the message the pressed one replies to
+            message["reply_to_message"] = reply_to
         query = {
             "id": str(next(self._update_ids)),
             "from": person.as_user(),

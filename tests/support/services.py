@@ -16,7 +16,16 @@ from bot.services.balance import BalanceService
 from bot.services.clock import Clock
 from bot.services.codes import CodesService
 from bot.services.linking import LinkCard, LinkingService
-from bot.services.ports import Delivery, DeskUnavailable, EditResult, PostedCard, ThreadGone
+from bot.services.ports import (
+    Delivery,
+    DeskUnavailable,
+    EditResult,
+    NoticeMessage,
+    NoticeProgress,
+    NoticeRecipient,
+    PostedCard,
+    ThreadGone,
+)
 from bot.services.readings import ReadingCard, ReadingsService
 from bot.services.readings_reminders import Reminder
 from bot.services.readings_rules import ReadingRules
@@ -140,6 +149,34 @@ class RecordingReadingNotifier(RecordingNotifier):
         for reminder in reminders:
             self.reminded.append(reminder)
             yield reminder, self.outcomes.get(reminder.resident_id, Delivery.SENT)
+
+    # --- staff: notices ---
+    #: the notices' recipients who blocked the bot; after `stop_after` messages the rest
+    #: come back DEFERRED (the sender stopping)
+    blocked: set[int] = field(default_factory=set)
+    stop_after: int | None = None
+    noticed: list[int] = field(default_factory=list)
+
+    async def send_notice(
+        self, notice: NoticeMessage, recipients: Sequence[NoticeRecipient]
+    ) -> AsyncIterator[tuple[NoticeRecipient, Delivery]]:
+        for r in recipients:
+            if self.stop_after is not None and len(self.noticed) >= self.stop_after:
+                yield r, Delivery.DEFERRED
+                continue
+            self.noticed.append(r.resident_id)
+            yield r, Delivery.BLOCKED if r.resident_id in self.blocked else Delivery.SENT
+
+
+@dataclass
+class RecordingNoticeBoard:
+    """The progress line of a notice: every state it was shown in (message id 500)."""
+
+    shown: list[NoticeProgress] = field(default_factory=list)
+
+    async def show_progress(self, progress: NoticeProgress) -> int | None:
+        self.shown.append(progress)
+        return 500
 
 
 def readings_service(
