@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.enums import TicketKind, TicketStatus
@@ -32,6 +32,13 @@ class SupportRepository:
             .limit(1)
         )
         return result.scalar_one_or_none()
+
+    async def count_open(self) -> int:
+        """Support conversations (kind "question") waiting for an operator to close them."""
+        result = await self.session.execute(
+            select(func.count()).where(Ticket.kind == QUESTION, Ticket.status == OPEN)
+        )
+        return int(result.scalar_one())
 
     async def last_ticket(self, user_id: int) -> Ticket | None:
         result = await self.session.execute(
