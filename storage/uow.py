@@ -18,6 +18,7 @@ from storage.repositories.housekeeping import HousekeepingRepository
 from storage.repositories.links import LinkRepository
 from storage.repositories.readings import ReadingsRepository
 from storage.repositories.reminders import RemindersRepository
+from storage.repositories.representatives import RepresentativeRepository
 from storage.repositories.stats import StatsRepository
 from storage.repositories.users import UserRepository
 
@@ -118,6 +119,10 @@ class UnitOfWork:
     @property
     def stats(self) -> StatsRepository:
         return self._repo(StatsRepository)
+
+    @property
+    def representatives(self) -> RepresentativeRepository:
+        return self._repo(RepresentativeRepository)
 
     @property
     def opened(self) -> bool:

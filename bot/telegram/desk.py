@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardMarkup, InputMediaDocument, InputMediaPhoto
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
@@ -14,8 +15,10 @@ from bot.services.enums import LinkStatus
 from bot.services.linking import LinkCard
 from bot.services.ports import Delivery, DeskUnavailable, PostedCard
 from bot.services.readings import ReadingCard
+from bot.services.representatives import Page, RepresentativeCard
 from bot.telegram.locale import speaking
 from handlers.staff import readings as reading_cards
+from handlers.staff import representatives as rep_cards
 from handlers.staff.cards import card_keyboard, card_text, delivery_note
 
 log = logging.getLogger("kabinet.desk")
@@ -124,3 +127,46 @@ class TelegramStaffDesk:
                 )
             except TelegramAPIError as exc:
                 log.warning("could not clear the card %s/%s: %s", chat_id, message_id, exc)
+
+    # ------------------------------------------------------------ organisations (issue 14)
+    async def post_representative_card(self, card: RepresentativeCard) -> PostedCard:
+        """The card (a text message with the decision buttons), then the power of attorney
+        as replies to it: one page by sendDocument / sendPhoto, several by sendMediaGroup
+        (documents and photos in separate albums: Telegram does not mix them)."""
+        with speaking(self.i18n, self.locale):
+            text, markup = rep_cards.card_text(card), rep_cards.card_keyboard(card)
+        posted = await self._post(text, None, markup)
+        try:
+            for kind in ("document", "photo"):
+                await self._pages([p for p in card.pages if p.kind == kind], posted.message_id)
+        except TelegramAPIError as exc:  # a card without its proof must not wait for a decision
+            try:
+                await self.bot.delete_message(posted.chat_id, posted.message_id)
+            except TelegramAPIError:
+                log.warning("could not delete the card %s without its pages", posted.message_id)
+            raise DeskUnavailable(str(exc)) from exc
+        return posted
+
+    async def _pages(self, pages: list[Page], reply_to: int) -> None:
+        if len(pages) == 1:
+            page = pages[0]
+            send = self.bot.send_document if page.kind == "document" else self.bot.send_photo
+            await send(self.chat_id, page.file_id, reply_to_message_id=reply_to)
+        elif pages:
+            media: list[Any] = [
+                InputMediaDocument(media=p.file_id)
+                if p.kind == "document"
+                else InputMediaPhoto(media=p.file_id)
+                for p in pages
+            ]
+            await self.bot.send_media_group(self.chat_id, media, reply_to_message_id=reply_to)
+
+    async def show_representative_card(
+        self, card: RepresentativeCard, *, delivery: Delivery | None = None
+    ) -> None:
+        if not (card.staff_chat_id and card.staff_message_id):
+            return
+        with speaking(self.i18n, self.locale):
+            text = rep_cards.card_text(card, delivery=delivery)
+            markup = rep_cards.card_keyboard(card)
+        await self._edit(card.staff_chat_id, card.staff_message_id, text, False, markup)

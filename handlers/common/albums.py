@@ -16,7 +16,12 @@ from aiogram import BaseMiddleware
 from aiogram.fsm.context import FSMContext
 from aiogram.types import Message, TelegramObject
 
+from handlers.common.states import Representing
+
 ALBUM_KEY = "album"
+#: steps that take every message of an album (the pages of a power of attorney): their
+#: handler answers the album once itself, with ALBUM_KEY
+COLLECTING = frozenset({Representing.pages.state})
 
 
 class OneAnswerPerAlbum(BaseMiddleware):
@@ -30,6 +35,8 @@ class OneAnswerPerAlbum(BaseMiddleware):
             return await handler(event, data)
         state: FSMContext | None = data.get("state")
         if state is None or event.chat.type != "private":
+            return await handler(event, data)
+        if await state.get_state() in COLLECTING:
             return await handler(event, data)
         if (await state.get_data()).get(ALBUM_KEY) == event.media_group_id:
             return None  # the album was answered with its first photo

@@ -29,6 +29,7 @@ from handlers.common.filters import ChatId
 from handlers.common.states import StaffReject
 from handlers.common.texts import cut
 from handlers.staff import readings as reading_cards
+from handlers.staff import representatives
 from handlers.staff.cards import (
     StaffAction,
     StaffLinkCb,
@@ -269,6 +270,7 @@ def create_router(staff_chat_id: int, default_locale: str) -> Router:
     on(ask_own_reason, StaffLinkCb.filter(F.action == StaffAction.OTHER))
     on(reject_with_preset, StaffRejectCb.filter())
     reading_cards.register(router)
+    representatives.register(router)  # organisations' representatives (issue 14)
     router.message.register(cancel_reason, StateFilter(StaffReject.reason), Command("cancel"))
     router.message.register(reason_given, StateFilter(StaffReject.reason))
     return router
