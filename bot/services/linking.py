@@ -118,6 +118,10 @@ class LinkView:
     status: LinkStatus
     address: str | None  # shown only once the link is active
     reason: str | None
+    #: a representative's link (issue 14): the organisation's name and ИНН on file, the role
+    org_name: str | None = None
+    org_inn: str | None = None
+    role: str | None = None
 
 
 @dataclass(frozen=True)
@@ -379,10 +383,14 @@ class LinkingService:
                     status=status,
                     address=link.account.address if status is LinkStatus.ACTIVE else None,
                     reason=link.reason if status is LinkStatus.REJECTED else None,
+                    org_name=link.account.holder_name if link.role else None,
+                    org_inn=link.account.holder_inn if link.role else None,
+                    role=link.role,
                 )
             )
         order = {LinkStatus.ACTIVE: 0, LinkStatus.PENDING: 1, LinkStatus.REJECTED: 2}
-        return sorted(views, key=lambda v: (order[v.status], v.link_id))
+        # an organisation's accounts together, after the resident's own (issue 14)
+        return sorted(views, key=lambda v: (v.org_inn or "", order[v.status], v.link_id))
 
     async def link_view(self, user_id: int, account_id: int) -> LinkView | None:
         """The resident's own link to this account (None for anyone else's: forged buttons)."""
