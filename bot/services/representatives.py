@@ -257,7 +257,9 @@ class RepresentativesService:
         return OrgStep(Step.FOUND, inn=inn, kpp=account.holder_kpp, name=account.holder_name)
 
     async def _named(self, inn: str, kpp: str | None, reference: str) -> list[Account]:
-        """The organisation's accounts a contract or account number names."""
+        """The organisation's accounts a contract or account number names (as typed or
+        as stored: both are compared in the `compact_number` form)."""
+        reference = compact_number(reference)
         return [
             account
             for account in await self.uow.representatives.accounts_of(inn, kpp)
@@ -314,7 +316,7 @@ class RepresentativesService:
             supplier_id=accounts[0].supplier_id,
             holder_inn=inn,
             holder_kpp=kpp,
-            reference=reference,
+            reference=compact_number(reference)[:64],
             status=RepresentativeStatus.PENDING.value,
             name=name.strip()[: linking.MAX_NAME_LENGTH],
             position=position.strip()[:MAX_POSITION_LENGTH],
