@@ -139,11 +139,23 @@ class Outcome:
     delivery: Delivery | None = None
 
 
+_BY_EXTENSION = {".pdf": "application/pdf", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
+                 ".png": "image/png", ".webp": "image/webp"}  # fmt: skip
+
+
+def _document_type(page: Page) -> str:
+    """The file's MIME type as Telegram gave it, else as its name says."""
+    if page.mime_type:
+        return page.mime_type.lower()
+    name = (page.file_name or "").lower()
+    return next((t for ext, t in _BY_EXTENSION.items() if name.endswith(ext)), "")
+
+
 def page_problem(page: Page, pages_so_far: int) -> DocProblem | None:
     """Why this page cannot join the power of attorney, or None."""
     if pages_so_far >= MAX_PAGES:
         return DocProblem.TOO_MANY
-    if page.kind == "document" and (page.mime_type or "").lower() not in DOCUMENT_TYPES:
+    if page.kind == "document" and _document_type(page) not in DOCUMENT_TYPES:
         return DocProblem.TYPE
     if page.size is not None and page.size > MAX_DOCUMENT_BYTES:
         return DocProblem.TOO_BIG

@@ -52,6 +52,7 @@ def test_page_rules() -> None:
     assert page_problem(big, 0) is DocProblem.TOO_BIG
     assert page_problem(Page("document", "v", "film.mp4", "video/mp4", 10), 0) is DocProblem.TYPE
     assert page_problem(Page("document", "x", "x.bin", None, 10), 0) is DocProblem.TYPE
+    assert page_problem(Page("document", "y", "Скан.PDF", None, 10), 0) is None
     assert clean_position("главный бухгалтер") == "главный бухгалтер"
     assert clean_position("  ") is None and clean_position("42") is None
 
