@@ -455,6 +455,8 @@ class Representative(TimestampMixin, Base):
     reason: Mapped[str | None] = mapped_column(Text)
     staff_chat_id: Mapped[int | None] = mapped_column(BigInteger)
     staff_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    #: the messages of the power of attorney's pages under the card (erased with it, 152-ФЗ)
+    staff_page_ids: Mapped[list[int] | None] = mapped_column(JSON)
 
     user: Mapped[User] = relationship(lazy="joined")
     documents: Mapped[list[RepresentativeDocument]] = relationship(

@@ -36,6 +36,8 @@ class PostedCard:
     chat_id: int
     message_id: int
     thread_id: int | None = None
+    #: more messages that belong to the card (a representative's pages under it, issue 14)
+    extra_message_ids: tuple[int, ...] = ()
 
 
 class Delivery(enum.StrEnum):

@@ -360,6 +360,7 @@ class RepresentativesService:
         stored = await self.uow.representatives.get(rep.id)
         if stored is not None:
             stored.staff_chat_id, stored.staff_message_id = posted.chat_id, posted.message_id
+            stored.staff_page_ids = list(posted.extra_message_ids)
         return Outcome(Result.DONE, card=card)
 
     def _audit(

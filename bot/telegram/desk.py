@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any
 
 from aiogram import Bot
@@ -136,30 +137,38 @@ class TelegramStaffDesk:
         with speaking(self.i18n, self.locale):
             text, markup = rep_cards.card_text(card), rep_cards.card_keyboard(card)
         posted = await self._post(text, None, markup)
+        pages: list[int] = []
         try:
             for kind in ("document", "photo"):
-                await self._pages([p for p in card.pages if p.kind == kind], posted.message_id)
+                of_kind = [p for p in card.pages if p.kind == kind]
+                pages += await self._pages(of_kind, posted.message_id)
         except TelegramAPIError as exc:  # a card without its proof must not wait for a decision
             try:
                 await self.bot.delete_message(posted.chat_id, posted.message_id)
             except TelegramAPIError:
                 log.warning("could not delete the card %s without its pages", posted.message_id)
             raise DeskUnavailable(str(exc)) from exc
-        return posted
+        return replace(posted, extra_message_ids=tuple(pages))
 
-    async def _pages(self, pages: list[Page], reply_to: int) -> None:
+    async def _pages(self, pages: list[Page], reply_to: int) -> list[int]:
+        """Post the pages under the card; their message ids."""
         if len(pages) == 1:
             page = pages[0]
             send = self.bot.send_document if page.kind == "document" else self.bot.send_photo
-            await send(self.chat_id, page.file_id, reply_to_message_id=reply_to)
-        elif pages:
+            sent = await send(self.chat_id, page.file_id, reply_to_message_id=reply_to)
+            return [sent.message_id]
+        if pages:
             media: list[Any] = [
                 InputMediaDocument(media=p.file_id)
                 if p.kind == "document"
                 else InputMediaPhoto(media=p.file_id)
                 for p in pages
             ]
-            await self.bot.send_media_group(self.chat_id, media, reply_to_message_id=reply_to)
+            album = await self.bot.send_media_group(
+                self.chat_id, media, reply_to_message_id=reply_to
+            )
+            return [m.message_id for m in album]
+        return []
 
     async def show_representative_card(
         self, card: RepresentativeCard, *, delivery: Delivery | None = None

@@ -194,6 +194,8 @@ async def test_an_album_of_eleven_pages(harness: BotHarness, db: Database) -> No
     calls = await harness.press(ANNA, last_with(calls, SEND).callback_of(SEND))
     [group] = [c for c in calls if c.method == "sendMediaGroup"]
     assert [m["media"] for m in group.params["media"]] == [f"page{n}" for n in range(10)]
+    told = texts([c for c in calls if c.chat_id == ANNA.id])
+    assert told[-1].startswith("Заявка с доверенностью отправлена операторам")
 
 
 async def test_accountant_sees_balance_but_is_refused_readings(
@@ -242,3 +244,28 @@ async def test_an_operator_revokes_one_of_two_representatives(
     ]
     calls = await harness.press(OLGA, revoke, chat_id=STAFF_CHAT_ID, message_id=message_id)
     assert "уже не действует" in answers(calls)[0].params["text"]
+
+
+async def test_deleting_my_data_takes_the_card_and_its_pages_off_the_staff_chat(
+    harness: BotHarness, db: Database
+) -> None:
+    await seed(db)
+    await up_to_pages(harness, ANNA)
+    await harness.send(ANNA, media_group_id="a2", **photo("p1"))
+    await harness.send(ANNA, media_group_id="a2", **photo("p2"))
+    calls = await harness.send(ANNA, **pdf())
+    calls = await harness.press(ANNA, last_with(calls, SEND).callback_of(SEND))
+    staff = [c for c in calls if c.chat_id == STAFF_CHAT_ID]
+    assert [c.method for c in staff] == ["sendMessage", "sendDocument", "sendMediaGroup"]
+    async with db.session_maker() as s:
+        rep = (await s.execute(select(Representative))).scalar_one()
+    posted = [rep.staff_message_id, *(rep.staff_page_ids or [])]
+    assert len(posted) == 4 and len(set(posted)) == 4  # the card, the PDF, two photos
+    calls = await harness.send(ANNA, "⚙️ Настройки")
+    calls = await harness.press(ANNA, calls[0].callback_of("🗑 Удалить мои данные"))
+    calls = await harness.press(ANNA, calls[-1].callback_of("Да, удалить мои данные"))
+    deleted = [c.params["message_id"] for c in calls if c.method == "deleteMessage"]
+    assert sorted(deleted) == sorted(posted)
+    async with db.session_maker() as s:
+        assert (await s.execute(select(Representative))).first() is None
+        assert (await s.execute(select(RepresentativeDocument))).first() is None

@@ -42,6 +42,7 @@ def upgrade() -> None:
         sa.Column("reason", sa.Text(), nullable=True),
         sa.Column("staff_chat_id", sa.BigInteger(), nullable=True),
         sa.Column("staff_message_id", sa.BigInteger(), nullable=True),
+        sa.Column("staff_page_ids", sa.JSON(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
