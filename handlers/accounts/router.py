@@ -38,6 +38,8 @@ async def show_accounts(
     views = await linking.my_links(resident.id)
     shown, page, pages = texts.page_of(views, page)
     text = texts.accounts_text(views, page)
+    for name in (await linking.waiting_organisations(resident.id))[:5]:
+        text += "\n\n" + texts.organisation_waiting(name)
     markup = keyboards.my_accounts(shown, page=page, pages=pages)
     if edit:
         await message.edit_text(text, reply_markup=markup)

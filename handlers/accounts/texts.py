@@ -77,6 +77,13 @@ def accounts_text(views: list[LinkView], page: int = 0) -> str:
     return "\n".join(lines)
 
 
+def organisation_waiting(name: str) -> str:
+    """A representative's request (issue 14) that waits for an operator."""
+    return _("⏳ 🏢 {name}: your power of attorney waits for an operator's check.").format(
+        name=esc(name, NAME_LIMIT)
+    )
+
+
 def org_header(view: LinkView) -> str:
     """🏢 the organisation's name and ИНН, and the representative's role (issue 14)."""
     role = (

@@ -160,6 +160,8 @@ async def test_representative_with_a_pdf_approved_as_manager(
         1,
     )
     message_id = int(rep.staff_message_id or 0)
+    waiting = texts(await harness.send(ANNA, MY_ACCOUNTS))[0]
+    assert "⏳ 🏢 ООО «Ромашка»: ваша доверенность ждёт проверки оператором." in waiting
 
     calls = await staff_press(harness, card, MANAGER, message_id)
     assert answers(calls)[0].params["text"] == "Одобрено: управляющий."
@@ -174,6 +176,7 @@ async def test_representative_with_a_pdf_approved_as_manager(
     ]
     # «My accounts»: the organisation's accounts under its name
     shown = texts(await harness.send(ANNA, MY_ACCOUNTS))[0]
+    assert "ждёт проверки" not in shown
     assert f"🏢 <b>ООО «Ромашка»</b> (ИНН {INN}) — ваша роль: управляющий" in shown
     assert shown.index("🏢") < shown.index("2000000001") < shown.index("2000000002")
     # a second press (another operator) changes nothing
@@ -269,3 +272,18 @@ async def test_deleting_my_data_takes_the_card_and_its_pages_off_the_staff_chat(
     async with db.session_maker() as s:
         assert (await s.execute(select(Representative))).first() is None
         assert (await s.execute(select(RepresentativeDocument))).first() is None
+
+
+async def test_in_english(harness: BotHarness, db: Database) -> None:
+    await seed(db)
+    emily = Person(603, "Emily", language_code="en", phone="+79031112233")
+    await f.add(db, f.resident(emily.id, emily.phone))
+    calls = await harness.send(emily, "🏠 My accounts")
+    calls = await harness.press(
+        emily, last_with(calls, "➕ Link an account").callback_of("➕ Link an account")
+    )
+    org = "🏢 I represent an organisation"
+    calls = await harness.press(emily, last_with(calls, org).callback_of(org))
+    assert "Enter the organisation's <b>ИНН</b>" in texts(calls)[0]
+    said = texts(await harness.send(emily, "12345"))[0]
+    assert said.startswith("An ИНН has 10 digits (a company) or 12 digits (an ИП)")
