@@ -20,7 +20,7 @@ from bot.services.representatives import (
     page_problem,
 )
 from storage.db import Database
-from storage.models import AccountLink, Representative, RepresentativeDocument
+from storage.models import Account, AccountLink, Representative, RepresentativeDocument
 from storage.uow import UnitOfWork
 from tests.support import factories as f
 from tests.support.services import RecordingDesk, RecordingNotifier, representatives_service
@@ -121,3 +121,61 @@ async def test_two_operators_at_once_one_decision(db: Database, clock: FrozenClo
         rep = await s.get(Representative, rep_id)
     assert rep is not None and rep.status == RepresentativeStatus.ACTIVE.value
     assert (link.account_id, link.role, link.representative_id) == (ids["office"], rep.role, rep_id)
+
+
+async def test_an_accountant_gets_no_reading_reminders_a_manager_does(db: Database) -> None:
+    import datetime as dt
+
+    from bot.services.readings_reminders import ReminderService
+    from tests.support.services import RecordingReadingNotifier
+
+    start = dt.datetime(2026, 11, 15, 9, tzinfo=dt.UTC)  # a 15..25 window opens, Moscow noon
+    ids = await seed(db)
+    async with db.session_maker() as s:
+        office = await s.get(Account, ids["office"])
+        shop = await s.get(Account, ids["shop"])
+        assert office is not None and shop is not None
+        s.add_all([f.meter(office, "ХВ1"), f.meter(shop, "ХВ2")])
+        for user_id, account, role in ((1, office, "accountant"), (2, shop, "manager")):
+            link = f.link(user_id, account.id, "active")
+            link.role = role
+            s.add(link)
+        await s.commit()
+    notifier = RecordingReadingNotifier()
+    async with UnitOfWork(db.session_maker) as uow:
+        reminders = ReminderService(
+            uow, FrozenClock(start), notifier=notifier, consent_version="1",
+            from_hour=10, to_hour=20, chunk=25,
+        )  # fmt: skip
+        await reminders.enqueue()
+        await reminders.send_queued()
+    assert [(r.resident_id, r.account_id) for r in notifier.reminded] == [(2, ids["shop"])]
+
+
+async def test_the_readings_service_refuses_an_accountant_whatever_the_button(
+    db: Database,
+) -> None:
+    import datetime as dt
+
+    from bot.services.readings import Entry, SubmitOutcome
+    from tests.support.services import readings_service
+
+    ids = await seed(db)
+    async with db.session_maker() as s:
+        office = await s.get(Account, ids["office"])
+        assert office is not None
+        meter = f.meter(office, "ХВ1")
+        link = f.link(1, office.id, "active")
+        link.role = "accountant"
+        s.add_all([meter, link])
+        await s.commit()
+    clock = FrozenClock(dt.datetime(2026, 11, 18, 9, tzinfo=dt.UTC))  # the window is open
+    async with UnitOfWork(db.session_maker) as uow:
+        readings = readings_service(uow, clock)
+        assert not await readings.may_send(1, office.id)
+        assert await readings.may_send(2, office.id)  # not theirs at all: other checks say no
+        assert await readings.check(1, office.id, meter.id, 1, "123") is None
+        entry = Entry(meter_id=meter.id, zone=1, value="123")
+        result = await readings.submit(user_id=1, account_id=office.id, batch="b1", entries=[entry])
+        assert result.outcome is SubmitOutcome.UNAVAILABLE
+        assert await readings.submission(1, office.id) is not None  # history stays readable
