@@ -141,7 +141,7 @@ class TelegramStaffDesk:
         try:
             for kind in ("document", "photo"):
                 of_kind = [p for p in card.pages if p.kind == kind]
-                pages += await self._pages(of_kind, posted.message_id)
+                pages += await self._pages(of_kind, posted)
         except TelegramAPIError as exc:  # a card without its proof must not wait for a decision
             try:
                 await self.bot.delete_message(posted.chat_id, posted.message_id)
@@ -150,12 +150,16 @@ class TelegramStaffDesk:
             raise DeskUnavailable(str(exc)) from exc
         return replace(posted, extra_message_ids=tuple(pages))
 
-    async def _pages(self, pages: list[Page], reply_to: int) -> list[int]:
-        """Post the pages under the card; their message ids."""
+    async def _pages(self, pages: list[Page], card: PostedCard) -> list[int]:
+        """Post the pages as replies to the card (in its topic, if any); their message ids."""
+        where: dict[str, Any] = {
+            "reply_to_message_id": card.message_id,
+            "message_thread_id": card.thread_id,
+        }
         if len(pages) == 1:
             page = pages[0]
             send = self.bot.send_document if page.kind == "document" else self.bot.send_photo
-            sent = await send(self.chat_id, page.file_id, reply_to_message_id=reply_to)
+            sent = await send(card.chat_id, page.file_id, **where)
             return [sent.message_id]
         if pages:
             media: list[Any] = [
@@ -164,9 +168,7 @@ class TelegramStaffDesk:
                 else InputMediaPhoto(media=p.file_id)
                 for p in pages
             ]
-            album = await self.bot.send_media_group(
-                self.chat_id, media, reply_to_message_id=reply_to
-            )
+            album = await self.bot.send_media_group(card.chat_id, media, **where)
             return [m.message_id for m in album]
         return []
 
