@@ -32,6 +32,7 @@ from bot.services.profile import ProfileService
 from bot.services.readings import ReadingsService, rules_from
 from bot.services.receipts import ReceiptService, Renderer
 from bot.services.registration import RegistrationService, ResidentCache
+from bot.services.representatives import RepresentativesService
 from bot.services.staff_lookup import StaffLookupService  # staff
 from bot.services.staff_stats import StaffStatsService  # staff
 from bot.services.support import SupportService, parse_hours
@@ -126,6 +127,13 @@ class ServicesMiddleware(BaseMiddleware):
         )
         data["readings"] = ReadingsService(
             uow, clock, rules=self.reading_rules, desk=ports.desk, notifier=ports.notifier
+        )
+        data["representatives"] = RepresentativesService(
+            uow,
+            clock,
+            limit=settings.link_attempts_per_day,
+            desk=ports.desk,
+            notifier=ports.notifier,
         )
         balance = BalanceService(uow, clock, self.renderer)
         data["balance"] = balance

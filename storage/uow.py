@@ -19,6 +19,7 @@ from storage.repositories.links import LinkRepository
 from storage.repositories.notices import NoticeRepository  # staff
 from storage.repositories.readings import ReadingsRepository
 from storage.repositories.reminders import RemindersRepository
+from storage.repositories.representatives import RepresentativeRepository
 from storage.repositories.staff import StaffRepository  # staff
 from storage.repositories.stats import StatsRepository
 from storage.repositories.support import SupportRepository
@@ -136,6 +137,10 @@ class UnitOfWork:
     @property
     def support(self) -> SupportRepository:
         return self._repo(SupportRepository)
+
+    @property
+    def representatives(self) -> RepresentativeRepository:
+        return self._repo(RepresentativeRepository)
 
     @property
     def opened(self) -> bool:

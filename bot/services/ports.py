@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from bot.services.linking import LinkCard
     from bot.services.readings import ReadingCard
     from bot.services.readings_reminders import Reminder
+    from bot.services.representatives import RepresentativeCard
     from bot.services.support.service import ResidentCard, TicketHeader
 
 
@@ -36,6 +37,8 @@ class PostedCard:
     chat_id: int
     message_id: int
     thread_id: int | None = None
+    #: more messages that belong to the card (a representative's pages under it, issue 14)
+    extra_message_ids: tuple[int, ...] = ()
 
 
 class Delivery(enum.StrEnum):
@@ -137,6 +140,24 @@ class StaffDesk(Protocol):
         creates it (the support service). Without it, cards go where they always went."""
         ...
 
+    # ------------------------------------------------------------ organisations (issue 14)
+    async def post_representative_card(self, card: RepresentativeCard) -> PostedCard:
+        """Post a representative's request (the organisation on file, approve as manager /
+        as accountant, reject) and its power of attorney under it (sendDocument /
+        sendPhoto, or sendMediaGroup for several pages). Returns where the card is.
+
+        Raises DeskUnavailable when Telegram refuses the card.
+        """
+        ...
+
+    async def show_representative_card(
+        self, card: RepresentativeCard, *, delivery: Delivery | None = None
+    ) -> None:
+        """Redraw it as it stands (approved: a Revoke button; rejected, revoked: none).
+
+        Failures are logged, not raised."""
+        ...
+
 
 class ResidentNotifier(Protocol):
     """Tells a resident something in their private chat, in their language."""
@@ -151,6 +172,12 @@ class ResidentNotifier(Protocol):
         self, resident_id: int, language: str | None, card: ReadingCard
     ) -> Delivery:
         """An operator accepted or rejected the resident's meter reading."""
+        ...
+
+    async def representative_decided(
+        self, resident_id: int, language: str | None, card: RepresentativeCard
+    ) -> Delivery:
+        """An operator approved (with a role), rejected or revoked a representative."""
         ...
 
     def remind_readings(

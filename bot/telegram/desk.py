@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
+from typing import Any
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardMarkup, InputMediaDocument, InputMediaPhoto
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
@@ -14,9 +16,11 @@ from bot.services.enums import LinkStatus
 from bot.services.linking import LinkCard
 from bot.services.ports import Delivery, DeskUnavailable, PostedCard, ResidentThreads, ThreadGone
 from bot.services.readings import ReadingCard
+from bot.services.representatives import Page, RepresentativeCard
 from bot.telegram.locale import speaking
 from bot.telegram.support import GONE
 from handlers.staff import readings as reading_cards
+from handlers.staff import representatives as rep_cards
 from handlers.staff.cards import card_keyboard, card_text, delivery_note
 
 log = logging.getLogger("kabinet.desk")
@@ -165,3 +169,56 @@ class TelegramStaffDesk:
                 )
             except TelegramAPIError as exc:
                 log.warning("could not clear the card %s/%s: %s", chat_id, message_id, exc)
+
+    # ------------------------------------------------------------ organisations (issue 14)
+    async def post_representative_card(self, card: RepresentativeCard) -> PostedCard:
+        """The card (a text message with the decision buttons), then the power of attorney
+        as replies to it: one page by sendDocument / sendPhoto, several by sendMediaGroup
+        (documents and photos in separate albums: Telegram does not mix them)."""
+        with speaking(self.i18n, self.locale):
+            text, markup = rep_cards.card_text(card), rep_cards.card_keyboard(card)
+        posted = await self._post(text, None, markup, card.user_id)  # the resident's topic
+        pages: list[int] = []
+        try:
+            for kind in ("document", "photo"):
+                of_kind = [p for p in card.pages if p.kind == kind]
+                pages += await self._pages(of_kind, posted)
+        except TelegramAPIError as exc:  # a card without its proof must not wait for a decision
+            try:
+                await self.bot.delete_message(posted.chat_id, posted.message_id)
+            except TelegramAPIError:
+                log.warning("could not delete the card %s without its pages", posted.message_id)
+            raise DeskUnavailable(str(exc)) from exc
+        return replace(posted, extra_message_ids=tuple(pages))
+
+    async def _pages(self, pages: list[Page], card: PostedCard) -> list[int]:
+        """Post the pages as replies to the card (in its topic, if any); their message ids."""
+        where: dict[str, Any] = {
+            "reply_to_message_id": card.message_id,
+            "message_thread_id": card.thread_id,
+        }
+        if len(pages) == 1:
+            page = pages[0]
+            send = self.bot.send_document if page.kind == "document" else self.bot.send_photo
+            sent = await send(card.chat_id, page.file_id, **where)
+            return [sent.message_id]
+        if pages:
+            media: list[Any] = [
+                InputMediaDocument(media=p.file_id)
+                if p.kind == "document"
+                else InputMediaPhoto(media=p.file_id)
+                for p in pages
+            ]
+            album = await self.bot.send_media_group(card.chat_id, media, **where)
+            return [m.message_id for m in album]
+        return []
+
+    async def show_representative_card(
+        self, card: RepresentativeCard, *, delivery: Delivery | None = None
+    ) -> None:
+        if not (card.staff_chat_id and card.staff_message_id):
+            return
+        with speaking(self.i18n, self.locale):
+            text = rep_cards.card_text(card, delivery=delivery)
+            markup = rep_cards.card_keyboard(card)
+        await self._edit(card.staff_chat_id, card.staff_message_id, text, False, markup)

@@ -17,12 +17,15 @@ from aiogram import BaseMiddleware
 from aiogram.fsm.context import FSMContext
 from aiogram.types import Message, TelegramObject
 
-from handlers.common.states import Support
+from handlers.common.states import Representing, Support
 
 ALBUM_KEY = "album"
 #: states in which every photo of an album is handled (the support conversation passes
 #: each one on to the operators, and answers the album once itself)
 EVERY_PHOTO = frozenset({Support.talking.state})
+#: steps that take every message of an album (the pages of a power of attorney): their
+#: handler answers the album once itself, with ALBUM_KEY
+COLLECTING = frozenset({Representing.pages.state})
 
 
 class OneAnswerPerAlbum(BaseMiddleware):
@@ -36,6 +39,8 @@ class OneAnswerPerAlbum(BaseMiddleware):
             return await handler(event, data)
         state: FSMContext | None = data.get("state")
         if state is None or event.chat.type != "private":
+            return await handler(event, data)
+        if data.get("raw_state") in COLLECTING:
             return await handler(event, data)
         seen = (await state.get_data()).get(ALBUM_KEY) == event.media_group_id
         if seen and data.get("raw_state") not in EVERY_PHOTO:

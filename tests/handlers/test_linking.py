@@ -123,7 +123,12 @@ async def test_choose_supplier_when_several(harness: BotHarness, db: Database) -
     calls = await harness.send(ANNA, MY_ACCOUNTS)
     calls = await harness.press(ANNA, calls[0].callback_of(LINK))
     assert "Выберите поставщика" in texts(calls)[0]
-    assert calls[-1].button_texts() == ["Водоканал", "Теплосеть", "✖️ Отмена"]
+    assert calls[-1].button_texts() == [
+        "Водоканал",
+        "Теплосеть",
+        "🏢 Я представитель организации",
+        "✖️ Отмена",
+    ]
     calls = await harness.press(ANNA, calls[-1].callback_of("Теплосеть"))
     assert "Подсказка: T и 4 цифры" in texts(calls)[-1]
     calls = await harness.send(ANNA, "1000000001")  # Водоканал's format, not Теплосеть's

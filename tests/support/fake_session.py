@@ -108,6 +108,8 @@ class RecordingSession(BaseSession):
             message["document"] = {"file_id": "doc1", "file_unique_id": "u1", "file_name": "f"}
         if "photo" in params:
             message["photo"] = [{"file_id": "ph1", "file_unique_id": "u2", "width": 1, "height": 1}]
+        if "media_group_id" in params:
+            message["media_group_id"] = params["media_group_id"]
         return message
 
     def _result(self, name: str, params: dict[str, Any]) -> Any:
@@ -123,6 +125,13 @@ class RecordingSession(BaseSession):
             return self._message(params)
         if name == "copyMessage":
             return {"message_id": next(self._ids)}
+        if name == "sendMediaGroup":  # one message per item, the album's id shared
+            media = params.get("media")
+            items = json.loads(media) if isinstance(media, str) else media or []
+            return [
+                self._message({**params, item["type"]: item["media"], "media_group_id": "1"})
+                for item in items
+            ]
         if name == "createForumTopic":
             return {
                 "message_thread_id": next(self._ids),

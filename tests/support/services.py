@@ -30,6 +30,7 @@ from bot.services.readings import ReadingCard, ReadingsService
 from bot.services.readings_reminders import Reminder
 from bot.services.readings_rules import ReadingRules
 from bot.services.registration import RegistrationService
+from bot.services.representatives import RepresentativeCard, RepresentativesService
 from bot.services.support import ResidentCard, SupportService, TicketHeader, parse_hours
 from storage.locks import KeyedLock, LocalKeyedLock
 from storage.uow import UnitOfWork
@@ -47,6 +48,10 @@ class RecordingDesk:
     shown: list[tuple[LinkCard, Delivery | None]] = field(default_factory=list)
     withdrawn: list[tuple[int, int]] = field(default_factory=list)
     erased: list[tuple[int, int]] = field(default_factory=list)
+    representatives_posted: list[RepresentativeCard] = field(default_factory=list)
+    representatives_shown: list[tuple[RepresentativeCard, Delivery | None]] = field(
+        default_factory=list
+    )
 
     async def post_link_card(self, card: LinkCard) -> PostedCard:
         if self.fail:
@@ -65,18 +70,59 @@ class RecordingDesk:
 
     def use_threads(self, threads: object) -> None:
         """Escalations in topics are the Telegram desk's concern (e2e tests cover them)."""
+        return None
+
+    # organisations (issue 14)
+    async def post_representative_card(self, card: RepresentativeCard) -> PostedCard:
+        if self.fail:
+            raise DeskUnavailable("Forbidden: bot was kicked from the supergroup chat")
+        self.representatives_posted.append(card)
+        return PostedCard(
+            STAFF_CHAT, self.first_message_id + 500 + len(self.representatives_posted)
+        )
+
+    async def show_representative_card(
+        self, card: RepresentativeCard, *, delivery: Delivery | None = None
+    ) -> None:
+        self.representatives_shown.append((card, delivery))
 
 
 @dataclass
 class RecordingNotifier:
     result: Delivery = Delivery.SENT
     told: list[tuple[int, str | None, LinkCard]] = field(default_factory=list)
+    representatives_told: list[tuple[int, str | None, RepresentativeCard]] = field(
+        default_factory=list
+    )
 
     async def link_decided(
         self, resident_id: int, language: str | None, card: LinkCard
     ) -> Delivery:
         self.told.append((resident_id, language, card))
         return self.result
+
+    async def representative_decided(
+        self, resident_id: int, language: str | None, card: RepresentativeCard
+    ) -> Delivery:
+        self.representatives_told.append((resident_id, language, card))
+        return self.result
+
+
+def representatives_service(
+    uow: UnitOfWork,
+    clock: Clock,
+    *,
+    limit: int = 10,
+    desk: RecordingDesk | None = None,
+    notifier: RecordingNotifier | None = None,
+) -> RepresentativesService:
+    return RepresentativesService(
+        uow,
+        clock,
+        limit=limit,
+        desk=desk if desk is not None else RecordingDesk(),
+        notifier=notifier or RecordingNotifier(),
+    )
 
 
 def linking_service(
