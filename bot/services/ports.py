@@ -120,6 +120,12 @@ class StaffDesk(Protocol):
         neutral line when Telegram no longer lets the bot delete it (older than 48 h)."""
         ...
 
+    async def erase_topic(self, chat_id: int, thread_id: int) -> None:
+        """The resident deleted their data (152-ФЗ): delete their support topic (its title
+        is their name; its messages go with it), or rename it to a neutral title and close
+        it when Telegram refuses. Failures are logged, not raised."""
+        ...
+
     async def post_reading_card(self, card: ReadingCard) -> PostedCard:
         """Post a meter reading to review with Accept / Reject (the meter's photo, if any).
 

@@ -171,6 +171,20 @@ class TelegramStaffDesk:
                 log.warning("could not clear the card %s/%s: %s", chat_id, message_id, exc)
 
     # ------------------------------------------------------------ organisations (issue 14)
+    async def erase_topic(self, chat_id: int, thread_id: int) -> None:
+        try:
+            await self.bot.delete_forum_topic(chat_id, thread_id)
+            return
+        except TelegramAPIError as exc:
+            log.info("could not delete the topic %s/%s (%s): renaming it", chat_id, thread_id, exc)
+        with speaking(self.i18n, self.locale):
+            title = _("🗑 Data deleted")
+        try:
+            await self.bot.edit_forum_topic(chat_id, thread_id, name=title)
+            await self.bot.close_forum_topic(chat_id, thread_id)
+        except TelegramAPIError as exc:
+            log.warning("could not clear the topic %s/%s: %s", chat_id, thread_id, exc)
+
     async def post_representative_card(self, card: RepresentativeCard) -> PostedCard:
         """The card (a text message with the decision buttons), then the power of attorney
         as replies to it: one page by sendDocument / sendPhoto, several by sendMediaGroup

@@ -94,6 +94,15 @@ class SupportRepository:
         )
         return result.scalar_one_or_none()
 
+    async def topics_of(self, user_id: int) -> list[tuple[int, int]]:
+        """(staff chat id, thread id) of every topic the resident has."""
+        result = await self.session.execute(
+            select(SupportTopic.staff_chat_id, SupportTopic.thread_id).where(
+                SupportTopic.user_id == user_id
+            )
+        )
+        return [(int(chat), int(thread)) for chat, thread in result.all()]
+
     async def set_topic(self, user_id: int, staff_chat_id: int, thread_id: int) -> None:
         row = await self.session.get(SupportTopic, (user_id, staff_chat_id))
         if row is None:

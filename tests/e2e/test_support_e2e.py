@@ -298,3 +298,21 @@ async def test_plain_group_link_card_unchanged(plain: World) -> None:
     await ask_operator(resident, number, name="Павел Петров", address="Садовая 3", photo=None)
     card = await plain.staff.next_message()
     assert f"Лицевой счёт: {number}" in card.text and card.thread_id is None
+
+
+async def test_deleting_my_data_takes_the_topic_away(world: World) -> None:
+    """152-ФЗ: the topic's title is the resident's name, its messages their words."""
+    yana, thread, _ = await talking(world, "Яна")
+    await yana.send("⚙️ Настройки")
+    settings = await yana.next_message()
+    await yana.press("🗑 Удалить мои данные", message=settings)
+    confirm = await yana.next_edit()
+    await yana.press("Да, удалить мои данные", message=confirm)
+    assert (await yana.next_edit()).text == "Ваши данные удалены, согласие отозвано."
+    for _ in range(100):
+        if thread not in world.staff.topics:
+            break
+        await asyncio.sleep(0.05)
+    assert thread not in world.staff.topics
+    assert not [title for title in world.staff.topics.values() if "Яна" in title]
+    assert await query(world, select(SupportTopic).where(SupportTopic.user_id == yana.id)) == []

@@ -48,6 +48,7 @@ class RecordingDesk:
     shown: list[tuple[LinkCard, Delivery | None]] = field(default_factory=list)
     withdrawn: list[tuple[int, int]] = field(default_factory=list)
     erased: list[tuple[int, int]] = field(default_factory=list)
+    erased_topics: list[tuple[int, int]] = field(default_factory=list)
     representatives_posted: list[RepresentativeCard] = field(default_factory=list)
     representatives_shown: list[tuple[RepresentativeCard, Delivery | None]] = field(
         default_factory=list
@@ -67,6 +68,9 @@ class RecordingDesk:
 
     async def erase_card(self, chat_id: int, message_id: int) -> None:
         self.erased.append((chat_id, message_id))
+
+    async def erase_topic(self, chat_id: int, thread_id: int) -> None:
+        self.erased_topics.append((chat_id, thread_id))
 
     def use_threads(self, threads: object) -> None:
         """Escalations in topics are the Telegram desk's concern (e2e tests cover them)."""
