@@ -30,6 +30,7 @@ from bot.services.receipts import Renderer
 from bot.telegram import create_ports
 from bot.telegram.errors import QuietCallbackAnswers
 from bot.telegram.notice_board import NoticeRunner  # staff
+from bot.telegram.support import ChatKinds
 from handlers import create_routers
 from handlers.common.albums import OneAnswerPerAlbum
 from handlers.common.gate import BannedResidents  # staff
@@ -114,9 +115,10 @@ def create_dispatcher(
     renderer = renderer or Renderer(workers=settings.render_workers)
     if ports is None:
         i18n_ = i18n
+        kinds = ChatKinds()  # whether the staff chat is a forum, remembered across updates
 
         def ports(bot: Bot) -> object:
-            return create_ports(bot, i18n_, settings)
+            return create_ports(bot, i18n_, settings, kinds=kinds)
 
     dp = Dispatcher(
         storage=storage,

@@ -108,7 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve-api", help="run the billing API and /healthz without the bot")
     p.set_defaults(func=cmd_serve_api)
     p = sub.add_parser(
-        "housekeeping", help="delete old one-time codes and abandoned conversations (hourly in run)"
+        "housekeeping",
+        help="delete old codes, abandoned conversations and reminder records (hourly in run)",
     )
     p.set_defaults(func=cmd_housekeeping)
 

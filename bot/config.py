@@ -112,6 +112,13 @@ class Settings(BaseSettings):
     staff_admins_only: bool = False
     # --- end staff ---
 
+    # --- support conversations (issue 11, handlers/support/) ---------------------
+    #: when operators work, Moscow time: "Mon-Fri 09:00-18:00; Sat 10:00-14:00" (unset:
+    #: around the clock); residents writing outside them are told when to expect an answer
+    support_hours: str | None = Field(default=None, max_length=200)
+    #: operators see residents' full phone numbers on the topic card (default: masked)
+    staff_see_full_phone: bool = False
+
     @field_validator("bot_token")
     @classmethod
     def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
@@ -160,6 +167,16 @@ class Settings(BaseSettings):
         if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("must start with redis://, rediss:// or unix://")
         return value
+
+    @field_validator("support_hours")
+    @classmethod
+    def _support_hours(cls, value: str | None) -> str | None:
+        from bot.services.support.hours import parse_hours
+
+        if value is None or not value.strip():
+            return None
+        parse_hours(value)  # HoursError (a ValueError) says what is wrong
+        return value.strip()
 
     @model_validator(mode="after")
     def _consistency(self) -> Settings:

@@ -32,8 +32,11 @@ from bot.services.profile import ProfileService
 from bot.services.readings import ReadingsService, rules_from
 from bot.services.receipts import ReceiptService, Renderer
 from bot.services.registration import RegistrationService, ResidentCache
+from bot.services.representatives import RepresentativesService
 from bot.services.staff_lookup import StaffLookupService  # staff
 from bot.services.staff_stats import StaffStatsService  # staff
+from bot.services.support import SupportService, parse_hours
+from storage.locks import create_keyed_lock
 from storage.uow import UnitOfWork, current_uow
 
 #: builds the ports (StaffDesk, ResidentNotifier) over the update's Bot
@@ -85,6 +88,9 @@ class ServicesMiddleware(BaseMiddleware):
         self.reading_rules = rules_from(settings)
         self.renderer = renderer or Renderer(workers=0)
         self.residents = ResidentCache(ttl=60.0)  # the gate's answer, per process
+        # support conversations: a resident's updates one at a time (Redis when configured)
+        self.locks = create_keyed_lock(settings.redis_url)
+        self.support_hours = parse_hours(settings.support_hours)
         self.banned = BanList()  # staff: the banned residents, per process
 
     async def __call__(
@@ -122,10 +128,29 @@ class ServicesMiddleware(BaseMiddleware):
         data["readings"] = ReadingsService(
             uow, clock, rules=self.reading_rules, desk=ports.desk, notifier=ports.notifier
         )
+        data["representatives"] = RepresentativesService(
+            uow,
+            clock,
+            limit=settings.link_attempts_per_day,
+            desk=ports.desk,
+            notifier=ports.notifier,
+        )
         balance = BalanceService(uow, clock, self.renderer)
         data["balance"] = balance
         data["receipts"] = ReceiptService(uow, clock, self.renderer, balance)
         data["payments"] = PaymentsService(uow, clock, balance)
+        support = SupportService(
+            uow,
+            clock,
+            desk=getattr(ports, "support", None),
+            locks=self.locks,
+            hours=self.support_hours,
+            balance=balance,
+            full_phone=settings.staff_see_full_phone,
+        )
+        data["support"] = support
+        if ports.desk is not None and support.enabled:
+            ports.desk.use_threads(support)  # escalations in the resident's topic
         # --- staff ---
         data["bans"] = BanService(uow, clock, self.banned)
         data["staff_lookup"] = StaffLookupService(uow)

@@ -18,19 +18,54 @@ from aiogram import Bot
 from aiogram.utils.i18n import I18n
 
 from bot.config import Settings
+from bot.services.balance import BalanceService
 from bot.services.clock import Clock, SystemClock
+from bot.services.ports import SupportDesk
 from bot.services.readings import rules_from
 from bot.services.readings_reminders import LOCK_NAME, ReminderScheduler
+from bot.services.support import SupportService, parse_hours
 from bot.telegram import create_ports
 from bot.telegram.sender import BulkSender
 from storage.db import Database
-from storage.locks import DatabaseLock, JobLock, RedisLock
+from storage.locks import DatabaseLock, JobLock, KeyedLock, RedisLock, create_keyed_lock
 from storage.uow import UnitOfWork
 
 log = logging.getLogger("kabinet.scheduler")
 
 #: how long a stopping round may finish the messages in flight
 STOP_TIMEOUT = 10.0
+
+
+class ScheduledThreads:
+    """ResidentThreads for cards the scheduler posts (a reading waiting too long posted
+    again): the resident's topic, found or made in a unit of work of its own, as the
+    support service does it for an update."""
+
+    def __init__(
+        self, db: Database, clock: Clock, desk: SupportDesk, locks: KeyedLock, settings: Settings
+    ) -> None:
+        self.db, self.clock, self.desk, self.locks = db, clock, desk, locks
+        self.hours = parse_hours(settings.support_hours)
+        self.full_phone = settings.staff_see_full_phone
+
+    def _service(self, uow: UnitOfWork) -> SupportService:
+        return SupportService(
+            uow,
+            self.clock,
+            desk=self.desk,
+            locks=self.locks,
+            hours=self.hours,
+            balance=BalanceService(uow, self.clock),
+            full_phone=self.full_phone,
+        )
+
+    async def thread_of(self, resident_id: int) -> int | None:
+        async with UnitOfWork(self.db.session_maker) as uow:
+            return await self._service(uow).thread_of(resident_id)
+
+    async def thread_gone(self, resident_id: int, thread_id: int) -> int | None:
+        async with UnitOfWork(self.db.session_maker) as uow:
+            return await self._service(uow).thread_gone(resident_id, thread_id)
 
 
 def lease(settings: Settings) -> dt.timedelta:
@@ -82,6 +117,9 @@ def start_reminders(
     bot = create_bot(settings, flood_control=False)
     sender = BulkSender(bot, rate=settings.bulk_messages_per_second)
     ports = create_ports(bot, i18n, settings, sender=sender)
+    if ports.desk is not None and ports.support is not None:  # cards in residents' topics
+        keyed = create_keyed_lock(settings.redis_url)
+        ports.desk.use_threads(ScheduledThreads(db, clock, ports.support, keyed, settings))
     lock = create_lock(settings, db, clock)
     scheduler = ReminderScheduler(
         new_uow=lambda: UnitOfWork(db.session_maker),

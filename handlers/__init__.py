@@ -18,12 +18,13 @@ def create_routers(settings: Settings) -> list[Router]:
     from handlers.common import router as common
     from handlers.email import router as email
     from handlers.errors import router as errors
-    from handlers.menu import router as menu
     from handlers.readings import router as readings
     from handlers.registration import router as registration
     from handlers.settings import router as settings_feature
     from handlers.setup import router as setup
     from handlers.staff import router as staff
+    from handlers.support import router as support
+    from handlers.support import staff as support_staff
 
     routers: list[Router] = [errors.create_router()]
     if settings.staff_chat_id is not None:
@@ -34,13 +35,14 @@ def create_routers(settings: Settings) -> list[Router]:
                 admins_only=settings.staff_admins_only,
             )
         )
+        routers.append(support_staff.create_router(settings.staff_chat_id, settings.default_locale))
     routers.append(staff.create_outside_router(settings.staff_chat_id))
     menu_items = [
         accounts.MENU_ITEM,
         balance.MENU_ITEM,
         readings.MENU_ITEM,
+        support.MENU_ITEM,
         settings_feature.MENU_ITEM,
-        *menu.MENU_ITEMS,
     ]
     routers += [
         balance.create_payments_router(),  # a payment is never an answer to a step
@@ -54,6 +56,7 @@ def create_routers(settings: Settings) -> list[Router]:
         settings_feature.create_router(),
         picker.create_router(),
         readings.create_router(),
+        support.create_router(),
         common.create_fallback_router(),
     ]
     return routers

@@ -8,10 +8,11 @@ import json
 import time
 from typing import TYPE_CHECKING, Any
 
+from sandbox.actors_media import UserMedia
 from sandbox.core import BotState, now
 from sandbox.media import image_size, make_png
 from sandbox.methods.chats import member_dict
-from sandbox.methods.forum import create_topic
+from sandbox.methods.forum import create_topic, delete_topic
 from sandbox.records import CallbackRecord, GroupRecord, StoredMessage, UserRecord
 from sandbox.views import CallbackAnswer, SandboxError, SandboxMessage
 
@@ -108,7 +109,7 @@ class _ChatHandle:
             raise SandboxError(f"unexpected bot message(s) in chat {self._chat_id}: {texts!r}")
 
 
-class User(_ChatHandle):
+class User(UserMedia, _ChatHandle):
     """A Telegram user talking to the bot (their private chat is ``chat_id == id``)."""
 
     def __init__(self, sandbox: Sandbox, state: BotState, record: UserRecord):
@@ -515,6 +516,19 @@ class Group(_ChatHandle):
         if _bot_sees(self._state, self.record, service):
             self._state.enqueue("message", service)
         return thread_id
+
+    def delete_topic(self, thread_id: int) -> None:
+        """An admin deletes a topic with its messages; the bot's sends to it fail then with
+        "message thread not found", as in Telegram."""
+        if thread_id not in self.record.topics:
+            raise SandboxError(f"no topic {thread_id} in {self.title!r}")
+        delete_topic(self._state, self.record, thread_id)
+
+    def topic_closed(self, thread_id: int) -> bool:
+        """Whether a topic is closed (closeForumTopic / reopenForumTopic)."""
+        if thread_id not in self.record.topics:
+            raise SandboxError(f"no topic {thread_id} in {self.title!r}")
+        return bool(self.record.topics[thread_id].get("closed"))
 
 
 def _bot_member_update(state: BotState, group: GroupRecord, old: str, new: str) -> None:

@@ -113,6 +113,8 @@ class Control:
             ("POST", "/groups", Control.create_group),
             ("POST", "/groups/{chat_id}/members", Control.add_member),
             ("POST", "/groups/{chat_id}/topics", Control.create_topic),
+            ("DELETE", "/groups/{chat_id}/topics/{thread_id}", Control.delete_topic),
+            ("POST", "/users/{user_id}/edit", Control.edit),
             ("GET", "/chats/{chat_id}", Control.chat),
             ("GET", "/chats/{chat_id}/messages", Control.messages),
             ("GET", "/calls", Control.calls),
@@ -222,6 +224,16 @@ class Control:
         )
         return {"message_thread_id": thread_id, "name": group.topics[thread_id]}
 
+    async def delete_topic(self, request: web.Request) -> Any:
+        """An admin deletes a topic (the bot's sends to it fail from then on)."""
+        group = self.group(_int(request.match_info["chat_id"], "chat_id"))
+        assert group is not None
+        thread_id = _int(request.match_info["thread_id"], "thread_id")
+        if thread_id not in group.topics:
+            raise ControlError(404, f"no topic {thread_id}")
+        group.delete_topic(thread_id)
+        return self._group_json(group.id)
+
     def _group_json(self, chat_id: int) -> dict[str, Any]:
         group = self.sb.server.groups[chat_id]
         return {
@@ -245,6 +257,21 @@ class Control:
             reply_to=_opt_int(body.get("reply_to"), "reply_to"),
         )
         return message_json(self.sb.state, sent._stored)
+
+    async def edit(self, request: web.Request) -> Any:
+        """The user edits their message (text, or caption): the bot gets edited_message."""
+        user, body = self.user(request), await _body(request)
+        chat_id = _opt_int(body.get("chat_id"), "chat_id") or user.id
+        stored = self.stored(chat_id, _int(body.get("message_id"), "message_id"))
+        message = SandboxMessage(self.sb.state, stored)
+        try:
+            if body.get("caption") is not None:
+                edited = await user.edit_caption(message, str(body["caption"]))
+            else:
+                edited = await user.edit(message, str(body.get("text") or ""))
+        except SandboxError as exc:
+            raise ControlError(400, str(exc)) from exc
+        return message_json(self.sb.state, edited._stored)
 
     async def contact(self, request: web.Request) -> Any:
         user, body = self.user(request), await _body(request)

@@ -435,8 +435,10 @@ class BotState:
             "document": "BQACAgIAAxkBAA",
             "photo": "AgACAgIAAxkBAA",
             "sticker": "CAACAgIAAxkBAA",
+            "voice": "AwACAgIAAxkBAA",
+            "video": "BAACAgIAAxkBAA",
         }
-        ext = ".jpg" if kind == "photo" else ".webp" if kind == "sticker" else ""
+        ext = {"photo": ".jpg", "sticker": ".webp", "voice": ".oga", "video": ".mp4"}.get(kind, "")
         if kind == "photo" and data[:4] == b"\x89PNG":
             ext = ".png"
         if kind == "document":
@@ -444,7 +446,13 @@ class BotState:
                 ext = "." + file_name.rsplit(".", 1)[1].lower()
             if mime_type is None and file_name:
                 mime_type = mimetypes.guess_type(file_name)[0] or "application/octet-stream"
-        folder = {"document": "documents", "photo": "photos", "sticker": "stickers"}[kind]
+        folder = {
+            "document": "documents",
+            "photo": "photos",
+            "sticker": "stickers",
+            "voice": "voice",
+            "video": "videos",
+        }[kind]
         record = FileRecord(
             file_id=prefix[kind] + secrets.token_urlsafe(40),
             file_unique_id="AgAD" + secrets.token_urlsafe(9),

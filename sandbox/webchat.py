@@ -55,7 +55,7 @@ LABELS: dict[str, dict[str, str]] = {
         "members": "{count} members",
         "message": "Message",
         "send": "Send",
-        "attach": "Attach a photo",
+        "attach": "Attach a photo or a PDF",
         "start": "START",
         "reply": "Reply",
         "all_topics": "All",
@@ -82,7 +82,7 @@ LABELS: dict[str, dict[str, str]] = {
         "members": "участников: {count}",
         "message": "Сообщение",
         "send": "Отправить",
-        "attach": "Прикрепить фото",
+        "attach": "Прикрепить фото или PDF",
         "start": "ЗАПУСТИТЬ",
         "reply": "Ответить",
         "all_topics": "Все",
@@ -346,7 +346,7 @@ class WebChat:
             f'<button type="button" class="start" hidden>{esc(labels["start"])}</button>'
             f'<form class="composer" autocomplete="off">'
             f'<label class="attach" title="{esc(labels["attach"])}">📎'
-            f'<input type="file" accept="image/*" hidden></label>'
+            f'<input type="file" accept="image/*,application/pdf" hidden></label>'
             f'<input type="text" name="text" placeholder="{esc(placeholder)}">'
             f'<button type="submit" class="send" title="{esc(labels["send"])}">➤</button></form>'
         )

@@ -105,6 +105,21 @@ def residents(demo: DemoSummary) -> list[Resident]:
         for acc, own, lang, ru, en in table
     ]
     people[-1] = replace(people[-1], name=("Emily", "Carter"))
+    if (org := demo.organisation) is not None:  # last: the others keep their places
+        ru = (
+            f"Представитель организации {org.holder_name}: «Привязать лицевой счёт» → «Я "
+            f"представитель организации», ИНН {org.holder_inn}, филиал, договор "
+            f"{org.contract_number}, доверенность (PDF или фото) — оператор справа одобряет "
+            "как управляющего или бухгалтера."
+        )
+        en = (
+            f"A representative of {org.holder_name}: «Link an account» → «I represent an "
+            f"organisation», ИНН {org.holder_inn}, the branch, contract {org.contract_number}, "
+            "a power of attorney (PDF or photo) — the operator on the right approves as "
+            "manager or accountant."
+        )
+        name = ("Мария", "Смирнова")  # a person, not the holder's name
+        people.append(Resident(org, next(fresh), "ru", {"ru": ru, "en": en}, name=name))
     return people
 
 

@@ -49,6 +49,7 @@ class LinkMethod(enum.StrEnum):
     ACCESS_CODE = "access_code"
     SMS_CODE = "sms_code"
     OPERATOR = "operator"
+    POWER_OF_ATTORNEY = "power_of_attorney"  # a representative of an organisation (0008)
 
 
 class CodePurpose(enum.StrEnum):
@@ -81,3 +82,18 @@ class RecipientStatus(enum.StrEnum):
     SENT = "sent"
     BLOCKED = "blocked"
     FAILED = "failed"
+
+
+# --------------------------------------------------------------------------- organisations (0008)
+class RepresentativeRole(enum.StrEnum):
+    """What a representative of an organisation may do with its accounts."""
+
+    MANAGER = "manager"  # everything a resident can do
+    ACCOUNTANT = "accountant"  # balance, receipts and history only
+
+
+class RepresentativeStatus(enum.StrEnum):
+    PENDING = "pending"  # the power of attorney waits for an operator
+    ACTIVE = "active"
+    REJECTED = "rejected"
+    REVOKED = "revoked"  # an operator withdrew the right (its account links are gone)

@@ -8,11 +8,13 @@ the database (`scheduler_locks`) and, when REDIS_URL is set, a Redis key.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
 import os
 import socket
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any, Protocol
 
 from sqlalchemy import delete, or_, update
@@ -126,3 +128,88 @@ class RedisLock:
 
     async def close(self) -> None:
         await self.redis.aclose()
+
+
+# --------------------------------------------------------------------------- keyed locks
+#: how long a keyed lock in Redis lives when its holder dies without releasing it
+KEYED_TTL = dt.timedelta(seconds=30)
+
+
+class KeyedLock(Protocol):
+    """One holder per key at a time (e.g. "a resident's updates in order"):
+    `async with locks("resident:42"): ...` waits while another task or process holds it."""
+
+    def __call__(self, key: str) -> contextlib.AbstractAsyncContextManager[None]: ...
+
+
+class LocalKeyedLock:
+    """An asyncio.Lock per key, in this process; a key's lock is forgotten when nobody
+    holds or waits for it, so the table does not grow with every resident ever seen."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    @contextlib.asynccontextmanager
+    async def __call__(self, key: str) -> AsyncIterator[None]:
+        lock, users = self._locks.get(key, (None, 0))
+        if lock is None:
+            lock = asyncio.Lock()
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users <= 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+    def held(self) -> int:
+        """Keys held or waited for now (tests: nothing is left behind)."""
+        return len(self._locks)
+
+
+class RedisKeyedLock:
+    """The same across processes: SET NX PX per key (a random holder value), polled until
+    free, released only by its holder; the local lock first, so tasks of one process queue
+    in order without polling Redis. A holder that dies frees the key after `ttl`."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        ttl: dt.timedelta = KEYED_TTL,
+        poll: float = 0.05,
+        wait: float = 30.0,
+    ) -> None:
+        from redis.asyncio import Redis
+
+        self.redis: Any = Redis.from_url(url)
+        self.ttl_ms = int(ttl.total_seconds() * 1000)
+        self.poll = poll
+        self.wait = wait
+        self.local = LocalKeyedLock()
+
+    @contextlib.asynccontextmanager
+    async def __call__(self, key: str) -> AsyncIterator[None]:
+        name = f"kabinet:keyed:{key}"
+        async with self.local(key):
+            holder = uuid.uuid4().hex
+            deadline = asyncio.get_running_loop().time() + self.wait
+            while not await self.redis.set(name, holder, nx=True, px=self.ttl_ms):
+                if asyncio.get_running_loop().time() > deadline:
+                    raise TimeoutError(f"the lock {key!r} is held elsewhere for too long")
+                await asyncio.sleep(self.poll)
+            try:
+                yield
+            finally:
+                await self.redis.eval(_RELEASE, 1, name, holder)
+
+    async def close(self) -> None:
+        await self.redis.aclose()
+
+
+def create_keyed_lock(redis_url: str | None) -> LocalKeyedLock | RedisKeyedLock:
+    """Redis when REDIS_URL is set (several bot processes), this process's locks otherwise."""
+    return RedisKeyedLock(redis_url) if redis_url else LocalKeyedLock()

@@ -160,6 +160,11 @@ class Account(TimestampMixin, Base):
     address: Mapped[str] = mapped_column(String(512), default="")
     holder_name: Mapped[str] = mapped_column(String(255), default="")
     access_code_hash: Mapped[str | None] = mapped_column(String(255))
+    # organisations (0008): the holder's ИНН (10 digits, 12 for an ИП), the branch's КПП and
+    # the contract; None for a flat
+    holder_inn: Mapped[str | None] = mapped_column(String(12), index=True)
+    holder_kpp: Mapped[str | None] = mapped_column(String(9))
+    contract_number: Mapped[str | None] = mapped_column(String(64))
 
     supplier: Mapped[Supplier] = relationship(lazy="joined")
     phones: Mapped[list[AccountPhone]] = relationship(
@@ -298,6 +303,11 @@ class AccountLink(TimestampMixin, Base):
     request_name: Mapped[str | None] = mapped_column(String(255))
     request_address: Mapped[str | None] = mapped_column(String(512))
     request_photo_file_id: Mapped[str | None] = mapped_column(String(255))
+    # organisations (0008): a representative's link (None for a resident's own account)
+    representative_id: Mapped[int | None] = mapped_column(
+        ForeignKey("representatives.id", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[str | None] = mapped_column(String(16))  # RepresentativeRole
 
     user: Mapped[User] = relationship(back_populates="links")
     account: Mapped[Account] = relationship(lazy="joined")
@@ -351,6 +361,9 @@ class Ticket(TimestampMixin, Base):
     staff_thread_id: Mapped[int | None] = mapped_column(BigInteger)
     staff_message_id: Mapped[int | None] = mapped_column(BigInteger)
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # support conversations (kind "question", migration 0006): the resident's rating 1–5
+    rating: Mapped[int | None] = mapped_column(Integer)
+    rated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
 
 class TicketMessage(Base):
@@ -366,6 +379,23 @@ class TicketMessage(Base):
     user_chat_id: Mapped[int | None] = mapped_column(BigInteger)
     user_message_id: Mapped[int | None] = mapped_column(BigInteger)
     direction: Mapped[str] = mapped_column(String(8))  # "in" (resident → staff) | "out"
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+# --------------------------------------------------------------------------- support topics
+
+
+class SupportTopic(Base):
+    """The resident's topic in a forum staff chat: created once, recreated when it is gone."""
+
+    __tablename__ = "support_topics"
+    __table_args__ = (Index("ix_support_topics_thread", "staff_chat_id", "thread_id"),)
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    staff_chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    thread_id: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
@@ -471,3 +501,63 @@ class NoticeRecipient(Base):
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
     status: Mapped[str] = mapped_column(String(16))
+
+
+# --------------------------------------------------------------------------- organisations (0008)
+
+
+class Representative(TimestampMixin, Base):
+    """A resident acting for an organisation (ИНН/КПП, a contract or account), proved by a
+    power of attorney that an operator checked; each representative verified on their own.
+
+    Approved, it gets a role and an `AccountLink` (with `representative_id` and the role) for
+    each account of the organisation the request named; revoked, those links go.
+    """
+
+    __tablename__ = "representatives"
+    __table_args__ = (Index("ix_representatives_inn", "holder_inn"), NEVER_REUSE_IDS)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("suppliers.id", ondelete="CASCADE"))
+    holder_inn: Mapped[str] = mapped_column(String(12))
+    holder_kpp: Mapped[str | None] = mapped_column(String(9))
+    #: the contract or account number the representative gave (as stored)
+    reference: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))  # RepresentativeStatus
+    role: Mapped[str | None] = mapped_column(String(16))  # RepresentativeRole once approved
+    name: Mapped[str] = mapped_column(String(255))
+    position: Mapped[str] = mapped_column(String(255))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    decided_by: Mapped[int | None] = mapped_column(BigInteger)
+    decided_by_name: Mapped[str | None] = mapped_column(String(255))
+    reason: Mapped[str | None] = mapped_column(Text)
+    staff_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    staff_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    #: the messages of the power of attorney's pages under the card (erased with it, 152-ФЗ)
+    staff_page_ids: Mapped[list[int] | None] = mapped_column(JSON)
+
+    user: Mapped[User] = relationship(lazy="joined")
+    documents: Mapped[list[RepresentativeDocument]] = relationship(
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        lazy="selectin",
+        order_by="RepresentativeDocument.position",
+    )
+
+
+class RepresentativeDocument(Base):
+    """One page of a power of attorney: a Telegram file (a PDF or an image), kept by id."""
+
+    __tablename__ = "representative_documents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    representative_id: Mapped[int] = mapped_column(
+        ForeignKey("representatives.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))  # "document" | "photo"
+    file_id: Mapped[str] = mapped_column(String(255))
+    file_name: Mapped[str | None] = mapped_column(String(255))
+    mime_type: Mapped[str | None] = mapped_column(String(127))
+    size: Mapped[int | None] = mapped_column(Integer)

@@ -19,8 +19,10 @@ from storage.repositories.links import LinkRepository
 from storage.repositories.notices import NoticeRepository  # staff
 from storage.repositories.readings import ReadingsRepository
 from storage.repositories.reminders import RemindersRepository
+from storage.repositories.representatives import RepresentativeRepository
 from storage.repositories.staff import StaffRepository  # staff
 from storage.repositories.stats import StatsRepository
+from storage.repositories.support import SupportRepository
 from storage.repositories.users import UserRepository
 
 _R = TypeVar("_R")
@@ -131,6 +133,14 @@ class UnitOfWork:
         return self._repo(NoticeRepository)
 
     # --- end staff ---
+
+    @property
+    def support(self) -> SupportRepository:
+        return self._repo(SupportRepository)
+
+    @property
+    def representatives(self) -> RepresentativeRepository:
+        return self._repo(RepresentativeRepository)
 
     @property
     def opened(self) -> bool:

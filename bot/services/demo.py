@@ -106,6 +106,9 @@ class DemoAccount:
     address: str
     phones: tuple[str, ...]  # E.164
     access_code: str | None = None
+    holder_inn: str | None = None  # an organisation's account (issue 14)
+    holder_kpp: str | None = None
+    contract_number: str | None = None
 
 
 @dataclass
@@ -124,6 +127,8 @@ class DemoSummary:
     no_charges: DemoAccount  # opened this month: no charges yet
     recalculation: DemoAccount  # this month holds only a negative charge (перерасчёт)
     imports: list[ImportSummary] = field(default_factory=list)
+    #: an organisation with two branches (issue 14): the first account of its contract
+    organisation: DemoAccount | None = None
 
     @property
     def notable(self) -> list[DemoAccount]:
@@ -145,6 +150,12 @@ class DemoSummary:
             code = f", access code {acc.access_code}" if acc.access_code else ""
             lines.append(
                 f"  {acc.case:<16} {acc.supplier_code:<12} {acc.number:<11} {phones}{code}"
+            )
+        if (org := self.organisation) is not None:
+            lines.append(
+                f"  organisation     {org.holder_name}: ИНН {org.holder_inn}, КПП "
+                f"{ORG_BRANCHES[0]} or {ORG_BRANCHES[1]}, contract {org.contract_number} "
+                "(«I represent an organisation»)"
             )
         return "\n".join(lines)
 
@@ -201,6 +212,9 @@ class _Acc:
     advance: Decimal = Decimal(0)  # the overpaid account pays ahead
     no_charges: bool = False  # a new account: billing has charged nothing yet
     recalculation: Decimal = Decimal(0)  # this month: only this refund (перерасчёт)
+    inn: str = ""  # an organisation's (issue 14)
+    kpp: str = ""
+    contract: str = ""
 
 
 def _years_later(day: dt.date, years: int) -> dt.date:
@@ -282,7 +296,44 @@ def _build_accounts(today: dt.date) -> list[_Acc]:
     accounts[9].recalculation = Decimal("1843.27")
     for acc in accounts[30:36]:  # some more without a phone, as in real billing data
         acc.phones = []
+    accounts += _organisation_accounts(today)
     return accounts
+
+
+#: the demo organisation (issue 14): a valid ИНН (ФНС control digit), two branches
+ORG_NAME = "ТСЖ «Заречье-Сервис»"
+ORG_INN = "6950123450"
+ORG_BRANCHES = ("695001001", "695002001")
+ORG_CONTRACTS = ("Д-101/2025", "Д-102/2025")
+
+
+def _organisation_accounts(today: dt.date) -> list[_Acc]:
+    """Three accounts of one organisation: the office and the workshop on contract
+    Д-101/2025 (the main branch), the boiler room on Д-102/2025 (the second branch).
+    A random generator of their own, so the other accounts stay as they were."""
+    rng = random.Random(14)
+    places = ("офис", "мастерская", "котельная")
+    out = []
+    for i, place in enumerate(places):
+        branch = 0 if i < 2 else 1
+        acc = _Acc(
+            supplier=UK,
+            number=f"{10_200_000 + (40 + i) * 137:08d}",
+            holder=ORG_NAME,
+            address=f"{CITY}, ул. Советская, д. 12, {place}",
+            phones=[],
+            area=Decimal(rng.randrange(600, 1800)) / 10,
+            case="organisation" if i == 0 else "",
+            inn=ORG_INN,
+            kpp=ORG_BRANCHES[branch],
+            contract=ORG_CONTRACTS[branch],
+        )
+        acc.meters = [
+            _Meter(f"ХВ{rng.randrange(10**7):07d}", "Холодная вода", 1, 5, 3,
+                   _years_later(today, 4), ((8, 15),)),
+        ]  # fmt: skip
+        out.append(acc)
+    return out
 
 
 def _usage(acc: _Acc, meter: _Meter, year: int, month: int) -> list[int]:
@@ -340,23 +391,27 @@ def _rows(values: list[dict[str, str]]) -> Rows:
 
 
 # --------------------------------------------------------------------------- files
+def _account_rows(accounts: list[_Acc]) -> list[dict[str, str]]:
+    return [
+        {
+            "supplier_code": a.supplier,
+            "account_number": a.number,
+            "address": a.address,
+            "holder_name": a.holder,
+            "phones": "; ".join(a.phones),
+            "access_code": a.access_code or "",
+            "holder_inn": a.inn,
+            "holder_kpp": a.kpp,
+            "contract_number": a.contract,
+        }
+        for a in accounts
+    ]
+
+
 def _files(accounts: list[_Acc], today: dt.date) -> Iterator[tuple[Kind, list[dict[str, str]]]]:
     months = [_month_back(today, back) for back in range(MONTHS - 1, -1, -1)]
     yield Kind.SUPPLIERS, SUPPLIERS
-    yield (
-        Kind.ACCOUNTS,
-        [
-            {
-                "supplier_code": a.supplier,
-                "account_number": a.number,
-                "address": a.address,
-                "holder_name": a.holder,
-                "phones": "; ".join(a.phones),
-                "access_code": a.access_code or "",
-            }
-            for a in accounts
-        ],
-    )
+    yield Kind.ACCOUNTS, _account_rows(accounts)
     charges: list[dict[str, str]] = []
     payments: list[dict[str, str]] = []
     for acc in accounts:
@@ -431,6 +486,9 @@ def _demo_account(acc: _Acc) -> DemoAccount:
         address=acc.address,
         phones=tuple(typed_phone_to_e164(p) for p in acc.phones),
         access_code=acc.access_code,
+        holder_inn=acc.inn or None,
+        holder_kpp=acc.kpp or None,
+        contract_number=acc.contract or None,
     )
 
 
@@ -466,4 +524,5 @@ async def seed_demo(target: Database | UnitOfWork, clock: Clock) -> DemoSummary:
         no_charges=by_case["no charges"],
         recalculation=by_case["recalculation"],
         imports=imports,
+        organisation=by_case["organisation"],
     )

@@ -8,6 +8,8 @@ from storage.enums import (
     ReadingStatus,
     ReminderKind,
     ReminderStatus,
+    RepresentativeRole,
+    RepresentativeStatus,
     TicketKind,
     TicketStatus,
 )
@@ -20,6 +22,8 @@ __all__ = [
     "ReadingStatus",
     "ReminderKind",
     "ReminderStatus",
+    "RepresentativeRole",
+    "RepresentativeStatus",
     "TicketKind",
     "TicketStatus",
 ]

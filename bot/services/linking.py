@@ -34,7 +34,13 @@ from bot.integrations import DeliveryError, SmsGateway
 from bot.services import codes
 from bot.services.clock import Clock
 from bot.services.codes import CodesService
-from bot.services.enums import CodePurpose, LinkMethod, LinkStatus, TicketKind
+from bot.services.enums import (
+    CodePurpose,
+    LinkMethod,
+    LinkStatus,
+    RepresentativeStatus,
+    TicketKind,
+)
 from bot.services.hashing import hash_secret, verify_secret
 from bot.services.phones import mask_phone
 from bot.services.ports import (
@@ -118,6 +124,10 @@ class LinkView:
     status: LinkStatus
     address: str | None  # shown only once the link is active
     reason: str | None
+    #: a representative's link (issue 14): the organisation's name and ИНН on file, the role
+    org_name: str | None = None
+    org_inn: str | None = None
+    role: str | None = None
 
 
 @dataclass(frozen=True)
@@ -379,10 +389,24 @@ class LinkingService:
                     status=status,
                     address=link.account.address if status is LinkStatus.ACTIVE else None,
                     reason=link.reason if status is LinkStatus.REJECTED else None,
+                    org_name=link.account.holder_name if link.role else None,
+                    org_inn=link.account.holder_inn if link.role else None,
+                    role=link.role,
                 )
             )
         order = {LinkStatus.ACTIVE: 0, LinkStatus.PENDING: 1, LinkStatus.REJECTED: 2}
-        return sorted(views, key=lambda v: (order[v.status], v.link_id))
+        # an organisation's accounts together, after the resident's own (issue 14)
+        return sorted(views, key=lambda v: (v.org_inn or "", order[v.status], v.link_id))
+
+    async def waiting_organisations(self, user_id: int) -> list[str]:
+        """Names of the organisations whose power of attorney from this resident waits for
+        an operator (issue 14: «My accounts» says so; the accounts come once approved)."""
+        names = []
+        for rep in await self.uow.representatives.of_user(user_id):
+            if rep.status == RepresentativeStatus.PENDING.value:
+                accounts = await self.uow.representatives.accounts_of(rep.holder_inn)
+                names.append(accounts[0].holder_name if accounts else rep.holder_inn)
+        return names
 
     async def link_view(self, user_id: int, account_id: int) -> LinkView | None:
         """The resident's own link to this account (None for anyone else's: forged buttons)."""

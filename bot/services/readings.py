@@ -32,7 +32,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.services import readings_rules as rules
 from bot.services.clock import Clock
 from bot.services.codes import DAY_ZONE
-from bot.services.enums import LinkStatus, ReadingSource, ReadingStatus
+from bot.services.enums import LinkStatus, ReadingSource, ReadingStatus, RepresentativeRole
 from bot.services.ports import Delivery, DeskUnavailable, ResidentNotifier, StaffDesk
 from bot.services.readings_rules import (
     REVIEWED,
@@ -424,11 +424,22 @@ class ReadingsService:
         """The residents' day: Moscow."""
         return self.clock.now().astimezone(DAY_ZONE).date()
 
-    async def _account(self, user_id: int, account_id: int) -> Account | None:
-        """The account when this resident has an active link to it (else None)."""
+    async def _account(
+        self, user_id: int, account_id: int, *, send: bool = False
+    ) -> Account | None:
+        """The account when this resident has an active link to it (else None); for
+        sending (`send`), not when they are an organisation's accountant (issue 14)."""
         link = await self.uow.links.link_of(user_id, account_id)
         active = link is not None and link.status == LinkStatus.ACTIVE.value
+        if send and link is not None and link.role == RepresentativeRole.ACCOUNTANT.value:
+            return None
         return link.account if link is not None and active else None
+
+    async def may_send(self, user_id: int, account_id: int) -> bool:
+        """False when the resident is an organisation's accountant for this account: the
+        role sees balance, receipts and history, and never sends readings (issue 14)."""
+        link = await self.uow.links.link_of(user_id, account_id)
+        return link is None or link.role != RepresentativeRole.ACCOUNTANT.value
 
     def _state(self, account: Account, today: dt.date) -> WindowState:
         supplier = account.supplier
@@ -527,7 +538,7 @@ class ReadingsService:
         self, user_id: int, account_id: int, meter_id: int, zone: int, raw: str
     ) -> ValueCheck | None:
         """A typed value of a meter zone, checked (None: not the resident's meter)."""
-        account = await self._account(user_id, account_id)
+        account = await self._account(user_id, account_id, send=True)
         meter = await self._meter_of(account, meter_id, zone) if account else None
         if account is None or meter is None:
             return None
@@ -558,7 +569,7 @@ class ReadingsService:
         batch = batch[:MAX_BATCH]
         if await self.uow.readings.batch_stored(batch):
             return SubmitResult(SubmitOutcome.ALREADY_STORED)
-        account = await self._account(user_id, account_id)
+        account = await self._account(user_id, account_id, send=True)
         if account is None:
             return SubmitResult(SubmitOutcome.UNAVAILABLE)
         today = self.today()

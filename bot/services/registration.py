@@ -200,13 +200,15 @@ class RegistrationService:
         the resident's id. Their open escalations are closed, the deletion is committed
         (named point), then the cards of all their escalations — which show the name,
         address and receipt photo — are taken off the staff chat (edited down to a neutral
-        line where Telegram no longer lets the bot delete them). Returns the number of cards.
+        line where Telegram no longer lets the bot delete them), and so is their support
+        topic (its title is their name). Returns the number of cards.
         """
         users = self.uow.users
         self.cache.forget(user_id)
         if await users.get(user_id) is None:
             return 0
         cards = await users.close_tickets(user_id, self.clock.now())
+        topics = await self.uow.support.topics_of(user_id)
         await users.erase(user_id)
         self.uow.audit.add(
             "data_deleted",
@@ -220,4 +222,6 @@ class RegistrationService:
         if self.desk is not None:
             for chat_id, message_id in cards:
                 await self.desk.erase_card(chat_id, message_id)
+            for chat_id, thread_id in topics:
+                await self.desk.erase_topic(chat_id, thread_id)
         return len(cards)

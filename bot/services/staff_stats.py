@@ -1,10 +1,8 @@
 """/stats: what the desk has on its plate, as a list of labelled counts.
 
 `COUNTS` is the list: each entry is a label (a gettext msgid, translated by the handler)
-and a function of the unit of work and the current period. One more count — open
-support tickets, when that table lands — is one more line there, e.g.
-
-    Stat(N_("Open support tickets"), lambda uow, period: uow.support.count_open()),
+and a function of the unit of work and the current period; one more count is one more
+line there.
 """
 
 from __future__ import annotations
@@ -37,6 +35,7 @@ COUNTS: tuple[Stat, ...] = (
         N_("Readings waiting for review"),
         lambda uow, period: uow.staff.count_readings(period, ReadingStatus.PENDING),
     ),
+    Stat(N_("Open support tickets"), lambda uow, period: uow.support.count_open()),
     Stat(N_("Banned residents"), lambda uow, period: uow.staff.count_banned()),
 )
 

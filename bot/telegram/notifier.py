@@ -13,8 +13,10 @@ from bot.services.linking import LinkCard
 from bot.services.ports import Delivery, NoticeMessage, NoticeRecipient
 from bot.services.readings import ReadingCard
 from bot.services.readings_reminders import Reminder
+from bot.services.representatives import RepresentativeCard
 from bot.telegram.locale import speaking
 from bot.telegram.sender import BulkSender, Outgoing
+from handlers.accounts import org_texts
 from handlers.accounts.texts import decision_text
 from handlers.readings import keyboards as reading_keyboards
 from handlers.readings import notes as reading_notes
@@ -63,6 +65,13 @@ class TelegramResidentNotifier:
     ) -> Delivery:
         with speaking(self.i18n, language or self.default_locale):
             text = reading_notes.decision_text(card)
+        return await self._send(resident_id, text)
+
+    async def representative_decided(
+        self, resident_id: int, language: str | None, card: RepresentativeCard
+    ) -> Delivery:
+        with speaking(self.i18n, language or self.default_locale):
+            text = org_texts.decision_text(card)
         return await self._send(resident_id, text)
 
     def _reminder(self, reminder: Reminder) -> Outgoing:

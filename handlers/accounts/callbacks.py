@@ -37,3 +37,19 @@ class LinkRoute(enum.StrEnum):
 
 class LinkRouteCb(CallbackData, prefix="lm"):
     route: LinkRoute
+
+
+# --------------------------------------------------------------------------- organisations
+class OrgAction(enum.StrEnum):
+    START = "start"  # «I represent an organisation»
+    SEND = "send"  # the pages are all there: send the request
+
+
+class OrgCb(CallbackData, prefix="org"):
+    action: OrgAction
+
+
+class OrgBranchCb(CallbackData, prefix="orgb"):
+    """A branch (КПП) of the organisation: an account of it (ids only), re-checked."""
+
+    account_id: DbId

@@ -67,9 +67,7 @@ async def conversation(state: FSMContext) -> tuple[int, str] | None:
 async def ask_number(message: Message, state: FSMContext, supplier: SupplierInfo) -> None:
     await state.set_state(Linking.number)
     await state.set_data({"supplier_id": supplier.id})
-    await message.answer(
-        texts.number_prompt(supplier), reply_markup=common_keyboards.cancel_inline()
-    )
+    await message.answer(texts.number_prompt(supplier), reply_markup=keyboards.number_step())
 
 
 async def begin(

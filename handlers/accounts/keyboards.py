@@ -8,6 +8,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.services.enums import LinkStatus
 from bot.services.linking import LinkView, SupplierInfo
+from handlers.accounts import org_texts
 from handlers.accounts.callbacks import (
     AccountAction,
     AccountCb,
@@ -74,6 +75,16 @@ def suppliers(found: list[SupplierInfo]) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     for supplier in found:
         kb.button(text=supplier.name, callback_data=SupplierCb(supplier_id=supplier.id))
+    org_texts.start_button(kb)
+    kb.button(text=_(BTN_CANCEL), callback_data=CancelCb())
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+def number_step() -> InlineKeyboardMarkup:
+    """Under the account number prompt: «I represent an organisation», Cancel."""
+    kb = InlineKeyboardBuilder()
+    org_texts.start_button(kb)
     kb.button(text=_(BTN_CANCEL), callback_data=CancelCb())
     kb.adjust(1)
     return kb.as_markup()

@@ -11,13 +11,16 @@ from aiogram.utils.i18n import gettext as _
 from bot.config import Settings
 from bot.services.linking import LinkingService, Outcome
 from bot.services.registration import Resident
-from handlers.accounts import conversation, keyboards, routes, texts
+from handlers.accounts import conversation, keyboards, organisation, routes, texts
 from handlers.accounts.callbacks import (
     AccountAction,
     AccountCb,
     AccountsPageCb,
     LinkRoute,
     LinkRouteCb,
+    OrgAction,
+    OrgBranchCb,
+    OrgCb,
     SupplierCb,
 )
 from handlers.common import keyboards as common_keyboards
@@ -25,7 +28,7 @@ from handlers.common.callbacks import LinkAccountCb, SuggestedAccountCb
 from handlers.common.filters import PrivateChat
 from handlers.common.gate import RegisteredOnly
 from handlers.common.main_menu import MenuItem
-from handlers.common.states import Linking
+from handlers.common.states import Linking, Representing
 from handlers.common.texts import BTN_ACCOUNTS, not_available, offer_text
 
 
@@ -35,6 +38,8 @@ async def show_accounts(
     views = await linking.my_links(resident.id)
     shown, page, pages = texts.page_of(views, page)
     text = texts.accounts_text(views, page)
+    for name in (await linking.waiting_organisations(resident.id))[:5]:
+        text += "\n\n" + texts.organisation_waiting(name)
     markup = keyboards.my_accounts(shown, page=page, pages=pages)
     if edit:
         await message.edit_text(text, reply_markup=markup)
@@ -186,4 +191,15 @@ def create_router() -> Router:
     msg(conversation.name_given, StateFilter(Linking.request_name))
     msg(conversation.address_given, StateFilter(Linking.request_address))
     msg(conversation.photo_given, StateFilter(Linking.request_photo))
+
+    # «I represent an organisation» (issue 14)
+    cb(organisation.start, OrgCb.filter(F.action == OrgAction.START))
+    cb(organisation.send, OrgCb.filter(F.action == OrgAction.SEND))
+    cb(organisation.branch_chosen, OrgBranchCb.filter())
+    msg(organisation.inn_given, StateFilter(Representing.inn))
+    msg(organisation.branch_expected, StateFilter(Representing.branch))
+    msg(organisation.reference_given, StateFilter(Representing.reference))
+    msg(organisation.name_given, StateFilter(Representing.name))
+    msg(organisation.position_given, StateFilter(Representing.position))
+    msg(organisation.page_given, StateFilter(Representing.pages))
     return router

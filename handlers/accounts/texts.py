@@ -68,7 +68,32 @@ def accounts_text(views: list[LinkView], page: int = 0) -> str:
     head = _("<b>My accounts</b>")
     if pages > 1:
         head += " " + _("(page {page} of {pages})").format(page=page + 1, pages=pages)
-    return "\n".join([head, *(_entry(view) for view in shown)])
+    lines, org = [head], None
+    for view in shown:
+        if view.org_inn and view.org_inn != org:  # an organisation's accounts under its name
+            lines.append("\n" + org_header(view))
+        org = view.org_inn
+        lines.append(_entry(view))
+    return "\n".join(lines)
+
+
+def organisation_waiting(name: str) -> str:
+    """A representative's request (issue 14) that waits for an operator."""
+    return _("⏳ 🏢 {name}: your power of attorney waits for an operator's check.").format(
+        name=esc(name, NAME_LIMIT)
+    )
+
+
+def org_header(view: LinkView) -> str:
+    """🏢 the organisation's name and ИНН, and the representative's role (issue 14)."""
+    role = (
+        _("accountant: balance, receipts and history")
+        if view.role == "accountant"
+        else _("manager")
+    )
+    return _("🏢 <b>{name}</b> (ИНН {inn}) — you are its {role}").format(
+        name=esc(view.org_name, NAME_LIMIT) or "—", inn=esc(view.org_inn), role=role
+    )
 
 
 def confirm_unlink_text(view: LinkView) -> str:

@@ -7,6 +7,7 @@ from decimal import Decimal
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from babel.dates import format_date
+from babel.numbers import format_percent
 
 from bot.services.balance import History, Statement, Trend
 from bot.services.balance.money import SumProblem, format_money
@@ -212,17 +213,17 @@ def history_caption(history: History) -> str:
         count=len(history.months), charged=money(history.charged), paid=money(history.paid)
     )
     if history.trend == Trend.UP:
-        second = _("Charges are rising: the last 3 months are {percent}% above the 3 before.")
+        second = _("Charges are rising: the last 3 months are {percent} above the 3 before.")
     elif history.trend == Trend.DOWN:
-        second = _("Charges are falling: the last 3 months are {percent}% below the 3 before.")
+        second = _("Charges are falling: the last 3 months are {percent} below the 3 before.")
     elif history.trend == Trend.FLAT:
         second = _(
-            "Charges are steady: the last 3 months differ from the 3 before by less than 5%."
+            "Charges are steady: the last 3 months differ from the 3 before by less than {percent}."
         )
     else:
         second = _("Too little history yet to tell a trend.")
-    percent = abs(history.trend_percent) if history.trend_percent is not None else 0
-    return f"{first}\n{second.format(percent=percent)}"
+    percent = abs(history.trend_percent) if history.trend_percent is not None else 5
+    return f"{first}\n{second.format(percent=format_percent(percent / 100, locale=locale()))}"
 
 
 def charged_label() -> str:

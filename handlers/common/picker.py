@@ -87,8 +87,13 @@ async def turn_page(
     if not isinstance(query.message, Message):
         await query.answer(stale_button(), show_alert=True)
         return
-    await query.answer()
     accounts = await linking.active_accounts(resident.id)
+    pages = -(-len(accounts) // PAGE_SIZE)
+    if not 0 <= callback_data.page < pages or pages < 2:
+        # a forged page, or the accounts changed since the keyboard was drawn
+        await query.answer(stale_button(), show_alert=True)
+        return
+    await query.answer()
     await query.message.edit_reply_markup(
         reply_markup=picker_keyboard(accounts, callback_data.purpose, callback_data.page)
     )

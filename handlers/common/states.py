@@ -20,6 +20,17 @@ class Linking(StatesGroup):
     request_photo = State()
 
 
+class Representing(StatesGroup):
+    """«I represent an organisation» (issue 14): ИНН → КПП → contract → proof."""
+
+    inn = State()
+    branch = State()  # several КПП on file: one is chosen with the buttons
+    reference = State()  # the contract or account number
+    name = State()
+    position = State()
+    pages = State()  # the power of attorney: PDF or images, up to 10 pages
+
+
 class EmailSetup(StatesGroup):
     address = State()
     code = State()
@@ -41,3 +52,10 @@ class BalanceSum(StatesGroup):
 
     receipt = State()
     payment = State()
+
+
+class Support(StatesGroup):
+    """«Contact support»: every message goes to the operators (/cancel or a menu button
+    leaves; the ticket stays open until an operator closes it)."""
+
+    talking = State()

@@ -75,6 +75,9 @@ async def begin(
 ) -> None:
     """The account's readings: the first meter to type, or why there is none."""
     await state.clear()
+    if not await readings.may_send(resident.id, account_id):  # an organisation's accountant
+        await finish(message, state, texts.accountant_refused())
+        return
     sub = await readings.submission(resident.id, account_id)
     if sub is None:
         await finish(message, state, not_available())

@@ -237,3 +237,12 @@ def status_legend() -> str:
 
 def known_value(known: Known, meter: MeterView) -> str:
     return amount(known.value, meter.decimals, meter.kind)
+
+
+def accountant_refused() -> str:
+    """An organisation's accountant asked to send readings (issue 14: the role forbids it)."""
+    return _(
+        "You are this organisation's accountant: you can see the balance, receipts and "
+        "history, but meter readings are sent by its manager. Ask an operator if your "
+        "role should change."
+    )

@@ -29,7 +29,7 @@ from bot.services.linking import MAX_REASON_LENGTH, Decision, DecisionOutcome, L
 from handlers.common.filters import ChatId
 from handlers.common.states import StaffReject
 from handlers.common.texts import cut
-from handlers.staff import commands, notice, outside
+from handlers.staff import commands, notice, outside, representatives
 from handlers.staff import readings as reading_cards
 from handlers.staff.access import DECISION, StaffAccess, StaffMembers
 from handlers.staff.cards import (
@@ -227,6 +227,7 @@ def create_router(staff_chat_id: int, default_locale: str, *, admins_only: bool 
     reading_cards.register(router)
     commands.register(router)
     notice.register(router)
+    representatives.register(router)  # organisations' representatives (issue 14)
     router.message.register(cancel_reason, StateFilter(StaffReject.reason), Command("cancel"))
     router.message.register(reason_given, StateFilter(StaffReject.reason), flags=decision)
     return router

@@ -3,6 +3,7 @@ The download itself (``/file/bot{token}/{path}``) is routed by the server."""
 
 from __future__ import annotations
 
+import uuid
 from typing import TYPE_CHECKING, Any
 
 from sandbox.compose import format_caption, new_bot_message, validate_markup
@@ -94,3 +95,45 @@ async def get_file(srv: SandboxServer, st: BotState, p: Params) -> Any:
         "file_size": len(record.data),
         "file_path": record.file_path,
     }
+
+
+def _media_item(st: BotState, item: Any, position: int) -> tuple[str, FileRecord, str | None]:
+    if not isinstance(item, dict) or item.get("type") not in ("photo", "document"):
+        raise bad(f"MEDIA_INVALID: item {position} must be a photo or a document here")
+    kind = item["type"]
+    media = item.get("media")
+    if not isinstance(media, str) or not media:
+        raise bad(f"MEDIA_EMPTY: item {position} has no media")
+    record = st.files.get(media)
+    if record is None:
+        raise bad("wrong file identifier/HTTP URL specified")
+    if record.kind != kind:
+        raise bad(f"can't use file of type {record.kind.title()} as {kind.title()}")
+    caption = item.get("caption")
+    return kind, record, caption if isinstance(caption, str) else None
+
+
+@api_method("sendMediaGroup")
+async def send_media_group(srv: SandboxServer, st: BotState, p: Params) -> Any:
+    """An album of 2–10 photos or 2–10 documents (by file_id), as Telegram checks it: the
+    kinds are not mixed (documents go with documents only)."""
+    chat_id = st.resolve_chat_id(p)
+    st.check_can_write(chat_id)
+    media = p.json("media")
+    if not isinstance(media, list) or not 2 <= len(media) <= 10:
+        raise bad("MEDIA_GROUP_INVALID: 2 to 10 items are expected")
+    items = [_media_item(st, item, i) for i, item in enumerate(media)]
+    if len({kind for kind, _, _ in items}) > 1:
+        raise bad("MEDIA_GROUP_INVALID: documents can't be mixed with other media types")
+    group_id = str(uuid.uuid4().int)[:18]
+    out = []
+    for kind, record, caption in items:
+        content: dict[str, Any] = {"media_group_id": group_id}
+        if kind == "photo":
+            content["photo"] = st.photo_sizes(record)
+        else:
+            content["document"] = record.to_api()
+        if caption:
+            content["caption"] = caption
+        out.append(new_bot_message(st, chat_id, p, content, files=[record]).data)
+    return out

@@ -69,18 +69,39 @@ async def edit_forum_topic(srv: SandboxServer, st: BotState, p: Params) -> Any:
     if thread_id not in group.topics:
         raise bad("message thread not found")
     name = p.string("name")
+    if name is not None and len(name) > 128:
+        raise bad("TOPIC_TITLE_INVALID")
+    if name and group.topics[thread_id]["name"] == name:
+        raise bad("TOPIC_NOT_MODIFIED")
     if name:
         group.topics[thread_id]["name"] = name
+        st.notify()
     return True
 
 
-@api_method("closeForumTopic", "reopenForumTopic")
+@api_method("closeForumTopic")
 async def close_forum_topic(srv: SandboxServer, st: BotState, p: Params) -> Any:
+    """Telegram answers TOPIC_NOT_MODIFIED when the topic already is closed."""
+    return _set_closed(st, p, closed=True)
+
+
+@api_method("reopenForumTopic")
+async def reopen_forum_topic(srv: SandboxServer, st: BotState, p: Params) -> Any:
+    """Telegram answers TOPIC_NOT_MODIFIED when the topic already is open."""
+    return _set_closed(st, p, closed=False)
+
+
+def _set_closed(st: BotState, p: Params, *, closed: bool) -> bool:
     chat_id = st.resolve_chat_id(p)
     group = st.group(chat_id)
     st.check_can_write(chat_id)
-    if p.integer("message_thread_id", required=True) not in group.topics:
+    thread_id = p.integer("message_thread_id", required=True)
+    if thread_id not in group.topics:
         raise bad("message thread not found")
+    if bool(group.topics[thread_id].get("closed")) == closed:
+        raise bad("TOPIC_NOT_MODIFIED")
+    group.topics[thread_id]["closed"] = closed
+    st.notify()
     return True
 
 
@@ -92,9 +113,14 @@ async def delete_forum_topic(srv: SandboxServer, st: BotState, p: Params) -> Any
     thread_id = p.integer("message_thread_id", required=True)
     if thread_id not in group.topics:
         raise bad("message thread not found")
+    delete_topic(st, group, thread_id)
+    return True
+
+
+def delete_topic(st: BotState, group: GroupRecord, thread_id: int) -> None:
+    """The topic and its messages are gone (by the bot or by an admin in the app)."""
     del group.topics[thread_id]
-    for msg in st.messages.get(chat_id, {}).values():
+    for msg in st.messages.get(group.id, {}).values():
         if msg.thread_id == thread_id:
             msg.deleted = True
     st.notify()
-    return True

@@ -203,11 +203,13 @@
     }
 
     async sendPhoto(file) {
+      // an image goes as a photo; anything else (a PDF) as a document
+      const kind = file.type.startsWith("image/") ? "photo" : "document";
       const form = new FormData();
-      form.append("photo", file, file.name);
+      form.append(kind, file, file.name);
       for (const [key, value] of Object.entries(this.target())) form.append(key, String(value));
       if (this.input.value.trim()) form.append("caption", this.input.value.trim());
-      await call(`/users/${this.viewer}/photo`, form);
+      await call(`/users/${this.viewer}/${kind}`, form);
       this.input.value = "";
       this.setReply(null);
     }

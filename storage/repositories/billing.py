@@ -102,6 +102,9 @@ class BillingRepository:
                 Account.address,
                 Account.holder_name,
                 Account.access_code_hash,
+                Account.holder_inn,
+                Account.holder_kpp,
+                Account.contract_number,
             ).where(Account.supplier_id == supplier_id, Account.number.in_(list(numbers)))
         )
         return list(rows)

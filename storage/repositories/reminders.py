@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Subquery, func, select, update
+from sqlalchemy import ColumnElement, Subquery, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.enums import LinkStatus, ReadingSource, ReminderStatus
@@ -84,6 +84,8 @@ class RemindersRepository:
             .where(
                 Account.supplier_id == supplier_id,
                 AccountLink.status == LinkStatus.ACTIVE.value,
+                # an organisation's accountant never sends readings (issue 14)
+                or_(AccountLink.role.is_(None), AccountLink.role != "accountant"),
                 User.reading_reminders.is_(True),
                 User.inactive_since.is_(None),
                 User.consent_version == consent_version,

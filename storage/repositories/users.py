@@ -6,7 +6,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.enums import TicketStatus
-from storage.models import AuditLog, Ticket, TicketMessage, User
+from storage.models import AuditLog, Representative, Ticket, TicketMessage, User
 
 
 class UserRepository:
@@ -45,6 +45,14 @@ class UserRepository:
                 ticket.closed_at = at
             if ticket.staff_chat_id is not None and ticket.staff_message_id is not None:
                 cards.append((ticket.staff_chat_id, ticket.staff_message_id))
+        # a representative's card and the pages of the power of attorney (issue 14)
+        reps = await self.session.execute(
+            select(Representative).where(Representative.user_id == user_id)
+        )
+        for rep in reps.scalars():
+            if rep.staff_chat_id is not None and rep.staff_message_id is not None:
+                for message_id in [rep.staff_message_id, *(rep.staff_page_ids or [])]:
+                    cards.append((rep.staff_chat_id, message_id))
         return cards
 
     async def erase(self, user_id: int) -> None:

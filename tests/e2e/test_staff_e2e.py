@@ -121,7 +121,8 @@ async def test_stats(world: World) -> None:
     reply = await ask(world, "/stats")
     assert reply.text.startswith("📊 Сейчас (период ")
     for label in ("Зарегистрированных жителей", "Заявок на привязку ждут решения",
-                  "Показаний передано за период", "Заблокированных жителей"):  # fmt: skip
+                  "Показаний передано за период", "Открытых обращений",
+                  "Заблокированных жителей"):  # fmt: skip
         assert f"{label}: " in reply.text
 
 

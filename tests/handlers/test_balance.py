@@ -204,6 +204,7 @@ async def test_the_history_chart(harness: BotHarness, db: Database, clock: Froze
     first, second = (photo.text or "").split("\n")
     assert first.startswith("За 12 мес.: начислено ") and ", оплачено " in first
     assert second.startswith("Начисления ")
+    assert re.search(r"на \d+\u00a0%", second), second  # Russian: a no-break space before %
 
 
 def test_the_month_picker_pages_long_histories() -> None:

@@ -84,7 +84,7 @@ async def test_decided_photo_card_with_longest_fields_still_fits_a_caption(
     await harness.send(BORIS, nasty(255))
     await harness.send(BORIS, nasty(512))
     calls = await harness.send(BORIS, photo=[{"file_id": "receipt-big", **SIZE}])
-    card = next(c for c in calls if c.chat_id == STAFF_CHAT_ID)
+    card = next(c for c in calls if c.chat_id == STAFF_CHAT_ID and c.method != "getChat")
     assert card.method == "sendPhoto"
     operator = Person(905, nasty(64))
     calls = await harness.press(
@@ -159,10 +159,12 @@ async def test_own_reason_goes_to_the_request_whose_prompt_is_answered(
     first = next(
         c
         for c in await operator_request(harness, BORIS, "1000000003")
-        if c.chat_id == STAFF_CHAT_ID
+        if c.chat_id == STAFF_CHAT_ID and c.method != "getChat"
     )
     second = next(
-        c for c in await operator_request(harness, ANNA, "1000000002") if c.chat_id == STAFF_CHAT_ID
+        c
+        for c in await operator_request(harness, ANNA, "1000000002")
+        if c.chat_id == STAFF_CHAT_ID and c.method != "getChat"
     )
     for card, prompt_id in ((first, 777), (second, 778)):
         calls = await harness.press(

@@ -15,7 +15,7 @@ from bot.integrations import Gateways, LogSmsGateway
 from bot.services.clock import FrozenClock
 from bot.services.linking import LinkingService
 from bot.services.registration import Resident
-from handlers.common.callbacks import AccountPickCb, PickPurpose
+from handlers.common.callbacks import AccountPickCb, PickPageCb, PickPurpose
 from handlers.common.gate import RegisteredOnly
 from handlers.common.picker import pick_account
 from storage.db import Database
@@ -108,3 +108,15 @@ async def test_many_accounts_are_paged_and_checked(h: BotHarness, db: Database) 
     assert answers(pressed)[0].params["text"] == "shown"
     forged = AccountPickCb(purpose=PickPurpose.BALANCE, account_id=ids[3]).pack()
     assert answers(await h.press(EVE, forged))[0].params["text"] == "not yours"
+
+
+async def test_a_page_that_does_not_exist_is_a_stale_button(h: BotHarness, db: Database) -> None:
+    await seed(db, 10)
+    await h.send(ANNA, "/pick")
+    real = PickPageCb(purpose=PickPurpose.BALANCE, page=1).pack()
+    for forged in (real[:-1] + "2", real[:-1] + "99", real[:-1] + "-1", real[:-1] + "x"):
+        calls = await h.press(ANNA, forged)
+        assert not [c for c in calls if c.method == "editMessageReplyMarkup"]
+        [answer] = answers(calls)
+        assert answer.params["show_alert"] is True
+        assert answer.params["text"] == "Эта кнопка больше не действует."

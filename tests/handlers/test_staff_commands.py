@@ -124,6 +124,7 @@ async def test_stats(harness: BotHarness, db: Database) -> None:
     assert "Заявок на привязку ждут решения: <b>1</b>" in reply
     assert "Показаний передано за период: <b>0</b>" in reply
     assert "Заблокированных жителей: <b>1</b>" in reply
+    assert "Открытых обращений: <b>0</b>" in reply
 
 
 async def test_non_members_are_refused(harness: BotHarness, db: Database) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 import aiohttp
 import pytest
 from aiogram import Bot
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import (
     BufferedInputFile,
     InlineKeyboardButton,
@@ -242,3 +243,34 @@ async def test_events_tell_new_edited_and_deleted_messages(
         await post(http, f"/users/{other}/send", {"text": "elsewhere"})  # another chat: not here
         await post(http, f"/users/{user}/send", {"text": "last"})
         assert (await read_event(response))[1]["text"] == "last"
+
+
+async def test_a_deleted_topic_refuses_sends_and_an_edit_is_an_update(
+    sb: Sandbox, bot: Bot, http: aiohttp.ClientSession
+) -> None:
+    user = await new_user(http)
+    group = await post(
+        http, "/groups", {"title": "Staff", "is_forum": True, "bot": "administrator"}
+    )
+    chat_id = group["id"]
+    await post(http, f"/groups/{chat_id}/members", {"user_id": user, "status": "administrator"})
+    topic = await post(http, f"/groups/{chat_id}/topics", {"name": "Анна", "by": user})
+    thread = topic["message_thread_id"]
+    in_topic = {"text": "ответ", "chat_id": chat_id, "thread_id": thread}
+    sent = await post(http, f"/users/{user}/send", in_topic)
+    edit = {"chat_id": chat_id, "message_id": sent["message_id"], "text": "ответ!"}
+    edited = await post(http, f"/users/{user}/edit", edit)
+    assert edited["text"] == "ответ!"
+    updates = await bot.get_updates(timeout=1)
+    assert updates[-1].edited_message is not None
+    assert updates[-1].edited_message.text == "ответ!"
+    assert await bot.close_forum_topic(chat_id, thread)
+    with pytest.raises(TelegramBadRequest, match="TOPIC_NOT_MODIFIED"):
+        await bot.close_forum_topic(chat_id, thread)
+    async with http.delete(f"/_control/groups/{chat_id}/topics/{thread}") as response:
+        assert response.status == 200 and (await response.json())["topics"] == {}
+    with pytest.raises(TelegramBadRequest, match="message thread not found"):
+        await bot.send_message(chat_id, "в тему", message_thread_id=thread)
+    private = await post(http, f"/users/{user}/send", {"text": "вопрос"})
+    with pytest.raises(TelegramBadRequest, match="message thread not found"):
+        await bot.copy_message(chat_id, user, private["message_id"], message_thread_id=thread)

@@ -65,6 +65,8 @@ class RecordingSession(BaseSession):
         self._ids = itertools.count(1000)
         #: getChatMember answers per user id ("member" when absent; "left", "kicked" too)
         self.chat_member_status: dict[int, str] = {}
+        #: getChat of a group: a forum (topics) or a plain supergroup
+        self.forum = False
 
     def queue(self, method: str, response: dict[str, Any]) -> None:
         """The next call of `method` answers `response` (a raw Bot API reply)."""
@@ -106,6 +108,8 @@ class RecordingSession(BaseSession):
             message["document"] = {"file_id": "doc1", "file_unique_id": "u1", "file_name": "f"}
         if "photo" in params:
             message["photo"] = [{"file_id": "ph1", "file_unique_id": "u2", "width": 1, "height": 1}]
+        if "media_group_id" in params:
+            message["media_group_id"] = params["media_group_id"]
         return message
 
     def _result(self, name: str, params: dict[str, Any]) -> Any:
@@ -121,6 +125,13 @@ class RecordingSession(BaseSession):
             return self._message(params)
         if name == "copyMessage":
             return {"message_id": next(self._ids)}
+        if name == "sendMediaGroup":  # one message per item, the album's id shared
+            media = params.get("media")
+            items = json.loads(media) if isinstance(media, str) else media or []
+            return [
+                self._message({**params, item["type"]: item["media"], "media_group_id": "1"})
+                for item in items
+            ]
         if name == "createForumTopic":
             return {
                 "message_thread_id": next(self._ids),
@@ -133,6 +144,23 @@ class RecordingSession(BaseSession):
                 "can_join_groups": True,
                 "can_read_all_group_messages": False,
                 "supports_inline_queries": False,
+            }
+        if name == "getChat":
+            chat_id = params.get("chat_id") or 0
+            return {
+                "id": chat_id,
+                "type": "supergroup" if isinstance(chat_id, int) and chat_id < 0 else "private",
+                "title": "Staff",
+                "is_forum": self.forum,
+                "accent_color_id": 0,
+                "max_reaction_count": 11,
+                "accepted_gift_types": {
+                    "unlimited_gifts": False,
+                    "limited_gifts": False,
+                    "unique_gifts": False,
+                    "premium_subscription": False,
+                    "gifts_from_channels": False,
+                },
             }
         if name == "getChatMember":
             status = self.chat_member_status.get(params.get("user_id") or 0, "member")

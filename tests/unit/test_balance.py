@@ -106,7 +106,8 @@ def test_month_names_follow_the_language() -> None:
 def test_money_in_each_language() -> None:
     assert format_money(Decimal("1234.56"), "ru") == "1\u00a0234,56\u00a0₽"
     assert format_money(Decimal("1234.56"), "en") == "RUB\u00a01,234.56"
-    assert format_money(Decimal("-0.5"), "ru") == "-0,50\u00a0₽"
+    assert format_money(Decimal("-0.5"), "ru") == "\u22120,50\u00a0₽"
+    assert format_money(Decimal("-1234.5"), "en") == "\u2212RUB\u00a01,234.50"
 
 
 @pytest.mark.parametrize(

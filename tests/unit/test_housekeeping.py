@@ -12,8 +12,9 @@ from bot.services import housekeeping
 from bot.services.clock import FrozenClock
 from storage.db import Database
 from storage.enums import CodePurpose
-from storage.models import ConfirmationCode, FsmRecord
+from storage.models import ConfirmationCode, FsmRecord, ReminderLog
 from storage.uow import UnitOfWork
+from tests.support import factories as f
 from tests.support.services import codes_service
 
 
@@ -51,6 +52,27 @@ def test_housekeeping_command(
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'h.db'}")
     assert main(["housekeeping"]) == 0
-    assert "0 old one-time code(s) and 0 abandoned conversation(s) deleted" in (
-        capsys.readouterr().out
+    assert (
+        "0 old one-time code(s), 0 abandoned conversation(s) and 0 old reminder record(s) deleted"
+        in capsys.readouterr().out
     )
+
+
+async def test_reminder_records_are_kept_through_the_window(
+    db: Database, clock: FrozenClock
+) -> None:
+    voda = f.supplier()
+    flat = f.account(voda, "1000000001")
+    await f.add(db, voda, flat, f.resident(7001, "+79160000007"))
+    now = clock.now()
+    async with db.session_maker() as s:
+        for period, age in (("2026-06", 150), ("2026-10", 40)):
+            s.add(ReminderLog(user_id=7001, account_id=flat.id, period=period, kind="open",
+                              status="sent", created_at=now - dt.timedelta(days=age)))  # fmt: skip
+        await s.commit()
+    async with UnitOfWork(db.session_maker) as uow:
+        purged = await housekeeping.purge(uow, clock=clock)
+    assert purged.reminders == 1
+    async with db.session_maker() as s:
+        periods = (await s.execute(select(ReminderLog.period))).scalars().all()
+    assert periods == ["2026-10"]

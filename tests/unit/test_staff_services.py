@@ -13,11 +13,12 @@ from bot.services.clock import FrozenClock
 from bot.services.notices import NoticeProblem, NoticeService, StartOutcome, run_notice
 from bot.services.ports import NoticeProgress
 from bot.services.staff_lookup import FindPage, Query, QueryProblem, StaffLookupService, parse_query
-from bot.services.staff_stats import COUNTS, StaffStatsService, Stat
+from bot.services.staff_stats import StaffStatsService
 from storage.db import Database
 from storage.models import Notice, User
 from storage.models import NoticeRecipient as RecipientRow
 from storage.uow import UnitOfWork
+from tests.conftest import STAFF_CHAT_ID
 from tests.support import factories as f
 from tests.support.services import RecordingNoticeBoard, RecordingReadingNotifier
 
@@ -84,22 +85,21 @@ async def test_lookup_pages_and_balances(db: Database, uow: UnitOfWork) -> None:
     assert isinstance(beyond, FindPage) and beyond.page == 1  # the last page
 
 
-async def test_stats_take_one_more_count_as_one_line(db: Database, uow: UnitOfWork) -> None:
+async def test_stats_count_what_is_on_the_desk(db: Database, uow: UnitOfWork) -> None:
     await seed(db)
-    clock = FrozenClock()
-
-    async def tickets(uow: UnitOfWork, period: str) -> int:
-        return 42
-
-    service = StaffStatsService(uow, clock, (*COUNTS, Stat("Open support tickets", tickets)))
-    stats = await service.stats()
+    users = [row.id for row in (await uow.session.execute(select(User))).scalars()]
+    tickets = uow.support
+    first = await tickets.new_ticket(users[0], STAFF_CHAT_ID)
+    await tickets.new_ticket(users[1], STAFF_CHAT_ID)
+    await tickets.close_ticket(first.id, FrozenClock().now())
+    stats = await StaffStatsService(uow, FrozenClock()).stats()
     assert {line.label: line.value for line in stats.lines} == {
         "Registered residents": 3,
         "Link requests waiting": 0,
         "Readings sent this period": 0,
         "Readings waiting for review": 0,
+        "Open support tickets": 1,
         "Banned residents": 0,
-        "Open support tickets": 42,
     }
 
 

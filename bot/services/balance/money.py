@@ -41,8 +41,11 @@ class SumRejected(ValueError):
 
 
 def format_money(amount: Decimal, locale: str) -> str:
-    """`1 234,56 ₽` in Russian, `RUB 1,234.56` in English (no-break spaces)."""
+    """`1 234,56 ₽` in Russian, `RUB 1,234.56` in English (no-break spaces); a negative
+    sum with the minus sign U+2212 (`−50,00 ₽`), not CLDR's hyphen-minus (ГОСТ Р 7.0.97)."""
     text = format_currency(amount, CURRENCY, locale=locale)
+    if amount < 0:
+        text = text.replace("-", "\u2212", 1)
     return _SYMBOL_DIGIT.sub("\\1\u00a0", text)
 
 

@@ -46,7 +46,14 @@ def account_card(account: Account) -> AccountCard:
         corr_account=s.corr_account.strip(),
         settlement_account=s.settlement_account.strip(),
     )
-    return AccountCard(account.id, account.number, account.address, account.holder_name, payee)
+    return AccountCard(
+        account.id,
+        account.number,
+        account.address,
+        account.holder_name,
+        payee,
+        holder_inn=account.holder_inn,
+    )
 
 
 def _payment_info(row: PaymentRow | None) -> PaymentInfo | None:

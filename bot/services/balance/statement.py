@@ -68,6 +68,7 @@ class AccountCard:
     address: str
     holder_name: str
     payee: Payee
+    holder_inn: str | None = None  # an organisation's (issue 14): the receipt's PayerINN
 
 
 @dataclass(frozen=True)

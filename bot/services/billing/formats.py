@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from bot.services.inn import InvalidInn, InvalidKpp, is_legal_entity, normalize_inn, normalize_kpp
 from bot.services.phones import InvalidPhone, typed_phone_to_e164
 from bot.services.textnorm import (
     CENT,
@@ -74,6 +75,11 @@ COLUMNS: dict[Kind, tuple[tuple[str, bool], ...]] = {
         ("holder_name", False),
         ("phones", False),
         ("access_code", False),
+        # organisations (issue 14): ИНН (10/12 digits, control digits checked), a branch's
+        # КПП, the contract; all three empty for a flat
+        ("holder_inn", False),
+        ("holder_kpp", False),
+        ("contract_number", False),
     ),
     Kind.CHARGES: (
         ("supplier_code", True),
@@ -307,9 +313,20 @@ class AccountRecord:
     holder_name: str
     phones: tuple[str, ...]
     access_code: str | None
+    holder_inn: str | None = None
+    holder_kpp: str | None = None
+    contract_number: str | None = None
 
     def key(self) -> tuple[str, ...]:
         return (self.supplier_code, self.number)
+
+    def organisation(self) -> dict[str, str | None]:
+        """The organisation columns as stored on the account (None for a flat)."""
+        return {
+            "holder_inn": self.holder_inn,
+            "holder_kpp": self.holder_kpp,
+            "contract_number": self.contract_number,
+        }
 
 
 @dataclass(slots=True)
@@ -451,8 +468,44 @@ def _parse_supplier(row: _Row, ctx: ParseContext) -> SupplierRecord:
     )
 
 
+def holder_inn(value: str) -> str:
+    """An organisation's (10 digits) or an ИП's (12 digits) ИНН, control digits checked."""
+    try:
+        return normalize_inn(value)
+    except InvalidInn as exc:
+        raise BadValue(str(exc)) from None
+
+
+def holder_kpp(value: str) -> str:
+    try:
+        return normalize_kpp(value)
+    except InvalidKpp as exc:
+        raise BadValue(str(exc)) from None
+
+
+def contract_number(value: str) -> str:
+    """As printed on the contract (ASCII digits); the bot compares `compact_number` forms,
+    so «Д-15/2024» is found whether typed with the dash or without."""
+    return text(ascii_digits(value), max_len=64)
+
+
+def _organisation(row: _Row) -> tuple[str | None, str | None, str | None]:
+    """holder_inn, holder_kpp, contract_number of an account row: a КПП or a contract
+    without an ИНН, or a КПП of an ИП (12 digits), is an error."""
+    inn = row.get("holder_inn", holder_inn)
+    kpp = row.get("holder_kpp", holder_kpp)
+    contract = row.get("contract_number", contract_number)
+    has_inn = bool((row.values.get("holder_inn") or "").strip())
+    if not has_inn and (kpp or contract):
+        row.fail("holder_inn", "required when holder_kpp or contract_number is given")
+    if inn and kpp and not is_legal_entity(inn):
+        row.fail("holder_kpp", "an ИП (12-digit INN) has no KPP")
+    return inn, kpp, contract
+
+
 def _parse_account(row: _Row, ctx: ParseContext) -> AccountRecord:
     code, number = _supplier_and_number(row, ctx)
+    inn, kpp, contract = _organisation(row)
     return AccountRecord(
         supplier_code=code,
         number=number,
@@ -460,6 +513,9 @@ def _parse_account(row: _Row, ctx: ParseContext) -> AccountRecord:
         holder_name=row.get("holder_name", lambda v: text(v, max_len=255), default=""),
         phones=row.get("phones", phones, default=()),
         access_code=row.get("access_code", access_code),
+        holder_inn=inn,
+        holder_kpp=kpp,
+        contract_number=contract,
     )
 
 

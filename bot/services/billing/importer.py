@@ -337,6 +337,7 @@ class _Applier:
                             "address": rec.address,
                             "holder_name": rec.holder_name,
                             "access_code_hash": code_hash,
+                            **rec.organisation(),
                         }
                     )
                     new_records.append(rec)
@@ -349,6 +350,7 @@ class _Applier:
                     and old.address == rec.address
                     and old.holder_name == rec.holder_name
                     and old.access_code_hash == code_hash
+                    and _same_organisation(old, rec)
                 ):
                     summary.unchanged += 1
                     continue
@@ -358,6 +360,7 @@ class _Applier:
                         "address": rec.address,
                         "holder_name": rec.holder_name,
                         "access_code_hash": code_hash,
+                        **rec.organisation(),
                         "updated_at": self.now,
                     }
                 )
@@ -544,6 +547,11 @@ class _Applier:
         await self.repo.update_many(Reading, fix)
         summary.readings_inserted += len(add)
         summary.readings_updated += len(fix)
+
+
+def _same_organisation(old: Any, rec: AccountRecord) -> bool:
+    """Whether the stored ИНН/КПП/contract of an account are the row's (issue 14)."""
+    return all(getattr(old, column) == value for column, value in rec.organisation().items())
 
 
 def _access_hashes(

@@ -68,6 +68,7 @@ class ReceiptData:
     order: PaymentOrder | None  # what the QR code says; None: no QR (see no_qr_reason)
     no_qr_reason: str | None
     issued: str  # "22.11.2026 12:00 (МСК)"
+    payer_inn: str = ""  # an organisation as the payer (issue 14)
 
     @staticmethod
     def line_of(line: ServiceLine) -> ReceiptLine:
@@ -162,7 +163,8 @@ def _page(data: ReceiptData, symbol: segno.QRCode | None) -> bytes:
     pdf.set_font("DejaVu", "B", 10)
     pdf.cell(0, 6, f"Лицевой счёт № {data.account_number}", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("DejaVu", "", 9)
-    for label, value in (("Плательщик", data.holder_name), ("Адрес", data.address)):
+    payer = (("Плательщик", data.holder_name), ("ИНН", data.payer_inn), ("Адрес", data.address))
+    for label, value in payer:
         if value:
             pdf.cell(28, 5, label)
             pdf.multi_cell(pdf.epw - QR_MM - 34, 5, value, new_x="LMARGIN", new_y="NEXT")

@@ -42,6 +42,7 @@ LIMITS = {
     "PersAcc": 32,
     "PaymPeriod": 6,
     "payerAddress": 210,
+    "PayerINN": 12,
 }
 #: bytes a symbol of each version 1…40 holds at level M in byte mode (ISO/IEC 18004
 #: table 7): the payload is fitted by arithmetic, and encoded once
@@ -76,6 +77,7 @@ class PaymentOrder:
     account_number: str
     period: str  # YYYY-MM
     payer_address: str = ""
+    payer_inn: str = ""  # an organisation's or an ИП's ИНН (issue 14); "" for a flat
 
     def fields(self) -> list[tuple[str, str]]:
         p = self.payee
@@ -92,6 +94,7 @@ class PaymentOrder:
             ("PersAcc", self.account_number),
             ("PaymPeriod", payment_period(self.period)),
             ("payerAddress", self.payer_address),
+            ("PayerINN", self.payer_inn),
         ]
         out = []
         for name, value in pairs:

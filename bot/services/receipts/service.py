@@ -139,7 +139,13 @@ def receipt_data(
         )
     else:
         order = PaymentOrder(
-            payee, total, purpose, account.number, statement.period, account.address
+            payee,
+            total,
+            purpose,
+            account.number,
+            statement.period,
+            account.address,
+            payer_inn=account.holder_inn or "",
         )
     return ReceiptData(
         title="Платёжный документ (квитанция)",
@@ -155,6 +161,7 @@ def receipt_data(
         order=order,
         no_qr_reason=reason,
         issued=now.astimezone(DAY_ZONE).strftime("%d.%m.%Y %H:%M (МСК)"),
+        payer_inn=account.holder_inn or "",
     )
 
 

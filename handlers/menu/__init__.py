@@ -1,1 +1,0 @@
-"""The main menu items whose features come in later issues."""

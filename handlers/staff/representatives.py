@@ -1,0 +1,276 @@
+"""Representatives of organisations in the staff chat (issue 14): the card, its buttons and
+the operator's decisions — approve as manager / as accountant, reject with a preset reason,
+and revoke an approved one with the 🚫 button that stays on the decided card.
+
+Rules: bot/services/representatives.py. The card is drawn by the StaffDesk
+(bot/telegram/desk.py); the power of attorney is posted under it as documents or photos.
+Registered into the staff router by `register(router)` (its filters and members-only
+middleware apply).
+"""
+
+from __future__ import annotations
+
+import enum
+
+from aiogram import F, Router
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.services import linking
+from bot.services.enums import RepresentativeRole, RepresentativeStatus
+from bot.services.ports import Delivery
+from bot.services.representatives import (
+    Outcome,
+    RepresentativeCard,
+    RepresentativesService,
+    Result,
+)
+from handlers.common.callbacks import DbId
+from handlers.common.texts import BTN_BACK, REJECT_REASONS, cut, esc, moscow_time, reason_text
+
+
+class RepAction(enum.StrEnum):
+    MANAGER = "m"  # approve as manager
+    ACCOUNTANT = "a"  # approve as accountant
+    REJECT = "r"  # open the reasons
+    BACK = "b"  # close them
+    REVOKE = "x"  # an approved one loses the right
+
+
+class StaffRepCb(CallbackData, prefix="srep"):
+    action: RepAction
+    rep_id: DbId
+
+
+class RepReason(enum.StrEnum):
+    MISMATCH = "mismatch"
+    NO_PROOF = "no_proof"
+    UNREADABLE = "unreadable"
+
+
+class StaffRepRejectCb(CallbackData, prefix="srepr"):
+    rep_id: DbId
+    reason: RepReason
+
+
+# --------------------------------------------------------------------------- the card
+def _role(role: RepresentativeRole | None) -> str:
+    if role is RepresentativeRole.ACCOUNTANT:
+        return _("accountant")
+    return _("manager") if role is RepresentativeRole.MANAGER else "—"
+
+
+def _decided(card: RepresentativeCard) -> str | None:
+    who = esc(card.decided_by_name or "?", 60)
+    when = moscow_time(card.decided_at) if card.decided_at else "?"
+    if card.status is RepresentativeStatus.ACTIVE:
+        return _("✅ Approved as {role} by {who}, {when}").format(
+            role=_role(card.role), who=who, when=when
+        )
+    if card.status is RepresentativeStatus.REJECTED:
+        return _("❌ Rejected by {who}, {when}. Reason: {reason}").format(
+            who=who, when=when, reason=reason_text(card.reason, 200)
+        )
+    if card.status is RepresentativeStatus.REVOKED:
+        return _("🚫 Revoked by {who}, {when}").format(who=who, when=when)
+    return None
+
+
+def card_text(card: RepresentativeCard, *, delivery: Delivery | None = None) -> str:
+    """The card (a text message, far below 4,096 characters: every datum is cut)."""
+    accounts = ", ".join(card.accounts) or "—"
+    lines = [
+        _("🏢 <b>Representative request #{id}</b>").format(id=card.rep_id),
+        _("Organisation on file: <b>{name}</b>").format(name=esc(card.org_name, 160) or "—"),
+        _("ИНН {inn}, КПП {kpp}").format(inn=card.inn, kpp=card.kpp or "—"),
+        _("Contract or account given: <code>{ref}</code>").format(ref=esc(card.reference, 64)),
+        _("Accounts: {accounts}").format(accounts=esc(accounts, 300)),
+        _("Representative: {name}, {position}").format(
+            name=esc(card.name, 100), position=esc(card.position, 100)
+        ),
+        _("Telegram id {user_id}, phone {phone}").format(
+            user_id=card.user_id, phone=card.masked_phone
+        ),
+        _("Power of attorney: {pages} page(s), below").format(pages=len(card.pages)),
+        _("Other active representatives of this organisation: {count}").format(
+            count=card.other_representatives
+        ),
+    ]
+    decided = _decided(card)
+    if decided:
+        lines.append("\n" + decided)
+    if delivery is Delivery.BLOCKED:
+        lines.append(_("⚠️ The resident has blocked the bot and was not notified."))
+    elif delivery is Delivery.FAILED:
+        lines.append(_("⚠️ The resident could not be notified."))
+    return "\n".join(lines)
+
+
+def card_keyboard(card: RepresentativeCard) -> InlineKeyboardMarkup | None:
+    """Pending: approve as manager / as accountant, reject; approved: revoke; else none."""
+    kb = InlineKeyboardBuilder()
+    rep_id = card.rep_id
+    if card.status is RepresentativeStatus.PENDING:
+        kb.button(
+            text=_("✅ Approve: manager"),
+            callback_data=StaffRepCb(action=RepAction.MANAGER, rep_id=rep_id),
+        )
+        kb.button(
+            text=_("✅ Approve: accountant"),
+            callback_data=StaffRepCb(action=RepAction.ACCOUNTANT, rep_id=rep_id),
+        )
+        kb.button(
+            text=_("❌ Reject"), callback_data=StaffRepCb(action=RepAction.REJECT, rep_id=rep_id)
+        )
+        kb.adjust(2, 1)
+        return kb.as_markup()
+    if card.status is RepresentativeStatus.ACTIVE:
+        kb.button(
+            text=_("🚫 Revoke"), callback_data=StaffRepCb(action=RepAction.REVOKE, rep_id=rep_id)
+        )
+        return kb.as_markup()
+    return None
+
+
+def reasons_keyboard(rep_id: int) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    for code, msgid in REJECT_REASONS.items():
+        kb.button(
+            text=_(msgid), callback_data=StaffRepRejectCb(rep_id=rep_id, reason=RepReason(code))
+        )
+    kb.button(text=_(BTN_BACK), callback_data=StaffRepCb(action=RepAction.BACK, rep_id=rep_id))
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+# --------------------------------------------------------------------------- decisions
+def _operator(query: CallbackQuery) -> str:
+    user = query.from_user
+    return f"{user.full_name} (@{user.username})" if user.username else user.full_name
+
+
+def _answer(outcome: Outcome, done: str) -> str:
+    if outcome.result is Result.GONE:
+        return _("This request no longer exists (the resident deleted their data).")
+    if outcome.result is Result.ALREADY:
+        card = outcome.card
+        who = cut(card.decided_by_name or "?", 60) if card else "?"
+        return _("Already decided by {who}.").format(who=who)
+    return done
+
+
+async def _decide(
+    query: CallbackQuery,
+    representatives: RepresentativesService,
+    rep_id: int,
+    role: RepresentativeRole | None,
+    reason: str | None,
+    done: str,
+) -> None:
+    async def acknowledge(outcome: Outcome) -> None:
+        await query.answer(_answer(outcome, done), show_alert=outcome.result is not Result.DONE)
+
+    outcome = await representatives.decide(
+        rep_id=rep_id,
+        role=role,
+        operator_id=query.from_user.id,
+        operator_name=_operator(query),
+        reason=reason,
+        acknowledge=acknowledge,
+    )
+    if outcome.result is Result.GONE and isinstance(query.message, Message):
+        await query.message.edit_reply_markup(reply_markup=None)
+
+
+async def approve_manager(
+    query: CallbackQuery, callback_data: StaffRepCb, representatives: RepresentativesService
+) -> None:
+    await _decide(
+        query,
+        representatives,
+        callback_data.rep_id,
+        RepresentativeRole.MANAGER,
+        None,
+        _("Approved as manager."),
+    )
+
+
+async def approve_accountant(
+    query: CallbackQuery, callback_data: StaffRepCb, representatives: RepresentativesService
+) -> None:
+    await _decide(
+        query,
+        representatives,
+        callback_data.rep_id,
+        RepresentativeRole.ACCOUNTANT,
+        None,
+        _("Approved as accountant."),
+    )
+
+
+async def reject(
+    query: CallbackQuery, callback_data: StaffRepRejectCb, representatives: RepresentativesService
+) -> None:
+    reason = linking.PRESET_PREFIX + callback_data.reason.value
+    await _decide(query, representatives, callback_data.rep_id, None, reason, _("Rejected."))
+
+
+async def _pending(
+    query: CallbackQuery, representatives: RepresentativesService, rep_id: int
+) -> bool:
+    card = await representatives.card(rep_id)
+    if card is not None and card.status is RepresentativeStatus.PENDING:
+        return True
+    await query.answer(_("This request is already closed."), show_alert=True)
+    return False
+
+
+async def show_reasons(
+    query: CallbackQuery, callback_data: StaffRepCb, representatives: RepresentativesService
+) -> None:
+    if not await _pending(query, representatives, callback_data.rep_id):
+        return
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.edit_reply_markup(reply_markup=reasons_keyboard(callback_data.rep_id))
+
+
+async def hide_reasons(
+    query: CallbackQuery, callback_data: StaffRepCb, representatives: RepresentativesService
+) -> None:
+    card = await representatives.card(callback_data.rep_id)
+    if card is None or not await _pending(query, representatives, callback_data.rep_id):
+        return
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.edit_reply_markup(reply_markup=card_keyboard(card))
+
+
+async def revoke(
+    query: CallbackQuery, callback_data: StaffRepCb, representatives: RepresentativesService
+) -> None:
+    async def acknowledge(outcome: Outcome) -> None:
+        text = _answer(outcome, _("Revoked: the representative no longer sees the accounts."))
+        if outcome.result is Result.ALREADY:
+            text = _("This representative is not active any more.")
+        await query.answer(text, show_alert=outcome.result is not Result.DONE)
+
+    await representatives.revoke(
+        rep_id=callback_data.rep_id,
+        operator_id=query.from_user.id,
+        operator_name=_operator(query),
+        acknowledge=acknowledge,
+    )
+
+
+def register(router: Router) -> None:
+    """Add the representative decisions to the staff router (its filters apply)."""
+    on = router.callback_query.register
+    on(approve_manager, StaffRepCb.filter(F.action == RepAction.MANAGER))
+    on(approve_accountant, StaffRepCb.filter(F.action == RepAction.ACCOUNTANT))
+    on(show_reasons, StaffRepCb.filter(F.action == RepAction.REJECT))
+    on(hide_reasons, StaffRepCb.filter(F.action == RepAction.BACK))
+    on(revoke, StaffRepCb.filter(F.action == RepAction.REVOKE))
+    on(reject, StaffRepRejectCb.filter())

@@ -1,0 +1,1 @@
+"""Contact support: a resident's conversation with operators (issue 11)."""
