@@ -10,7 +10,9 @@ from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
 from bot.config import Settings
+from bot.lifecycle import Lifecycle
 from bot.web.metrics import METRICS_KEY, Metrics, metrics_view
+from bot.web.webhook import ProductionWebhook
 from storage.db import Database
 
 log = logging.getLogger("kabinet.web")
@@ -18,6 +20,7 @@ log = logging.getLogger("kabinet.web")
 SETTINGS_KEY = web.AppKey("settings", Settings)
 DB_KEY = web.AppKey("db", Database)
 STARTED_KEY = web.AppKey("started", float)
+LIFECYCLE_KEY = web.AppKey("lifecycle", Lifecycle)
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -28,6 +31,12 @@ async def healthz(request: web.Request) -> web.Response:
         "database": "ok" if ok else "unreachable",
         "uptime_s": round(time.monotonic() - request.app[STARTED_KEY], 1),
     }
+    lifecycle = request.app.get(LIFECYCLE_KEY)
+    if lifecycle is not None:  # after SIGTERM: not ready, the proxy sends updates elsewhere
+        body["in_flight"] = lifecycle.in_flight
+        if not lifecycle.accepting:
+            body["status"] = "stopping"
+            ok = False
     return web.json_response(body, status=200 if ok else 503)
 
 
@@ -51,9 +60,16 @@ def create_web_app(
 
     setup_api(app, settings, db)
 
+    if dispatcher is not None and "lifecycle" in dispatcher.workflow_data:
+        app[LIFECYCLE_KEY] = dispatcher["lifecycle"]
     if bot is not None and dispatcher is not None and settings.webhook_url is not None:
         secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
-        SimpleRequestHandler(dispatcher=dispatcher, bot=bot, secret_token=secret).register(
-            app, path=settings.webhook_path
-        )
+        if LIFECYCLE_KEY in app:  # production: handled before 200, 503 while stopping
+            ProductionWebhook(dispatcher, bot, app[LIFECYCLE_KEY], secret).register(
+                app, path=settings.webhook_path
+            )
+        else:
+            SimpleRequestHandler(dispatcher=dispatcher, bot=bot, secret_token=secret).register(
+                app, path=settings.webhook_path
+            )
     return app
