@@ -129,7 +129,7 @@ def create_dispatcher(
         lang_cache=lang_cache,
     )
     dp.update.outer_middleware(UnitOfWorkMiddleware(db.session_maker))
-    setup_once(dp, settings, clock)
+    setup_once(dp, settings, clock, db)
     dp.update.outer_middleware(ServicesMiddleware(settings, clock, gateways, ports, renderer))
     dp.shutdown.register(renderer.close)
     ResidentI18nMiddleware(i18n, lang_cache).setup(dp)
@@ -142,17 +142,24 @@ def create_dispatcher(
 # --- production (issue 13, prod): each update once, graceful stop, Telegram's failures ---
 
 
-def setup_once(dp: Dispatcher, settings: Settings, clock: Clock) -> Lifecycle:
+def setup_once(dp: Dispatcher, settings: Settings, clock: Clock, db: Database) -> Lifecycle:
     """Each update_id handled once (in process, across restarts and instances), counted in
-    flight; the dispatcher's shutdown first waits for the updates in flight (bounded)."""
+    flight; the dispatcher's shutdown first waits for the updates in flight (bounded), then
+    writes the read-only update_ids still in memory."""
     lifecycle = Lifecycle(grace=settings.shutdown_grace_seconds)
+    several = not settings.database_url.startswith("sqlite")  # PostgreSQL: instances race
+    once = OncePerUpdate(lifecycle, clock, db.session_maker, eager=several)
     dp["lifecycle"] = lifecycle
-    dp.update.outer_middleware(OncePerUpdate(lifecycle, clock))
+    dp["once"] = once
+    dp.update.outer_middleware(once)
     dp.shutdown.register(lifecycle.drain)
+    dp.shutdown.register(once.flush)
     return lifecycle
 
 
-def setup_production_bot(bot: Bot, settings: Settings, db: Database) -> Bot:
+def setup_production_bot(
+    bot: Bot, settings: Settings, db: Database, dp: Dispatcher | None = None
+) -> Bot:
     """What the bot of a running process adds to `setup_bot`: retries of 5xx and network
     errors (bounded), and residents Telegram refuses to deliver to marked inactive."""
     bot.session.middleware(
@@ -160,7 +167,10 @@ def setup_production_bot(bot: Bot, settings: Settings, db: Database) -> Bot:
             attempts=settings.telegram_retry_attempts, max_wait=settings.telegram_retry_max_wait
         )
     )
-    bot.session.middleware(Unreachable(db.session_maker))
+    once = dp.workflow_data.get("once") if dp is not None else None
+    bot.session.middleware(
+        Unreachable(db.session_maker, on_unreachable=once.forget_active if once else None)
+    )
     return bot
 
 

@@ -97,10 +97,11 @@ def _stop_event() -> asyncio.Event:
 
 async def serve(settings: Settings) -> None:
     db = Database(settings.database_url)
-    bot = setup_production_bot(create_bot(settings), settings, db)
+    bot = create_bot(settings)
     try:
         await _check_bot(bot, settings)
         dp: Dispatcher = create_dispatcher(settings, db)
+        setup_production_bot(bot, settings, db, dp)
         await set_commands(bot, create_i18n(settings.default_locale))
         if settings.staff_chat_id is None:
             log.warning("STAFF_CHAT_ID is not set: escalations to operators are disabled")

@@ -33,6 +33,23 @@ async def claim(session: AsyncSession, bot_id: int, update_id: int, at: dt.datet
     return bool(getattr(result, "rowcount", 0) == 1)
 
 
+async def claim_many(
+    session_maker: async_sessionmaker[AsyncSession], rows: list[tuple[int, int, dt.datetime]]
+) -> None:
+    """Remember update_ids handled without writing anything (one statement for many)."""
+    if not rows:
+        return
+    async with session_maker() as session:
+        dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        values = [{"bot_id": b, "update_id": u, "handled_at": at} for b, u, at in rows]
+        await session.execute(
+            insert(ProcessedUpdate).on_conflict_do_nothing(index_elements=["bot_id", "update_id"]),
+            values,
+        )
+        await session.commit()
+
+
 async def purge(session_maker: async_sessionmaker[AsyncSession], before: dt.datetime) -> int:
     """Forget update_ids handled before `before` (Telegram re-sends for 24 h at most)."""
     async with session_maker() as session:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 
 from aiogram import Bot
 from aiogram.client.session.middlewares.base import (
@@ -147,8 +148,14 @@ def refused_for_good(exc: BaseException) -> bool:
 class Unreachable(BaseRequestMiddleware):
     """A resident Telegram will not deliver to is marked inactive; the error goes on."""
 
-    def __init__(self, session_maker: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self,
+        session_maker: async_sessionmaker[AsyncSession],
+        *,
+        on_unreachable: Callable[[int], None] | None = None,
+    ) -> None:
         self.session_maker = session_maker
+        self.on_unreachable = on_unreachable
 
     async def __call__(
         self,
@@ -161,6 +168,8 @@ class Unreachable(BaseRequestMiddleware):
         except (TelegramForbiddenError, TelegramBadRequest) as exc:
             chat_id = getattr(method, "chat_id", None)
             if isinstance(chat_id, int) and chat_id > 0 and refused_for_good(exc):
+                if self.on_unreachable is not None:
+                    self.on_unreachable(chat_id)
                 try:
                     if await once.mark_unreachable(
                         self.session_maker, chat_id, dt.datetime.now(dt.UTC)

@@ -101,6 +101,23 @@ async def test_after_a_restart_a_handled_update_is_not_handled_again(
         await close(restarted)
 
 
+async def test_a_read_only_answer_is_remembered_in_a_batch_and_at_shutdown(
+    harness: BotHarness, settings: Settings, db: Database
+) -> None:
+    await f.add(db, f.resident(ANNA.id))
+    await feed(harness, start(ANNA))  # registered: the first /start refreshes the gate
+    update = start(ANNA)
+    assert texts(await feed(harness, update))
+    written = await marks(db)
+    await harness.dp["once"].flush()  # each second, and at the dispatcher's shutdown
+    assert await marks(db) == written + 1
+    restarted = instance(settings, db)
+    try:
+        assert await feed(restarted, update) == []
+    finally:
+        await close(restarted)
+
+
 async def test_a_failed_update_is_said_in_the_residents_language_and_may_be_tried_again(
     harness: BotHarness,
     db: Database,
