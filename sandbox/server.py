@@ -208,21 +208,21 @@ class SandboxServer:
     ) -> web.Response:
         """Answer one call as the injected fault says (docs: FaultRule in sandbox.records)."""
         log.info("sandbox: injected %s on %s", fault.kind, method)
-        if fault.kind in ("timeout", "delay"):
-            await asyncio.sleep(fault.delay)
-        if fault.kind == "delay" or fault.kind == "drop_after":
-            body = await self.call(state, method, params)
-            if fault.kind == "delay":
-                return web.json_response(body, status=200 if body["ok"] else body["error_code"])
-        else:
+        if fault.kind in ("error", "timeout", "drop"):  # not done: recorded as failed at once
             call = ApiCall(method, params.summary(), ok=False, time=time.time())
             call.error_code, call.error = fault.status, f"injected {fault.kind}"
             state.calls.append(call)
             state.notify()
+        if fault.kind in ("timeout", "delay"):
+            await asyncio.sleep(fault.delay)  # the bot may give up meanwhile (timeout)
+        if fault.kind in ("delay", "drop_after"):
+            body = await self.call(state, method, params)
+            if fault.kind == "delay":
+                return web.json_response(body, status=200 if body["ok"] else body["error_code"])
         if fault.kind in ("drop", "drop_after"):
             if request.transport is not None:
-                request.transport.abort()
-            raise ConnectionResetError("sandbox: injected dropped connection")
+                request.transport.abort()  # the bot reads a reset connection, no answer
+            return web.Response(status=599)
         description = "Bad Gateway" if fault.status == 502 else "Internal Server Error"
         error = ApiError(fault.status, description)
         return web.json_response(error.payload(), status=fault.status)
