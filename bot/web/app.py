@@ -8,6 +8,7 @@ import time
 from aiogram import Bot, Dispatcher
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
+from prometheus_client import Gauge
 
 from bot.config import Settings
 from bot.lifecycle import Lifecycle
@@ -40,6 +41,20 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response(body, status=200 if ok else 503)
 
 
+def lifecycle_metrics(metrics: Metrics, lifecycle: Lifecycle) -> None:
+    """Gauges of the update path (prod, issue 13), read at each scrape."""
+    r = metrics.registry
+    Gauge("kabinet_ready", "1 while taking updates, 0 while stopping", registry=r).set_function(
+        lambda: 1.0 if lifecycle.accepting else 0.0
+    )
+    Gauge("kabinet_updates_in_flight", "Updates being handled now", registry=r).set_function(
+        lambda: float(lifecycle.in_flight)
+    )
+    Gauge(
+        "kabinet_duplicate_updates", "Re-delivered updates skipped since start", registry=r
+    ).set_function(lambda: float(lifecycle.duplicates))
+
+
 def create_web_app(
     settings: Settings,
     db: Database,
@@ -62,6 +77,7 @@ def create_web_app(
 
     if dispatcher is not None and "lifecycle" in dispatcher.workflow_data:
         app[LIFECYCLE_KEY] = dispatcher["lifecycle"]
+        lifecycle_metrics(app[METRICS_KEY], dispatcher["lifecycle"])
     if bot is not None and dispatcher is not None and settings.webhook_url is not None:
         secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
         if LIFECYCLE_KEY in app:  # production: handled before 200, 503 while stopping
