@@ -18,6 +18,7 @@ from aiogram.utils.i18n import I18n
 from bot.config import Settings, require_token
 from bot.i18n import LanguageCache, ResidentI18nMiddleware, create_i18n
 from bot.integrations import Gateways, create_gateways
+from bot.lifecycle import Lifecycle, OncePerUpdate
 from bot.middlewares import (
     CommitBeforeSend,
     PortsFactory,
@@ -30,6 +31,7 @@ from bot.services.receipts import Renderer
 from bot.telegram import create_ports
 from bot.telegram.errors import QuietCallbackAnswers
 from bot.telegram.notice_board import NoticeRunner  # staff
+from bot.telegram.retry import TelegramRetry, Unreachable
 from bot.telegram.support import ChatKinds
 from handlers import create_routers
 from handlers.common.albums import OneAnswerPerAlbum
@@ -52,6 +54,7 @@ COMMANDS = (
 def create_bot(settings: Settings, *, flood_control: bool = True, **session_kwargs: Any) -> Bot:
     """The Bot; `flood_control=False` for the bulk sender's own (it handles 429 itself)."""
     token = require_token(settings)
+    session_kwargs.setdefault("timeout", settings.telegram_timeout_seconds)
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.api_base), **session_kwargs)
     bot = Bot(
         token=token,
@@ -130,6 +133,7 @@ def create_dispatcher(
         lang_cache=lang_cache,
     )
     dp.update.outer_middleware(UnitOfWorkMiddleware(db.session_maker))
+    setup_once(dp, settings, clock, db)
     dp.update.outer_middleware(ServicesMiddleware(settings, clock, gateways, ports, renderer))
     dp.shutdown.register(renderer.close)
     ResidentI18nMiddleware(i18n, lang_cache).setup(dp)
@@ -146,6 +150,41 @@ def create_dispatcher(
     dp.message.outer_middleware(OneAnswerPerAlbum())
     dp.include_routers(*create_routers(settings))
     return dp
+
+
+# --- production (issue 13, prod): each update once, graceful stop, Telegram's failures ---
+
+
+def setup_once(dp: Dispatcher, settings: Settings, clock: Clock, db: Database) -> Lifecycle:
+    """Each update_id handled once (in process, across restarts and instances), counted in
+    flight; the dispatcher's shutdown first waits for the updates in flight (bounded), then
+    writes the read-only update_ids still in memory."""
+    lifecycle = Lifecycle(grace=settings.shutdown_grace_seconds)
+    several = not settings.database_url.startswith("sqlite")  # PostgreSQL: instances race
+    once = OncePerUpdate(lifecycle, clock, db.session_maker, eager=several)
+    dp["lifecycle"] = lifecycle
+    dp["once"] = once
+    dp.update.outer_middleware(once)
+    dp.shutdown.register(lifecycle.drain)
+    dp.shutdown.register(once.flush)
+    return lifecycle
+
+
+def setup_production_bot(
+    bot: Bot, settings: Settings, db: Database, dp: Dispatcher | None = None
+) -> Bot:
+    """What the bot of a running process adds to `setup_bot`: retries of 5xx and network
+    errors (bounded), and residents Telegram refuses to deliver to marked inactive."""
+    bot.session.middleware(
+        TelegramRetry(
+            attempts=settings.telegram_retry_attempts, max_wait=settings.telegram_retry_max_wait
+        )
+    )
+    once = dp.workflow_data.get("once") if dp is not None else None
+    bot.session.middleware(
+        Unreachable(db.session_maker, on_unreachable=once.forget_active if once else None)
+    )
+    return bot
 
 
 async def set_commands(bot: Bot, i18n: I18n) -> None:

@@ -119,6 +119,20 @@ class Settings(BaseSettings):
     #: operators see residents' full phone numbers on the topic card (default: masked)
     staff_see_full_phone: bool = False
 
+    # --- production: Telegram's failures, shutdown (issue 13, prod) ---------------------
+    #: seconds one Bot API request may take before it counts as failed (getUpdates adds its
+    #: long-polling wait to this)
+    telegram_timeout_seconds: float = Field(default=60, gt=0, le=600)
+    #: tries of one Bot API request on 429, 5xx and network errors (1: no retry); a message
+    #: whose outcome is unknown (5xx, timeout, dropped connection) is sent at most twice
+    telegram_retry_attempts: int = Field(default=4, ge=1, le=10)
+    #: the longest pause between two tries (exponential backoff with jitter up to it)
+    telegram_retry_max_wait: float = Field(default=8, gt=0, le=120)
+    #: after SIGTERM: how long the updates in flight may take to finish
+    shutdown_grace_seconds: float = Field(default=20, ge=0, le=600)
+    #: how long a handled update_id is remembered (Telegram re-sends for up to 24 h)
+    processed_updates_keep_hours: int = Field(default=48, ge=1, le=24 * 30)
+
     @field_validator("bot_token")
     @classmethod
     def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:

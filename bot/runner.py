@@ -11,7 +11,7 @@ from aiogram import Bot, Dispatcher
 from aiogram.exceptions import TelegramAPIError, TelegramUnauthorizedError
 from aiohttp import ClientError, web
 
-from bot.app import create_bot, create_dispatcher, set_commands
+from bot.app import create_bot, create_dispatcher, set_commands, setup_production_bot
 from bot.config import Settings
 from bot.i18n import create_i18n
 from bot.scheduler import start_reminders
@@ -57,7 +57,18 @@ async def _start_web(app: web.Application, settings: Settings) -> web.AppRunner:
     return runner
 
 
-async def _housekeeping(db: Database) -> None:
+async def _forget_old_updates(db: Database, keep_hours: int) -> None:
+    """processed_updates older than PROCESSED_UPDATES_KEEP_HOURS go (prod, issue 13)."""
+    import datetime as dt
+
+    from storage import once
+
+    before = dt.datetime.now(dt.UTC) - dt.timedelta(hours=keep_hours)
+    if forgotten := await once.purge(db.session_maker, before):
+        log.info("forgot %s handled update id(s)", forgotten)
+
+
+async def _housekeeping(db: Database, keep_hours: int = 48) -> None:
     """Hourly, while the bot runs: old codes and abandoned conversations go."""
     from bot.services.clock import SystemClock
     from bot.services.housekeeping import EVERY, purge
@@ -69,6 +80,7 @@ async def _housekeeping(db: Database) -> None:
                 purged = await purge(uow, clock=SystemClock())
             if purged.codes or purged.conversations:
                 log.info(purged.text())
+            await _forget_old_updates(db, keep_hours)
         except Exception:  # a failed round is logged; the next one tries again
             log.exception("housekeeping failed")
         await asyncio.sleep(EVERY.total_seconds())
@@ -89,6 +101,7 @@ async def serve(settings: Settings) -> None:
     try:
         await _check_bot(bot, settings)
         dp: Dispatcher = create_dispatcher(settings, db)
+        setup_production_bot(bot, settings, db, dp)
         await set_commands(bot, create_i18n(settings.default_locale))
         if settings.staff_chat_id is None:
             log.warning("STAFF_CHAT_ID is not set: escalations to operators are disabled")
@@ -96,7 +109,9 @@ async def serve(settings: Settings) -> None:
         metrics.instrument(dp, bot)
         app = create_web_app(settings, db, bot=bot, dispatcher=dp, metrics=metrics)
         runner = await _start_web(app, settings)
-        chores = asyncio.create_task(_housekeeping(db), name="housekeeping")
+        chores = asyncio.create_task(
+            _housekeeping(db, settings.processed_updates_keep_hours), name="housekeeping"
+        )
         reminders = start_reminders(settings, db, create_i18n(settings.default_locale))
         try:
             if settings.webhook_url is not None:
@@ -111,7 +126,8 @@ async def serve(settings: Settings) -> None:
                 log.info("webhook mode: %s", settings.webhook_url)
                 await dp.emit_startup(bot=bot)
                 await _stop_event().wait()
-                await dp.emit_shutdown(bot=bot)
+                dp["lifecycle"].stop_accepting()  # the webhook answers 503, /healthz too
+                await dp.emit_shutdown(bot=bot)  # waits for the updates in flight first
             else:
                 await bot.delete_webhook(drop_pending_updates=False)
                 log.info("long polling")

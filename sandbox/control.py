@@ -19,6 +19,13 @@ exactly like one sent by a test. JSON in, JSON out; errors are ``{"error": "..."
     GET  /_control/chats/{id}/messages         ?after=ID&wait=SECONDS&sender=bot|user
     GET  /_control/events                      server-sent events: message / edit / delete
     GET  /_control/calls                       the bot's API calls: ?method=&chat_id=&failed=1
+    POST /_control/faults                      {"method" ("*": any), "kind": error | timeout |
+                                                drop | drop_after | delay, "times", "chat_id"?,
+                                                "status"? (5xx), "delay"? (s)}: the next calls fail
+    GET  /_control/faults                      the faults still to come
+    DELETE /_control/faults                    no more injected faults
+    POST /_control/redeliver                   {"update_id"?}: Telegram sends an update again
+                                                (default: the last one delivered)
     GET  /_control/files/{file_id}             the bytes of a photo or document
     GET  /_control/                            the bot, its token, the users and groups
 """
@@ -35,7 +42,7 @@ from aiohttp import web
 from sandbox.actors import Group, User
 from sandbox.core import BotState
 from sandbox.live import HEARTBEAT, Watch, event_stream, sse
-from sandbox.records import StoredMessage
+from sandbox.records import FAULT_KINDS, StoredMessage
 from sandbox.render import current_reply_keyboard
 from sandbox.views import SandboxError, SandboxMessage
 
@@ -118,6 +125,10 @@ class Control:
             ("GET", "/chats/{chat_id}", Control.chat),
             ("GET", "/chats/{chat_id}/messages", Control.messages),
             ("GET", "/calls", Control.calls),
+            ("POST", "/faults", Control.add_fault),
+            ("GET", "/faults", Control.list_faults),
+            ("DELETE", "/faults", Control.clear_faults),
+            ("POST", "/redeliver", Control.redeliver),
         ]
         for method, path, handler in routes:
             app.router.add_route(method, prefix + path, self._json(handler))
@@ -393,6 +404,45 @@ class Control:
             }
             for c in found
         ]
+
+    # ----- Telegram's failures (faults) and re-deliveries
+
+    async def add_fault(self, request: web.Request) -> Any:
+        body = await _body(request)
+        kind = str(body.get("kind") or "error")
+        if kind not in FAULT_KINDS:
+            raise ControlError(400, f"kind must be one of {', '.join(FAULT_KINDS)}")
+        status = _opt_int(body.get("status"), "status") or 502
+        if not 500 <= status <= 599:
+            raise ControlError(400, "status must be a 5xx")
+        try:
+            delay = float(body.get("delay", 30.0))
+        except (TypeError, ValueError):
+            raise ControlError(400, "delay must be a number of seconds") from None
+        rule = self.sb.inject_fault(
+            str(body.get("method") or "*"),
+            kind=kind,
+            times=_opt_int(body.get("times"), "times") or 1,
+            chat_id=_opt_int(body.get("chat_id"), "chat_id"),
+            status=status,
+            delay=delay,
+        )
+        return rule.to_api()
+
+    async def list_faults(self, request: web.Request) -> Any:
+        return [rule.to_api() for rule in self.sb.state.faults]
+
+    async def clear_faults(self, request: web.Request) -> Any:
+        self.sb.state.faults.clear()
+        return {"ok": True}
+
+    async def redeliver(self, request: web.Request) -> Any:
+        body = await _body(request)
+        try:
+            update = self.sb.redeliver(_opt_int(body.get("update_id"), "update_id"))
+        except KeyError as exc:
+            raise ControlError(404, str(exc)) from None
+        return {"update_id": update["update_id"]}
 
     async def events(self, request: web.Request) -> web.StreamResponse:
         """Server-sent events: ``message``, ``edit``, ``delete`` with the message as data."""

@@ -24,6 +24,7 @@ from sandbox.records import (
     ApiCall,
     BotInfo,
     CallbackRecord,
+    FaultRule,
     FileRecord,
     FloodRule,
     GroupRecord,
@@ -312,6 +313,8 @@ class BotState:
         self.messages: dict[int, dict[int, StoredMessage]] = {}
         self._next_message_id: dict[int, int] = {}
         self.pending: list[dict[str, Any]] = []
+        #: every update made, by update_id (for re-deliveries: sandbox.testing.redeliver)
+        self.history: dict[int, dict[str, Any]] = {}
         self._update_ids = itertools.count(10_000)
         self.delivered_upto = 0
         self.allowed_updates: list[str] | None = None
@@ -333,6 +336,8 @@ class BotState:
         self.flood: list[FloodRule] = []
         #: Telegram's flood limits when a test enables them (sandbox/limits.py)
         self.rate_limits: RateLimits | None = None
+        #: injected failures of calls: 5xx, timeouts, dropped connections (sandbox.records)
+        self.faults: list[FaultRule] = []
         self.calls: list[ApiCall] = []
         #: ("message" | "edit" | "delete", chat_id, message_id) for every bot-side change
         self.events: list[tuple[str, int, int]] = []
@@ -343,6 +348,15 @@ class BotState:
 
     def notify(self) -> None:
         self.server.notifier.notify()
+
+    def take_fault(self, method: str, chat_id: object) -> FaultRule | None:
+        """The injected fault this call meets (counted down), if any."""
+        for rule in self.faults:
+            if rule.matches(method, chat_id):
+                rule.times -= 1
+                self.faults = [r for r in self.faults if r.times > 0]
+                return rule
+        return None
 
     # ----- messages
 
@@ -411,8 +425,10 @@ class BotState:
     def enqueue(self, update_type: str, payload: dict[str, Any]) -> dict[str, Any] | None:
         if not self.wants(update_type):
             return None
-        update = {"update_id": next(self._update_ids), update_type: payload}
+        update_id = next(self._update_ids)
+        update = {"update_id": update_id, update_type: payload}
         self.pending.append(update)
+        self.history[update_id] = update
         self.notify()
         return update
 

@@ -186,3 +186,46 @@ class Upload:
     data: bytes
     filename: str | None
     content_type: str | None
+
+
+#: what an injected fault does to a Bot API call (see SandboxServer._faulted)
+FAULT_KINDS = ("error", "timeout", "drop", "drop_after", "delay")
+
+
+@dataclass
+class FaultRule:
+    """The next ``times`` calls of ``method`` (``*``: any; optionally to ``chat_id``) fail:
+
+    - ``error``: answered with ``status`` (5xx) and not done;
+    - ``timeout``: no answer for ``delay`` seconds (then ``status``), not done;
+    - ``drop``: the connection is closed before the call is done;
+    - ``drop_after``: the call is done, then the connection is closed (the bot cannot know);
+    - ``delay``: done after ``delay`` seconds (a slow Telegram).
+    """
+
+    method: str
+    kind: str = "error"
+    times: int = 1
+    chat_id: int | None = None
+    status: int = 502
+    delay: float = 30.0
+
+    def matches(self, method: str, chat_id: object) -> bool:
+        if self.times <= 0 or self.method not in ("*", method.lower()):
+            return False
+        if self.chat_id is None:
+            return True
+        try:
+            return int(str(chat_id)) == self.chat_id
+        except (TypeError, ValueError):
+            return False
+
+    def to_api(self) -> dict[str, Any]:
+        return {
+            "method": self.method,
+            "kind": self.kind,
+            "times": self.times,
+            "chat_id": self.chat_id,
+            "status": self.status,
+            "delay": self.delay,
+        }

@@ -30,7 +30,7 @@ from aiohttp import web
 from sandbox.core import METHODS, ApiError, BotState, Notifier, Params, read_params
 from sandbox.methods import load_method_groups
 from sandbox.methods.updates import deliver
-from sandbox.records import ApiCall, BotInfo, GroupRecord, UserRecord, Webhook
+from sandbox.records import ApiCall, BotInfo, FaultRule, GroupRecord, UserRecord, Webhook
 
 __all__ = ["METHOD_GROUPS", "ApiCall", "BotState", "SandboxServer", "supported_methods"]
 
@@ -197,8 +197,35 @@ class SandboxServer:
             params = await read_params(request)
         except ApiError as exc:
             return web.json_response(exc.payload(), status=exc.code)
+        fault = state.take_fault(entry.name, params.fields.get("chat_id")) if state.faults else None
+        if fault is not None:
+            return await self._faulted(request, state, entry.name, params, fault)
         body = await self.call(state, entry.name, params)
         return web.json_response(body, status=200 if body["ok"] else int(body["error_code"]))
+
+    async def _faulted(
+        self, request: web.Request, state: BotState, method: str, params: Params, fault: FaultRule
+    ) -> web.Response:
+        """Answer one call as the injected fault says (docs: FaultRule in sandbox.records)."""
+        log.info("sandbox: injected %s on %s", fault.kind, method)
+        if fault.kind in ("error", "timeout", "drop"):  # not done: recorded as failed at once
+            call = ApiCall(method, params.summary(), ok=False, time=time.time())
+            call.error_code, call.error = fault.status, f"injected {fault.kind}"
+            state.calls.append(call)
+            state.notify()
+        if fault.kind in ("timeout", "delay"):
+            await asyncio.sleep(fault.delay)  # the bot may give up meanwhile (timeout)
+        if fault.kind in ("delay", "drop_after"):
+            body = await self.call(state, method, params)
+            if fault.kind == "delay":
+                return web.json_response(body, status=200 if body["ok"] else body["error_code"])
+        if fault.kind in ("drop", "drop_after"):
+            if request.transport is not None:
+                request.transport.abort()  # the bot reads a reset connection, no answer
+            return web.Response(status=599)
+        description = "Bad Gateway" if fault.status == 502 else "Internal Server Error"
+        error = ApiError(fault.status, description)
+        return web.json_response(error.payload(), status=fault.status)
 
     async def call(self, state: BotState, method: str, params: Params) -> dict[str, Any]:
         """Run one API method as if requested over HTTP; returns the response body."""

@@ -11,6 +11,7 @@ Everything runs in the caller's event loop; waits are event-driven (no sleeping 
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Iterator
 from typing import Any
@@ -20,7 +21,7 @@ from sandbox.control import Control
 from sandbox.core import BotState
 from sandbox.media import make_png
 from sandbox.methods.profile import scope_key
-from sandbox.records import ApiCall, FloodRule, GroupRecord, UserRecord
+from sandbox.records import FAULT_KINDS, ApiCall, FaultRule, FloodRule, GroupRecord, UserRecord
 from sandbox.server import SandboxServer
 from sandbox.views import BotMessage, CallbackAnswer, FileInfo, SandboxError, SandboxMessage
 
@@ -192,6 +193,40 @@ class Sandbox:
         limits = RateLimits(per_second=per_second)
         self.bot_state(bot).rate_limits = limits
         return limits
+
+    def inject_fault(
+        self,
+        method: str = "*",
+        *,
+        kind: str = "error",
+        times: int = 1,
+        chat_id: int | None = None,
+        status: int = 502,
+        delay: float = 30.0,
+        bot: str | None = None,
+    ) -> FaultRule:
+        """The next ``times`` calls of ``method`` fail as ``kind`` says (sandbox.records.FaultRule:
+        error, timeout, drop, drop_after, delay)."""
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"kind must be one of {FAULT_KINDS}")
+        rule = FaultRule(method.lower(), kind, times, chat_id, status, delay)
+        self.bot_state(bot).faults.append(rule)
+        return rule
+
+    def redeliver(self, update_id: int | None = None, *, bot: str | None = None) -> dict[str, Any]:
+        """Telegram sends an update again (it thinks the first delivery failed): the same
+        update_id goes back into the queue. Default: the last update of the bot."""
+        state = self.bot_state(bot)
+        if not state.history:
+            raise KeyError("no update was sent yet")
+        key = next(reversed(state.history)) if update_id is None else update_id
+        if key not in state.history:
+            raise KeyError(f"no update {key}")
+        update = state.history[key]
+        copy = json.loads(json.dumps(update))
+        state.pending.append(copy)
+        state.notify()
+        return copy
 
     def sent(
         self,

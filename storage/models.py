@@ -561,3 +561,19 @@ class RepresentativeDocument(Base):
     file_name: Mapped[str | None] = mapped_column(String(255))
     mime_type: Mapped[str | None] = mapped_column(String(127))
     size: Mapped[int | None] = mapped_column(Integer)
+
+
+# --------------------------------------------------------------------------- production (prod)
+class ProcessedUpdate(Base):
+    """An update_id handled (or being handled): Telegram's re-deliveries are answered once.
+
+    Inserted inside the update's own transaction (storage/once.py), so the mark and the
+    update's effects commit — or vanish after a crash — together. Purged after
+    PROCESSED_UPDATES_KEEP_HOURS.
+    """
+
+    __tablename__ = "processed_updates"
+
+    bot_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    handled_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from types import TracebackType
 from typing import TypeVar
@@ -45,6 +46,9 @@ class UnitOfWork:
         self._wrote = False
         #: FSM keys this update wrote (storage/fsm.py does not cache what it reads of them)
         self.fsm_written: set[str] = set()
+        #: run in the transaction right before a commit that carries writes (bot/lifecycle.py
+        #: claims the update_id there: the claim commits with the update's first writes)
+        self.before_commit: list[Callable[[AsyncSession], Awaitable[None]]] = []
 
     @property
     def session(self) -> AsyncSession:
@@ -148,12 +152,16 @@ class UnitOfWork:
 
     async def commit(self) -> None:
         if self._session is not None:
+            if self.before_commit and self.has_writes:
+                for hook in self.before_commit:
+                    await hook(self._session)
             await self._session.commit()
             self._wrote = False
 
     async def rollback(self) -> None:
         if self._session is not None:
             await self._session.rollback()
+            self._wrote = False
 
     async def close(self) -> None:
         if self._session is not None:

@@ -15,6 +15,10 @@ from bot.app import setup_bot
 from tests.support.fake_session import BOT_ID, BOT_USER, Call, RecordingSession
 
 TOKEN = f"{BOT_ID}:AAtest-token-abcdefghijklmnopqrstuvwxyz012"
+#: Telegram never hands out an update_id twice, whichever process asks: harnesses over one
+#: database (a restart, a second instance) continue the same sequence, as the bot handles
+#: an update_id once (bot/lifecycle.py)
+_UPDATE_IDS = itertools.count(1)
 
 
 class Person:
@@ -48,7 +52,7 @@ class BotHarness:
                 TOKEN, session=self.session, default=DefaultBotProperties(parse_mode=ParseMode.HTML)
             )
         )
-        self._update_ids = itertools.count(1)
+        self._update_ids = _UPDATE_IDS
         self._message_ids = itertools.count(1)
 
     async def feed(self, update: dict[str, Any]) -> list[Call]:
