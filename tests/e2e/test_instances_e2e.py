@@ -3,8 +3,7 @@ PostgreSQL and Redis, against sandbox/: a conversation continues across them, th
 given to both is answered once, two operators pressing at once on different instances make
 one decision, and reminders go out once while both run their schedulers.
 
-(Per-resident ordering and one forum topic per resident come with the support work's keyed
-lock; they are not tested here.)"""
+A resident's quick messages on both instances are handled in order, in one forum topic."""
 
 from __future__ import annotations
 
@@ -214,3 +213,31 @@ async def test_reminders_go_out_once_while_both_instances_schedule(two: Two) -> 
     for p in people:
         await p.expect_no_message(within=0.2)
         assert len(bot_messages(sb, p.id)) == 1
+
+
+async def test_a_residents_quick_messages_on_two_instances(two: Two) -> None:
+    """Two messages sent in quick succession reach different instances at once: they are
+    handled one after the other (aiogram's event isolation, in Redis), the first makes the
+    resident's one topic, and the operators read them in the order they were written."""
+    world, proxy = two.world, two.proxy
+    gleb = world.resident("Глеб", phone=f"+7916{next(_phones):07d}")
+    await register(gleb)
+    await gleb.send("💬 Написать в поддержку")
+    await gleb.next_message()
+    proxy.mode = "async"  # each POST answered at once, handled concurrently
+    before = Counter(proxy.routed)
+    await gleb.send("первое")
+    await asyncio.sleep(0.05)
+    await gleb.send("второе")
+    passed = [await gleb.next_message(timeout=30), await gleb.next_message(timeout=30)]
+    assert all(m.text.startswith("✅ Передано операторам") for m in passed), passed
+    routed = Counter(proxy.routed)
+    routed.subtract(before)
+    assert sorted(routed.values()) == [1, 1]  # one message to each instance
+    topics = [thread for thread, title in world.staff.topics.items() if "Глеб" in title]
+    assert len(topics) == 1, world.staff.topics
+    card = await world.staff.next_message(thread_id=topics[0], timeout=30)
+    assert "Глеб" in card.text
+    copies = [(await world.staff.next_message(thread_id=topics[0], timeout=30)).text
+              for _ in range(2)]  # fmt: skip
+    assert copies == ["первое", "второе"]
