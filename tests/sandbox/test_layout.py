@@ -23,7 +23,7 @@ EXPECTED = {
         "unpinAllChatMessages",
         "unpinChatMessage",
     },
-    "files": {"getFile", "sendDocument", "sendPhoto"},
+    "files": {"getFile", "sendDocument", "sendMediaGroup", "sendPhoto"},
     "forum": {
         "closeForumTopic",
         "createForumTopic",

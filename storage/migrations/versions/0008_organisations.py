@@ -12,7 +12,8 @@ Create Date: 2026-11-30 08:10:00
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import sqlalchemy as sa
 from alembic import op
@@ -21,6 +22,28 @@ revision: str = "0008"
 down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+#: SQLite recreates a table to alter it: its ids must stay never reused (see 0003)
+NEVER_REUSE_IDS = {"sqlite_autoincrement": True}
+
+
+@contextmanager
+def _keeping_ids(table: str) -> Iterator[None]:
+    """SQLite: a table recreated by a batch keeps the highest id it ever handed out
+    (sqlite_sequence would restart from the highest id left), so ids stay never reused."""
+    bind = op.get_bind()
+    if bind.dialect.name != "sqlite":
+        yield
+        return
+    query = sa.text("SELECT seq FROM sqlite_sequence WHERE name = :t")
+    before = bind.execute(query, {"t": table}).scalar() or 0
+    yield
+    after = bind.execute(query, {"t": table}).scalar() or 0
+    bind.execute(sa.text("DELETE FROM sqlite_sequence WHERE name = :t"), {"t": table})
+    bind.execute(
+        sa.text("INSERT INTO sqlite_sequence (name, seq) VALUES (:t, :s)"),
+        {"t": table, "s": max(before, after)},
+    )
 
 
 def upgrade() -> None:
@@ -88,12 +111,17 @@ def upgrade() -> None:
         ["representative_id"],
         unique=False,
     )
-    with op.batch_alter_table("accounts", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("holder_inn", sa.String(length=12), nullable=True))
-        batch_op.add_column(sa.Column("holder_kpp", sa.String(length=9), nullable=True))
-        batch_op.add_column(sa.Column("contract_number", sa.String(length=64), nullable=True))
-        batch_op.create_index(batch_op.f("ix_accounts_holder_inn"), ["holder_inn"], unique=False)
-    with op.batch_alter_table("account_links", schema=None) as batch_op:
+    # plain ADD COLUMN: no copy of the table (an index and nullable columns need none)
+    op.add_column("accounts", sa.Column("holder_inn", sa.String(length=12), nullable=True))
+    op.add_column("accounts", sa.Column("holder_kpp", sa.String(length=9), nullable=True))
+    op.add_column("accounts", sa.Column("contract_number", sa.String(length=64), nullable=True))
+    op.create_index(op.f("ix_accounts_holder_inn"), "accounts", ["holder_inn"], unique=False)
+    with (
+        _keeping_ids("account_links"),
+        op.batch_alter_table(
+            "account_links", schema=None, table_kwargs=NEVER_REUSE_IDS
+        ) as batch_op,
+    ):
         batch_op.add_column(sa.Column("representative_id", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("role", sa.String(length=16), nullable=True))
         batch_op.create_index(
@@ -111,14 +139,22 @@ def upgrade() -> None:
 def downgrade() -> None:
     # a representative's links go with the representatives: without them they grant nothing
     op.execute("DELETE FROM account_links WHERE representative_id IS NOT NULL")
-    with op.batch_alter_table("account_links", schema=None) as batch_op:
+    with (
+        _keeping_ids("account_links"),
+        op.batch_alter_table(
+            "account_links", schema=None, table_kwargs=NEVER_REUSE_IDS
+        ) as batch_op,
+    ):
         batch_op.drop_constraint(
             batch_op.f("fk_account_links_representative_id_representatives"), type_="foreignkey"
         )
         batch_op.drop_index(batch_op.f("ix_account_links_representative_id"))
         batch_op.drop_column("role")
         batch_op.drop_column("representative_id")
-    with op.batch_alter_table("accounts", schema=None) as batch_op:
+    with (
+        _keeping_ids("accounts"),
+        op.batch_alter_table("accounts", schema=None, table_kwargs=NEVER_REUSE_IDS) as batch_op,
+    ):
         batch_op.drop_index(batch_op.f("ix_accounts_holder_inn"))
         batch_op.drop_column("contract_number")
         batch_op.drop_column("holder_kpp")
