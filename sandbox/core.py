@@ -33,6 +33,7 @@ from sandbox.records import (
 )
 
 if TYPE_CHECKING:
+    from sandbox.flood import FloodLimit
     from sandbox.server import SandboxServer
 
 DEFAULT_ALLOWED_UPDATES = (
@@ -330,6 +331,7 @@ class BotState:
         self.descriptions: dict[str, str] = {}
         self.callbacks: dict[str, CallbackRecord] = {}
         self.flood: list[FloodRule] = []
+        self.flood_limit: FloodLimit | None = None  # Telegram's rate limit, when turned on
         self.calls: list[ApiCall] = []
         #: ("message" | "edit" | "delete", chat_id, message_id) for every bot-side change
         self.events: list[tuple[str, int, int]] = []

@@ -18,6 +18,7 @@ from typing import Any
 from sandbox.actors import Group, User
 from sandbox.control import Control
 from sandbox.core import BotState
+from sandbox.flood import FloodLimit
 from sandbox.media import make_png
 from sandbox.methods.profile import scope_key
 from sandbox.records import ApiCall, FloodRule, GroupRecord, UserRecord
@@ -183,6 +184,15 @@ class Sandbox:
     ) -> None:
         """The next ``times`` calls of ``method`` (optionally to ``chat_id``) answer 429."""
         self.bot_state(bot).flood.append(FloodRule(method, retry_after, times, chat_id))
+
+    def limit_flood(
+        self, per_second: int = 30, per_chat: float = 1.0, *, bot: str | None = None
+    ) -> FloodLimit:
+        """Refuse with 429 what goes over Telegram's limits: ``per_second`` messages in any
+        second, one a ``per_chat`` seconds per chat (sandbox/flood.py); returns the counter."""
+        limit = FloodLimit(per_second, per_chat)
+        self.bot_state(bot).flood_limit = limit
+        return limit
 
     def sent(
         self,
