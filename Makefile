@@ -19,7 +19,7 @@ help:
 	@echo "make lint     ruff check, ruff format --check, mypy"
 	@echo "make format   ruff format + ruff check --fix"
 	@echo "make i18n     extract texts, update and compile the catalogs"
-	@echo "make bench    run the benchmarks in bench/ (BENCH=dispatch|receipts|billing: one only)"
+	@echo "make bench    run the benchmarks in bench/ (BENCH=dispatch|receipts|broadcast|latency|billing: one only)"
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -78,10 +78,14 @@ test: install-dev i18n-compile lint services
 # the dispatcher hot path first (under a minute), receipts under load (a minute or two),
 # then the billing import (minutes); `make bench BENCH=dispatch` runs only the first,
 # `BENCH=receipts` only the second, `BENCH=billing` only the third
-BENCH ?= dispatch receipts billing
+# (bench: `BENCH=broadcast` the bulk sender against sandbox/'s flood limit, a minute or two;
+# `BENCH=latency` one resident step over HTTP at 1, 50, 200 residents, a few minutes)
+BENCH ?= dispatch receipts broadcast latency billing
 bench: install-dev i18n-compile
 	$(if $(filter dispatch,$(BENCH)),$(PY) bench/dispatch.py)
 	$(if $(filter receipts,$(BENCH)),$(PY) bench/receipts.py)
+	$(if $(filter broadcast,$(BENCH)),$(PY) bench/broadcast.py)
+	$(if $(filter latency,$(BENCH)),$(PY) bench/latency.py)
 	$(if $(filter billing,$(BENCH)),$(PY) bench/run.py)
 
 clean:

@@ -49,9 +49,12 @@ def write_files(folder: Path, accounts: int) -> tuple[Path, Path]:
 
 # ------------------------------------------------------------------ the child process
 async def child(database_url: str, suppliers: Path, accounts: Path | None, n: int) -> None:
+    from sqlalchemy import bindparam, select, text
+
     from bot.services.billing import Kind, csv_rows, import_rows
     from storage.db import Database
     from storage.migrate import upgrade
+    from storage.models import Account
     from storage.repositories.billing import BillingRepository
     from storage.uow import UnitOfWork
 
@@ -63,11 +66,12 @@ async def child(database_url: str, suppliers: Path, accounts: Path | None, n: in
             async with UnitOfWork(db.session_maker) as uow:
                 await import_rows(uow, Kind.SUPPLIERS, csv_rows(Kind.SUPPLIERS, stream))
         if accounts is not None:
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             with accounts.open(encoding="utf-8-sig", newline="") as stream:
                 async with UnitOfWork(db.session_maker) as uow:
                     summary = await import_rows(uow, Kind.ACCOUNTS, csv_rows(Kind.ACCOUNTS, stream))
             result["import_s"] = time.perf_counter() - started
+            result["import_cpu_s"] = time.process_time() - cpu  # every thread of the process
             result["inserted"] = summary.inserted
 
             rng = random.Random(1)
@@ -84,10 +88,90 @@ async def child(database_url: str, suppliers: Path, accounts: Path | None, n: in
                     assert found is not None
                     uow.session.expunge(found)
                 result["lookup_us"] = (time.perf_counter() - started) / LOOKUPS * 1e6
+                # the index alone: the account's id by supplier + number (Core, one statement)
+                query = select(Account.id).where(
+                    Account.supplier_id == bindparam("s"), Account.number == bindparam("n")
+                )
+                started = time.perf_counter()
+                for number in numbers:
+                    row = await uow.session.execute(query, {"s": supplier.id, "n": number})
+                    assert row.scalar_one() > 0
+                result["index_us"] = (time.perf_counter() - started) / LOOKUPS * 1e6
+                plan = await uow.session.execute(
+                    text("EXPLAIN QUERY PLAN SELECT id FROM accounts WHERE supplier_id = :s "
+                         "AND number = :n"), {"s": supplier.id, "n": numbers[0]}
+                )  # fmt: skip
+                print("plan:", " / ".join(str(row[-1]) for row in plan), file=sys.stderr)
     finally:
         await db.dispose()
     result["maxrss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(result))
+
+
+def floor(database: Path, accounts: Path) -> None:
+    """The baseline: the same rows into the same tables by plain sqlite3, no validation.
+
+    csv.reader, one executemany of 2,000 accounts, their ids read back, one executemany of
+    their phones (digits only, no parsing), one transaction: what SQLite and the CSV module
+    cost for this file on this machine, now. The importer's time over this is our code."""
+    import csv
+    import sqlite3
+
+    from storage.migrate import upgrade
+
+    upgrade(f"sqlite+aiosqlite:///{database}")
+    con = sqlite3.connect(database, isolation_level=None)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("PRAGMA synchronous=NORMAL")
+    con.execute("PRAGMA foreign_keys=ON")
+    con.execute(
+        "INSERT INTO suppliers (code, name, account_pattern, account_hint, window_start_day,"
+        " window_end_day, inn, kpp, bank_name, bic, corr_account, settlement_account,"
+        " created_at, updated_at) VALUES ('b', 'b', '', '', 15, 25, '', '', '', '', '', '',"
+        " '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+    )
+    supplier_id = con.execute("SELECT id FROM suppliers").fetchone()[0]
+    now = "2026-11-30 00:00:00.000000"
+    started, cpu = time.perf_counter(), time.process_time()
+    con.execute("BEGIN")
+    with accounts.open(encoding="utf-8-sig", newline="") as stream:
+        reader = csv.reader(stream)
+        next(reader)
+        while True:
+            batch = [row for _, row in zip(range(2000), reader, strict=False)]
+            if not batch:
+                break
+            con.executemany(
+                "INSERT INTO accounts (supplier_id, number, address, holder_name,"
+                " access_code_hash, created_at, updated_at) VALUES (?, ?, ?, ?, NULL, ?, ?)",
+                [(supplier_id, r[1], r[2], r[3], now, now) for r in batch],
+            )
+            ids = dict(
+                con.execute(
+                    "SELECT number, id FROM accounts WHERE supplier_id = ? AND number IN "
+                    "(SELECT value FROM json_each(?))",
+                    (supplier_id, json.dumps([r[1] for r in batch])),
+                ).fetchall()
+            )
+            con.executemany(
+                "INSERT INTO account_phones (account_id, phone) VALUES (?, ?)",
+                [(ids[r[1]], "+7" + "".join(c for c in r[4] if c.isdigit())[1:]) for r in batch],
+            )
+    con.execute("COMMIT")
+    print(json.dumps({
+        "import_s": time.perf_counter() - started,
+        "import_cpu_s": time.process_time() - cpu,
+        "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }))  # fmt: skip
+
+
+def run_floor(folder: Path, accounts: Path, n: int) -> dict[str, float]:
+    db = folder / f"bench-{n}-floor.db"
+    cmd = [sys.executable, __file__, "--floor", str(db), str(accounts)]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=ROOT)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
 def run_child(folder: Path, suppliers: Path, accounts: Path | None, n: int) -> dict[str, float]:
@@ -98,7 +182,13 @@ def run_child(folder: Path, suppliers: Path, accounts: Path | None, n: int) -> d
     out = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=ROOT)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
+    for line in out.stderr.splitlines():
+        if line.startswith("plan:") and n == max(PLANS_SEEN, default=n):
+            print(f"  lookup {line}")
     return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+PLANS_SEEN: list[int] = []
 
 
 def sizes(text: str) -> list[int]:
@@ -106,6 +196,9 @@ def sizes(text: str) -> list[int]:
 
 
 def main() -> int:
+    if len(sys.argv) > 1 and sys.argv[1] == "--floor":
+        floor(Path(sys.argv[2]), Path(sys.argv[3]))
+        return 0
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
         url, suppliers, accounts, n = sys.argv[2:6]
         asyncio.run(child(url, Path(suppliers), Path(accounts) if accounts else None, int(n)))
@@ -131,34 +224,49 @@ def main() -> int:
             size = path.stat().st_size
             print(f"  generated {n:,} accounts ({size / 1e6:.0f} MB) in "
                   f"{time.perf_counter() - started:.1f} s", flush=True)  # fmt: skip
+            PLANS_SEEN[:] = [n]
             result = run_child(folder, suppliers, path, n)
+            if n in sizes(args.accounts):
+                base_n = run_floor(folder, path, n)
+                result["floor_s"] = base_n["import_s"]
+                result["floor_cpu_s"] = base_n["import_cpu_s"]
             path.unlink()
             rows.append((n, result, size))
-            print(f"  imported {n:,} in {result['import_s']:.1f} s", flush=True)
+            print(f"  imported {n:,} in {result['import_s']:.1f} s "
+                  f"(CPU {result['import_cpu_s']:.1f} s; load {os.getloadavg()[0]:.1f})",
+                  flush=True)  # fmt: skip
 
     first_import = next((r for n, r, _ in rows if n in sizes(args.accounts)), rows[0][1])
     first_n = next((n for n, _, _ in rows if n in sizes(args.accounts)), rows[0][0])
     print()
-    print("import of N accounts (one transaction, streaming):")
-    print(f"  {'N':>10} {'time s':>8} {'rows/s':>9} {'µs/row':>8} {'×time':>7} {'peak RSS MB':>12} "
-          f"{'over baseline':>14}")  # fmt: skip
+    print("import of N accounts (one transaction, streaming); floor = plain sqlite3, same run:")
+    print(f"  {'N':>10} {'time s':>8} {'CPU s':>7} {'rows/s':>9} {'µs/row':>8} {'×time':>7} "
+          f"{'peak RSS MB':>12} {'over baseline':>14} {'floor s':>8} {'floor CPU':>9} "
+          f"{'× floor':>8} {'CPU × floor':>12}")  # fmt: skip
     for n, r, _ in rows:
         if n not in sizes(args.accounts):
             continue
         per_row = r["import_s"] / n * 1e6
         base_per_row = first_import["import_s"] / first_n * 1e6
-        print(f"  {n:>10,} {r['import_s']:>8.1f} {n / r['import_s']:>9,.0f} {per_row:>8.1f} "
+        print(f"  {n:>10,} {r['import_s']:>8.1f} {r['import_cpu_s']:>7.1f} "
+              f"{n / r['import_s']:>9,.0f} {per_row:>8.1f} "
               f"{r['import_s'] / first_import['import_s']:>7.2f} {r['maxrss_mb']:>12.0f} "
-              f"{r['maxrss_mb'] - base['maxrss_mb']:>14.0f}   "
+              f"{r['maxrss_mb'] - base['maxrss_mb']:>14.0f} {r['floor_s']:>8.1f} "
+              f"{r['floor_cpu_s']:>9.1f} {r['import_s'] / r['floor_s']:>8.2f} "
+              f"{r['import_cpu_s'] / r['floor_cpu_s']:>12.2f}   "
               f"(µs/row ×{per_row / base_per_row:.2f})")  # fmt: skip
     lookups = [(n, r) for n, r, _ in rows if n in sizes(args.lookup_sizes)]
     if lookups:
         base_lookup = lookups[0][1]["lookup_us"]
         print()
-        print("account lookup by supplier + number (one session, ORM select):")
-        print(f"  {'rows':>10} {'µs/lookup':>10} {'× smallest':>11}")
+        base_index = lookups[0][1]["index_us"]
+        print("account lookup by supplier + number (one session; the ORM select the bot uses,")
+        print("with the supplier and the phones; and the index alone: the id, one Core SELECT):")
+        head = f"{'µs/lookup':>10} {'× smallest':>11} {'µs index':>9} {'× smallest':>11}"
+        print(f"  {'rows':>10} {head}")
         for n, r in lookups:
-            print(f"  {n:>10,} {r['lookup_us']:>10.0f} {r['lookup_us'] / base_lookup:>11.2f}")
+            print(f"  {n:>10,} {r['lookup_us']:>10.0f} {r['lookup_us'] / base_lookup:>11.2f} "
+                  f"{r['index_us']:>9.0f} {r['index_us'] / base_index:>11.2f}")  # fmt: skip
     return 0
 
 

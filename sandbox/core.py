@@ -34,6 +34,7 @@ from sandbox.records import (
 )
 
 if TYPE_CHECKING:
+    from sandbox.flood import FloodLimit
     from sandbox.limits import RateLimits
     from sandbox.server import SandboxServer
 
@@ -338,6 +339,7 @@ class BotState:
         self.rate_limits: RateLimits | None = None
         #: injected failures of calls: 5xx, timeouts, dropped connections (sandbox.records)
         self.faults: list[FaultRule] = []
+        self.flood_limit: FloodLimit | None = None  # Telegram's rate limit, when turned on
         self.calls: list[ApiCall] = []
         #: ("message" | "edit" | "delete", chat_id, message_id) for every bot-side change
         self.events: list[tuple[str, int, int]] = []

@@ -255,6 +255,14 @@ class SandboxServer:
         return body
 
     def _check_flood(self, state: BotState, method: str, p: Params) -> None:
+        self._check_flood_rules(state, method, p)
+        # Telegram's limit as a rate, when turned on (sandbox/flood.py)
+        if state.flood_limit is not None:
+            wait = state.flood_limit.check(method, p.fields.get("chat_id"))
+            if wait is not None:
+                raise ApiError(429, f"Too Many Requests: retry after {wait}", {"retry_after": wait})
+
+    def _check_flood_rules(self, state: BotState, method: str, p: Params) -> None:
         for rule in state.flood:
             if rule.method.lower() != method.lower() or rule.times <= 0:
                 continue

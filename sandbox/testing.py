@@ -19,6 +19,7 @@ from typing import Any
 from sandbox.actors import Group, User
 from sandbox.control import Control
 from sandbox.core import BotState
+from sandbox.flood import FloodLimit
 from sandbox.media import make_png
 from sandbox.methods.profile import scope_key
 from sandbox.records import FAULT_KINDS, ApiCall, FaultRule, FloodRule, GroupRecord, UserRecord
@@ -227,6 +228,15 @@ class Sandbox:
         state.pending.append(copy)
         state.notify()
         return copy
+
+    def limit_flood(
+        self, per_second: int = 30, per_chat: float = 1.0, *, bot: str | None = None
+    ) -> FloodLimit:
+        """Refuse with 429 what goes over Telegram's limits: ``per_second`` messages in any
+        second, one a ``per_chat`` seconds per chat (sandbox/flood.py); returns the counter."""
+        limit = FloodLimit(per_second, per_chat)
+        self.bot_state(bot).flood_limit = limit
+        return limit
 
     def sent(
         self,

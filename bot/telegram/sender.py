@@ -1,7 +1,12 @@
 """The one sender of bulk messages (reminders, notices): under Telegram's limits.
 
 - at most `rate` messages a second overall (BULK_MESSAGES_PER_SECOND, ≤ 30) and one a
-  second per chat: each message reserves a start slot before it goes;
+  second per chat: each message reserves a start slot before it goes (evenly spaced);
+- counted where Telegram counts them, on arrival, whatever the network does: of any
+  `rate` consecutive messages, the last starts only a second after the first was
+  *answered* (its arrival lies before that), and a chat's next message starts only
+  `per_chat` after its previous one was answered. So a slow or jittery connection costs a
+  little rate but never a 429 (bench/broadcast.py: ≥ 0.9 of sandbox/'s flood limit);
 - a 429 `retry_after` pauses every message of the sender, not only the refused one, and
   the refused one is sent again after the pause;
 - 403 (blocked, never started) → BLOCKED; another refusal → FAILED; Telegram unreachable
@@ -43,6 +48,10 @@ T = TypeVar("T")
 MAX_PAUSE = 600.0
 
 
+class _Stopped(Exception):
+    """`stop()` came while the message waited for its slot."""
+
+
 @dataclass(frozen=True)
 class Outgoing:
     chat_id: int
@@ -73,7 +82,12 @@ class BulkSender:
         self._next_slot = 0.0  # the earliest start of the next message
         self._resume_at = 0.0  # nothing starts before this (after a 429)
         self._pauses = 0
-        self._last: dict[int, float] = {}  # chat → start of its last message
+        self._last: dict[int, float] = {}  # chat → when its last message was answered
+        # the window on arrival: `burst` permits, each given back `window` s after an answer
+        self._burst = max(1, math.floor(rate))
+        self._window = self._burst / rate
+        self._permits = asyncio.Semaphore(self._burst)
+        self._chats: dict[int, asyncio.Lock] = {}  # one message of a chat at a time
         self.stopping = False
 
     def stop(self) -> None:
@@ -91,14 +105,31 @@ class BulkSender:
                     self._last.get(chat_id, -math.inf) + self.per_chat,
                 )
                 self._next_slot = start + self.interval
-                self._last[chat_id] = start
-                if len(self._last) > 100_000:
-                    self._last = {chat_id: start}
                 pauses = self._pauses
             if start > now:
                 await self._sleep(start - now)
             if self._pauses == pauses:
                 return
+
+    def _answered(self, chat_id: int) -> None:
+        """A request is answered: its permit comes back a window later; the chat's clock."""
+        self._last[chat_id] = self._clock()
+        if len(self._last) > 100_000:
+            self._last = {chat_id: self._last[chat_id]}
+        asyncio.get_running_loop().call_later(self._window, self._permits.release)
+
+    async def _request(self, message: Outgoing) -> None:
+        """One sendMessage inside the arrival window (a permit held until a window after)."""
+        await self._permits.acquire()
+        try:
+            await self._reserve(message.chat_id)
+            if self.stopping:
+                raise _Stopped
+            await self.bot.send_message(
+                message.chat_id, message.text, reply_markup=message.reply_markup
+            )
+        finally:
+            self._answered(message.chat_id)
 
     def _pause(self, seconds: float) -> None:
         resume = self._clock() + seconds
@@ -108,14 +139,34 @@ class BulkSender:
             log.warning("flood control: every bulk message waits %s s", seconds)
 
     async def send(self, message: Outgoing) -> Delivery:
+        return await self._deliver(message, None)
+
+    async def _deliver(self, message: Outgoing, gate: asyncio.Semaphore | None) -> Delivery:
+        """One message: its chat's previous one answered a `per_chat` ago, then (holding a
+        worker of `gate` only now, so a chat's wait holds up no other chat) sent."""
+        chat_id = message.chat_id
+        lock = self._chats.setdefault(chat_id, asyncio.Lock())
+        try:
+            async with lock:
+                wait = self._last.get(chat_id, -math.inf) + self.per_chat - self._clock()
+                if wait > 0:
+                    await self._sleep(wait)
+                if gate is None:
+                    return await self._send(message)
+                async with gate:
+                    if self.stopping:
+                        return Delivery.DEFERRED
+                    return await self._send(message)
+        finally:
+            if not lock.locked() and self._chats.get(chat_id) is lock:
+                del self._chats[chat_id]
+
+    async def _send(self, message: Outgoing) -> Delivery:
         for _ in range(self.tries):
-            await self._reserve(message.chat_id)
-            if self.stopping:
-                return Delivery.DEFERRED
             try:
-                await self.bot.send_message(
-                    message.chat_id, message.text, reply_markup=message.reply_markup
-                )
+                await self._request(message)
+            except _Stopped:
+                return Delivery.DEFERRED
             except TelegramRetryAfter as exc:
                 if exc.retry_after > MAX_PAUSE:
                     log.error("flood control asks for %s s: giving up this round", exc.retry_after)
@@ -144,9 +195,8 @@ class BulkSender:
         async def one(item: T) -> None:
             delivery = Delivery.DEFERRED
             try:
-                async with gate:
-                    if not self.stopping:
-                        delivery = await self.send(render(item))
+                if not self.stopping:
+                    delivery = await self._deliver(render(item), gate)
             except Exception:  # a bug must not hang the round: the item is reported failed
                 log.exception("bulk message failed")
                 delivery = Delivery.FAILED

@@ -1,0 +1,222 @@
+#!/usr/bin/env python3
+"""Latency of one resident step over HTTP: the real bot process against sandbox/ (bench/README.md).
+
+    .venv/bin/python bench/latency.py [--levels 1,50,200] [--steps 2000]
+
+Two processes poll one sandbox/ (this process, loopback HTTP), each with its own token:
+- **ours**: `python run_bot.py run` (long polling) on a SQLite file with the migrations
+  applied and N registered residents, each with one active account;
+- **bare**: bench/bare_bot.py, a bare aiogram Dispatcher answering any text with one
+  message (the baseline: aiogram, aiohttp and the sandbox, none of our code).
+
+At each level L, L residents press «💳 Баланс», each pressing again `--think` seconds
+(±50 %) after the answer came — or at once with `--think 0` (closed loop: then the
+latency is mostly the queue, L / throughput) — until about `steps` presses were answered
+(at least 3 each; one resident alone presses without pausing). A press's latency runs
+from the update being queued in the sandbox to the bot's answer arriving there
+(getUpdates → the bot → sendMessage over HTTP). Ours and bare alternate at every level,
+so both see the same machine load. Printed: p50 and p99 of both and their
+ratios — no verdicts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import signal
+import socket
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import aiohttp  # noqa: E402
+
+from sandbox import Sandbox  # noqa: E402
+from sandbox.testing import User, random_token  # noqa: E402
+
+BALANCE = "💳 Баланс"
+FIRST_UID = 830_000_000
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def seed(url: str, residents: int) -> None:
+    from storage.db import Database
+    from storage.migrate import upgrade
+    from tests.support import factories as f
+
+    await asyncio.to_thread(upgrade, url)
+    db = Database(url)
+    try:
+        voda = f.supplier()
+        accounts = [f.account(voda, f"{5_800_000_000 + i}") for i in range(residents)]
+        people = [f.resident(FIRST_UID + i, f"+7916{i:07d}") for i in range(residents)]
+        await f.add(db, voda, *accounts, *people)
+        links = [f.link(FIRST_UID + i, a.id, "active") for i, a in enumerate(accounts)]
+        await f.add(db, *links)
+    finally:
+        await db.dispose()
+
+
+async def start(cmd: list[str], env: dict[str, str], log: Path) -> asyncio.subprocess.Process:
+    with log.open("ab") as out:
+        return await asyncio.create_subprocess_exec(
+            *cmd, cwd=str(ROOT), env=env, stdout=out, stderr=out
+        )
+
+
+async def wait_healthy(port: int, proc: asyncio.subprocess.Process, log: Path) -> None:
+    async with aiohttp.ClientSession() as http:
+        for _ in range(600):
+            if proc.returncode is not None:
+                raise SystemExit(f"the bot exited, see {log}")
+            try:
+                async with http.get(f"http://127.0.0.1:{port}/healthz") as r:
+                    if r.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.1)
+    raise SystemExit(f"the bot did not come up, see {log}")
+
+
+async def stop(proc: asyncio.subprocess.Process) -> None:
+    if proc.returncode is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(proc.wait(), 15)
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()
+
+
+async def press(user: User) -> float:
+    started = time.perf_counter()
+    await user.send(BALANCE)
+    await user.next_message(timeout=60)
+    return time.perf_counter() - started
+
+
+async def load(users: list[User], steps: int, think: float) -> list[float]:
+    """Every user presses until `steps` presses were answered in all: with `think` = 0 in a
+    closed loop (again as soon as the answer came), otherwise after a pause of 0.5-1.5 ×
+    `think` seconds (a resident reading the answer; starts spread over one pause)."""
+    latencies: list[float] = []
+    each = max(3, steps // len(users))
+    think = think if len(users) > 1 else 0.0  # one resident: nothing to wait for
+    rng = random.Random(len(users))
+
+    async def resident(user: User) -> None:
+        if think:
+            await asyncio.sleep(rng.uniform(0, think))
+        for n in range(each):
+            latencies.append(await press(user))
+            if think and n + 1 < each:
+                await asyncio.sleep(think * rng.uniform(0.5, 1.5))
+
+    await asyncio.gather(*(resident(u) for u in users))
+    return latencies
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+async def run(args: argparse.Namespace) -> None:
+    top = max(args.levels)
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        url = f"sqlite+aiosqlite:///{tmp / 'kabinet.db'}"
+        await seed(url, top)
+        async with Sandbox() as sb:
+            bare_token = random_token()
+            sb.server.register_bot(bare_token, username="bare_bench_bot")
+            ours_users = [
+                sb.user(f"R{i}", id=FIRST_UID + i, phone=f"+7916{i:07d}") for i in range(top)
+            ]
+            bare_users = [sb.user(f"R{i}", id=FIRST_UID + i, bot=bare_token) for i in range(top)]
+            env = {k: v for k, v in os.environ.items() if not k.startswith(("TEST_", "PYTEST"))}
+            env.pop("REDIS_URL", None)
+            env.pop("WEBHOOK_URL", None)
+            port = free_port()
+            ours_env = env | {
+                "BOT_TOKEN": sb.token, "TELEGRAM_API_URL": sb.url, "DATABASE_URL": url,
+                "DEFAULT_LOCALE": "ru", "WEB_HOST": "127.0.0.1", "WEB_PORT": str(port),
+                "LOG_LEVEL": "WARNING", "CONSENT_VERSION": "1", "PYTHONUNBUFFERED": "1",
+            }  # fmt: skip
+            bare_env = env | {"BOT_TOKEN": bare_token, "TELEGRAM_API_URL": sb.url}
+            ours = await start([sys.executable, "run_bot.py", "run"], ours_env, tmp / "ours.log")
+            bare = await start([sys.executable, "bench/bare_bot.py"], bare_env, tmp / "bare.log")
+            try:
+                await wait_healthy(port, ours, tmp / "ours.log")
+                await sb.wait_until_receiving(timeout=60)
+                await sb.wait_until_receiving(timeout=60, bot=bare_token)
+                # warm-up: every resident once (the first press fills the caches)
+                await load(ours_users, top, 0)
+                await load(bare_users, top, 0)
+                print(
+                    f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, "
+                    f"load {os.getloadavg()[0]:.1f}; long polling, SQLite; "
+                    f"«{BALANCE}» of a resident with one account; "
+                    + (
+                        f"a press every {args.think:g} s (±50 %) per resident"
+                        if args.think
+                        else "closed loop (the next press as soon as the answer came)"
+                    )
+                )
+                print(
+                    f"  {'residents':>9} {'presses':>8} {'ours p50':>9} {'p99 ms':>7} "
+                    f"{'bare p50':>9} {'p99 ms':>7} {'× p50':>6} {'× p99':>6} {'ours/s':>7} "
+                    f"{'bare/s':>7}"
+                )
+                for level in args.levels:
+                    t = time.perf_counter()
+                    mine = await load(ours_users[:level], args.steps, args.think)
+                    mine_rate = len(mine) / (time.perf_counter() - t)
+                    t = time.perf_counter()
+                    base = await load(bare_users[:level], args.steps, args.think)
+                    base_rate = len(base) / (time.perf_counter() - t)
+                    o50, o99 = pct(mine, 0.5) * 1e3, pct(mine, 0.99) * 1e3
+                    b50, b99 = pct(base, 0.5) * 1e3, pct(base, 0.99) * 1e3
+                    print(
+                        f"  {level:>9} {len(mine):>8} {o50:>9.1f} {o99:>7.1f} {b50:>9.1f} "
+                        f"{b99:>7.1f} {o50 / b50:>6.2f} {o99 / b99:>6.2f} {mine_rate:>7.0f} "
+                        f"{base_rate:>7.0f}",
+                        flush=True,
+                    )
+            finally:
+                await stop(ours)
+                await stop(bare)
+
+
+def numbers(text: str) -> list[int]:
+    return [int(part) for part in text.split(",") if part.strip()]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--levels", type=numbers, default=[1, 50, 200])
+    parser.add_argument(
+        "--steps", type=int, default=300, help="presses per level and bot (≥ 3 per resident)"
+    )
+    parser.add_argument(
+        "--think", type=float, default=10.0, help="seconds between a resident's presses (0: none)"
+    )
+    args = parser.parse_args()
+    asyncio.run(run(args))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
