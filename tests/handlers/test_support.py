@@ -205,3 +205,22 @@ async def test_outside_support_hours_the_resident_is_told_when(
         assert texts(calls)[-1] == "✅ Передано операторам (обращение №1). Ответ придёт сюда."
     finally:
         await dp.storage.close()
+
+
+async def test_english_resident_is_asked_to_rate_in_english(harness: BotHarness) -> None:
+    """A resident whose Telegram speaks English never chose a language in Settings: the
+    card must still say English, and the rating request — sent from the operator's
+    update, in the staff chat's language — must reach them in English."""
+    emma = Person(603, "Emma", language_code="en")
+    calls = await harness.send(emma, "/start")
+    consent = next(c for c in calls if "152" in (c.text or ""))
+    await harness.press(emma, consent.callback_of("✅ I agree"))
+    await harness.share_contact(emma)
+    await harness.send(emma, "💬 Contact support")
+    calls = await harness.send(emma, "Hello, no water")
+    [card] = [c for c in of(calls, "sendMessage") if c.chat_id == STAFF_CHAT_ID][:1]
+    assert "🌐 Язык: English" in (card.text or "")
+    close = TicketCb(action=TicketAction.CLOSE, ticket_id=1).pack()
+    calls = await harness.press(OLGA, close, chat_id=STAFF_CHAT_ID)
+    [rate] = [c for c in calls if c.chat_id == emma.id]
+    assert (rate.text or "").startswith("✅ Ticket #1 is closed.")

@@ -167,12 +167,20 @@ class SupportService:
     def working_now(self) -> bool:
         return self.hours.open_at(self.clock.now())
 
-    async def pass_on(self, resident_id: int, message_id: int, *, header: bool = True) -> Passed:
+    async def pass_on(
+        self, resident_id: int, message_id: int, *, header: bool = True, locale: str | None = None
+    ) -> Passed:
         """The resident's message to the staff chat, in their ticket (opened if none).
-        `header=False`: no header line in a plain chat (an album's later photos)."""
+        `header=False`: no header line in a plain chat (an album's later photos). `locale`
+        is the language the resident uses now, remembered when they never chose one, so
+        that the card says it and the rating request (sent from an operator's update)
+        reaches them in it."""
         desk = self.desk
         if desk is None:
             return Passed(PassOutcome.DISABLED)
+        user = await self.uow.users.get(resident_id)
+        if user is not None and user.language is None and locale:
+            user.language = locale
         async with self._lock(resident_id):
             try:
                 ticket, new = await self._ticket(desk, resident_id)
