@@ -134,13 +134,13 @@ def stats_text(stats: StaffStats) -> str:
 
 def ban_usage() -> str:
     return _(
-        "Usage: /ban resident reason — the resident by phone, Telegram id or @username. "
+        "Usage: /ban resident reason — the resident by phone or Telegram id (/find shows both). "
         "For example: /ban +7 916 123-45-67 insults operators"
     )
 
 
 def unban_usage() -> str:
-    return _("Usage: /unban resident — by phone, Telegram id or @username.")
+    return _("Usage: /unban resident — by phone or Telegram id (/find shows both).")
 
 
 def ban_text(result: BanResult) -> str:

@@ -201,6 +201,9 @@ async def test_ban_odd_input(harness: BotHarness, db: Database) -> None:
         return texts(await harness.send(OLGA, f"/ban {args}".strip(), chat_id=STAFF_CHAT_ID))[0]
 
     assert (await ban("")).startswith("Как использовать: /ban житель причина")
+    # the usage lines offer only what the commands take: @username is refused below
+    unban_usage = texts(await harness.send(OLGA, "/unban", chat_id=STAFF_CHAT_ID))[0]
+    assert all("@username" not in usage for usage in (await ban(""), unban_usage))
     assert (await ban("701")).startswith("Как использовать: /ban")  # no reason
     assert (await ban("Анна спам")).startswith("Как использовать: /ban")
     assert (await ban("@anna спам")).startswith("Бот не хранит имена пользователей Telegram")
