@@ -233,7 +233,8 @@ async def test_admins_only_decide(strict: BotHarness, db: Database) -> None:
     refused = "Это решают только администраторы чата операторов (включён STAFF_ADMINS_ONLY)."
     for command in ("/ban 701 спам", "/unban 701", "/notice VODA Воды не будет"):
         assert texts(await strict.send(OLGA, command, chat_id=STAFF_CHAT_ID)) == [refused]
-    for data in ("slk:approve:1", "srj:1:mismatch", "srd:a:1", "snote:send:1"):
+    representative = ("srep:m:1", "srep:a:1", "srep:r:1", "srep:x:1", "srepr:1:mismatch")
+    for data in ("slk:approve:1", "srj:1:mismatch", "srd:a:1", "snote:send:1", *representative):
         calls = await strict.press(OLGA, data, chat_id=STAFF_CHAT_ID)
         assert [c.method for c in calls] == ["answerCallbackQuery"]
         assert answers(calls)[0].params == {**answers(calls)[0].params, "text": refused}
