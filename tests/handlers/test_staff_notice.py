@@ -115,3 +115,25 @@ async def test_cancel_and_odd_input(harness: BotHarness, db: Database) -> None:
     assert await reply("/notice VODA " + "я" * 3501) == (
         "Текст слишком длинный: не больше 3500 символов."
     )
+
+
+async def test_a_resident_registered_in_english_gets_the_notice_in_english(
+    harness: BotHarness, db: Database
+) -> None:
+    """Not seeded with a language: a resident whose Telegram speaks English registers (and
+    never opens Settings); the notice, sent from the operator's update, is in English."""
+    emma = Person(810, "Emma", language_code="en", phone="+447911123456")
+    calls = await harness.send(emma, "/start")
+    consent = next(c for c in calls if "152" in (c.text or ""))
+    await harness.press(emma, consent.callback_of("✅ I agree"))
+    await harness.share_contact(emma)
+    voda = f.supplier()
+    flat = f.account(voda, "1000000001")
+    await f.add(db, voda, flat)
+    await f.add(db, f.link(emma.id, flat.id, "active", "phone"))
+    card = await preview(harness)
+    runner: NoticeRunner = harness.dp["notice_runner"]
+    await harness.press(OLGA, card.callback_of("📤 Отправить"), chat_id=STAFF_CHAT_ID)
+    await runner.wait()
+    [notice] = [c.text for c in harness.session.calls if c.chat_id == emma.id][-1:]
+    assert notice == "📢 <b>Notice from Водоканал</b>\n\n5 декабря не будет &lt;воды&gt;"
