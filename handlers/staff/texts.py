@@ -178,7 +178,7 @@ def notice_problem(problem: NoticeProblem, code: str) -> str:
     if problem is NoticeProblem.UNKNOWN_SUPPLIER:
         return _("No supplier with the code «{code}».").format(code=esc(code, 32))
     if problem is NoticeProblem.TOO_LONG:
-        return _("The text is too long: at most 3500 characters.")
+        return _("The text is too long: at most 3500 characters (an emoji counts as two).")
     if problem is NoticeProblem.NOBODY:
         return _("No resident has an active link to an account of «{code}».").format(
             code=esc(code, 32)
@@ -196,7 +196,8 @@ def resident_notice(message: NoticeMessage) -> str:
 
 
 def notice_preview(draft: NoticeDraft) -> str:
-    head = _("Preview of notice #{id} to {count} resident(s) of «{supplier}»:").format(
+    # no quotes around the name: suppliers' names carry their own («ООО «Горгаз»»)
+    head = _("Preview of notice #{id} (supplier: {supplier}, recipients: {count}):").format(
         id=draft.notice_id, count=draft.audience, supplier=esc(draft.supplier, NAME_LIMIT)
     )
     return head + "\n\n" + resident_notice(NoticeMessage(draft.supplier, draft.text))

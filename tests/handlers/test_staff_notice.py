@@ -38,7 +38,7 @@ async def test_notice_preview_send_and_final_count(harness: BotHarness, db: Data
     await seed(db)
     card = await preview(harness)
     assert card.text == (
-        "Предпросмотр объявления №1 для жителей «Водоканал» (получателей: 4):\n\n"
+        "Предпросмотр объявления №1 (поставщик: Водоканал, получателей: 4):\n\n"
         "📢 <b>Объявление: Водоканал</b>\n\n5 декабря не будет &lt;воды&gt;"
     )
     assert card.button_texts() == ["📤 Отправить", "✖️ Отмена"]
@@ -112,9 +112,10 @@ async def test_cancel_and_odd_input(harness: BotHarness, db: Database) -> None:
     assert (await reply("/notice")).startswith("Как использовать: /notice КОД_ПОСТАВЩИКА текст")
     assert (await reply("/notice VODA")).startswith("Как использовать: /notice")
     assert await reply("/notice GAS Газа не будет") == "Поставщика с кодом «GAS» нет."
-    assert await reply("/notice VODA " + "я" * 3501) == (
-        "Текст слишком длинный: не больше 3500 символов."
-    )
+    too_long = "Текст слишком длинный: не больше 3500 символов (эмодзи считается за два)."
+    assert await reply("/notice VODA " + "я" * 3501) == too_long
+    # Telegram counts UTF-16 units: 1751 emoji are 3502, and the preview would not fit
+    assert await reply("/notice VODA " + "😀" * 1751) == too_long
 
 
 async def test_a_resident_registered_in_english_gets_the_notice_in_english(
