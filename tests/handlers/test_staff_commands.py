@@ -148,7 +148,8 @@ async def test_staff_commands_and_forged_buttons_elsewhere(
     for command in ("/find Анна", "/ban 702 x", "/stats"):
         calls = await harness.send(ANNA, command)  # a resident in their private chat
         assert texts(calls) == ["Это работает только в чате операторов."]
-    for forged in ("slk:approve:1", "srd:a:1", "snote:send:1", "sfind:0"):
+    staff_buttons = ("slk:approve:1", "srd:a:1", "snote:send:1", "sfind:0")
+    for forged in (*staff_buttons, "srep:m:1", "srepr:1:mismatch", "tkt:close:1"):
         calls = await harness.press(ANNA, forged)
         assert [c.method for c in calls] == ["answerCallbackQuery"]
         assert answers(calls)[0].params["text"] == "Это работает только в чате операторов."
