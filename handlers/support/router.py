@@ -83,6 +83,14 @@ async def while_open(
         await not_relayable(message)
 
 
+async def edited_by_resident(message: Message, support: SupportService) -> None:
+    """Telegram tells the bot of a resident's edit, but the operators keep the copy made
+    before it: while a ticket is open, say so, so that the correction is not lost."""
+    assert message.from_user is not None
+    if support.enabled and await support.has_open_ticket(message.from_user.id):
+        await message.reply(texts.edit_not_passed())
+
+
 async def rate(query: CallbackQuery, callback_data: RateCb, support: SupportService) -> None:
     """One rating 1–5 of the resident's own closed ticket (the service re-checks)."""
     outcome = await support.rate(query.from_user.id, callback_data.ticket_id, callback_data.stars)
@@ -110,8 +118,10 @@ def create_router() -> Router:
     router = Router(name="support")
     router.message.filter(PrivateChat())
     router.callback_query.filter(PrivateChat())
+    router.edited_message.filter(PrivateChat())
     router.message.register(relay, StateFilter(Support.talking), Relayable())
     router.message.register(not_relayable, StateFilter(Support.talking))
     router.message.register(while_open, StateFilter(None))
+    router.edited_message.register(edited_by_resident)
     router.callback_query.register(rate, RateCb.filter())
     return router

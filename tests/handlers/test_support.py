@@ -224,3 +224,19 @@ async def test_english_resident_is_asked_to_rate_in_english(harness: BotHarness)
     calls = await harness.press(OLGA, close, chat_id=STAFF_CHAT_ID)
     [rate] = [c for c in calls if c.chat_id == emma.id]
     assert (rate.text or "").startswith("✅ Ticket #1 is closed.")
+
+
+async def test_a_residents_edit_is_not_lost_silently(harness: BotHarness) -> None:
+    """Operators keep the copy made before an edit: the resident is told to resend."""
+    await talking(harness, ANNA)
+    private = {"id": ANNA.id, "type": "private", "first_name": ANNA.first_name}
+    edited = {"message_id": 7, "date": int(time.time()), "edit_date": int(time.time()),
+              "chat": private, "from": ANNA.as_user(), "text": "исправленный вопрос"}  # fmt: skip
+    calls = await harness.feed({"edited_message": edited})
+    assert texts(calls) == [
+        "✏️ Операторы видят сообщение таким, каким оно было отправлено: пришлите "
+        "исправление новым сообщением."
+    ]
+    calls = await harness.feed({"edited_message": {**edited, "chat": {**private, "id": BORIS.id},
+                                                   "from": BORIS.as_user()}})  # fmt: skip
+    assert texts(calls) == []  # no ticket, nothing to say
