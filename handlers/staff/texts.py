@@ -20,6 +20,9 @@ from handlers.common.texts import ADDRESS_LIMIT, NAME_LIMIT, esc, moscow_time
 
 MESSAGE_LIMIT = 4096
 
+#: as on a ticket's card (handlers/support/texts.py): a name, not a code
+LANGUAGE_NAMES = {"ru": "русский", "en": "English"}
+
 
 def not_member() -> str:
     return _("Only members of the staff chat can use staff commands.")
@@ -99,7 +102,8 @@ def _resident(r: FoundResident) -> str:
     if r.registered_at is not None:
         lines.append(
             _("Language: {language}; registered {when}").format(
-                language=r.language or "—", when=moscow_time(r.registered_at)
+                language=LANGUAGE_NAMES.get(r.language or "", r.language or "—"),
+                when=moscow_time(r.registered_at),
             )
         )
     lines += ["  " + _account_line(a, False) for a in r.accounts[:10]]

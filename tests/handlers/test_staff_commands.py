@@ -34,6 +34,7 @@ async def seed(db: Database) -> None:
     alone = f.account(voda, "2000000777", address="ул. Садовая, д. 3", holder="Сидоров С. С.")
     people = [f.resident(p.id, p.phone) for p in (ANNA, IVAN, VERA)]
     people[0].first_name, people[1].first_name, people[2].first_name = "Анна", "Иван", "Вера"
+    people[1].language = "en"
     await f.add(db, voda, flat, other, alone, *people)
     await f.add(
         db,
@@ -65,6 +66,7 @@ async def test_find_a_foreign_phone(harness: BotHarness, db: Database) -> None:
     [reply] = texts(await find(harness, "+44 20 7946 0958"))
     assert "👤 <b>Иван</b>, id <code>702</code>" in reply
     assert "(заявка ждёт решения)" in reply and "начислений нет" in reply
+    assert "Язык: English;" in reply  # the language's name, as on a ticket's card
 
 
 async def test_find_by_account_number_name_and_address(harness: BotHarness, db: Database) -> None:
