@@ -125,8 +125,11 @@ async def test_forum_topic_answer_edit_close(harness: BotHarness, db: Database) 
     )
     calls = await harness.feed({"edited_message": {**edited, "text": "ещё раз"}})
     assert texts(calls, "sendMessage")[0].startswith("✏️ Telegram не позволяет боту изменить")
-    # /close: title, closed topic, the resident asked to rate
+    # /close: title, closed topic, the resident asked to rate, the card's button gone
     calls = await in_topic(harness, thread, "/close")
+    [unbuttoned] = of(calls, "editMessageReplyMarkup")
+    card_id = (await tickets(db))[0].staff_message_id
+    assert unbuttoned.params["message_id"] == card_id and not unbuttoned.params.get("reply_markup")
     [title] = of(calls, "editForumTopic")
     assert title.params["name"] == "✅ Анна · #1"
     assert of(calls, "closeForumTopic")

@@ -108,6 +108,7 @@ class Closed:
     outcome: CloseOutcome
     ticket_id: int | None = None
     delivery: Delivery | None = None  # whether the resident was asked to rate
+    card_message_id: int | None = None  # the ticket's card (its «Close» button goes)
 
 
 class RateOutcome(enum.StrEnum):
@@ -449,14 +450,15 @@ class SupportService:
         await self.uow.support.refresh(ticket)
         await self.uow.commit()  # named point: closed before the topic and resident say so
         resident = ticket.user_id
+        card = ticket.staff_message_id
         if resident is None:
-            return Closed(CloseOutcome.CLOSED, ticket.id)
+            return Closed(CloseOutcome.CLOSED, ticket.id, card_message_id=card)
         await self._show_status(desk, resident, ticket, closed=True)
         user = await self.uow.users.get(resident)
         delivery = await desk.ask_rating(resident, user.language if user else None, ticket.id)
         if delivery is Delivery.BLOCKED:
             await self._mark_inactive(resident)
-        return Closed(CloseOutcome.CLOSED, ticket.id, delivery)
+        return Closed(CloseOutcome.CLOSED, ticket.id, delivery, card)
 
     async def _ticket_to_close(
         self, ticket_id: int | None, thread_id: int | None, reply_to: int | None
