@@ -37,7 +37,7 @@ from storage.uow import UnitOfWork, current_uow
 log = logging.getLogger("kabinet.notices")
 
 NOTICE_LOCK = "notices"
-MAX_TEXT = 3500  # characters: the notice with its header stays within one message
+MAX_TEXT = 3500  # UTF-16 units, as Telegram counts: the notice with its header fits a message
 BATCH = 100
 RETRIES = 3  # rounds for recipients Telegram could not be reached for
 RETRY_PAUSE = 30.0  # seconds before such a round
@@ -92,7 +92,7 @@ class NoticeService:
         text = text.strip()
         if not supplier_code or not text:
             return NoticeProblem.USAGE
-        if len(text) > MAX_TEXT:
+        if len(text.encode("utf-16-le")) // 2 > MAX_TEXT:  # an emoji counts 2, as in Telegram
             return NoticeProblem.TOO_LONG
         repo = self.uow.notices
         supplier = await repo.supplier_by_code(supplier_code)

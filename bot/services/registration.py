@@ -164,15 +164,19 @@ class RegistrationService:
             at=now,
         )
 
-    async def save_phone(self, user_id: int, phone: str) -> None:
+    async def save_phone(self, user_id: int, phone: str, *, locale: str | None = None) -> None:
         """The resident's own phone (E.164, from `check_contact`). PermissionError before
-        consent."""
+        consent. `locale` is the language the resident registers in (their Telegram's),
+        remembered when they never chose one: what reaches them outside their own updates
+        (notices, reminders, an operator's answers) must be in it too."""
         user = await self.uow.users.get(user_id)
         if user is None or user.consented_at is None:
             raise PermissionError("consent first")
         self.cache.forget(user_id)
         changed = user.phone != phone
         user.phone = phone
+        if user.language is None and locale:
+            user.language = locale
         if changed:
             self.uow.audit.add(
                 "phone_shared",

@@ -87,7 +87,7 @@ def organisation_waiting(name: str) -> str:
 def org_header(view: LinkView) -> str:
     """🏢 the organisation's name and ИНН, and the representative's role (issue 14)."""
     role = (
-        _("accountant: balance, receipts and history")
+        _("accountant (balance, receipts and history)")  # not «роль: бухгалтер: баланс»
         if view.role == "accountant"
         else _("manager")
     )

@@ -6,6 +6,7 @@ from aiogram import F, Router
 from aiogram.filters import CommandStart, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.config import Settings
@@ -88,6 +89,7 @@ async def got_contact(
     state: FSMContext,
     registration: RegistrationService,
     linking: LinkingService,
+    i18n: I18n,
 ) -> None:
     assert message.from_user is not None and message.contact is not None
     check = check_contact(
@@ -100,7 +102,7 @@ async def got_contact(
             texts.contact_refused(check.reason), reply_markup=keyboards.share_phone()
         )
         return
-    await registration.save_phone(message.from_user.id, check.phone)
+    await registration.save_phone(message.from_user.id, check.phone, locale=i18n.current_locale)
     await state.clear()
     await show_main_menu(message, _("Thank you, you are registered."))
     found = await linking.suggest_by_phone(message.from_user.id, check.phone)

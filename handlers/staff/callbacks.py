@@ -26,4 +26,6 @@ class NoticeCb(CallbackData, prefix="snote"):
 
 
 #: every prefix of the staff chat's buttons: pressed anywhere else, they are refused
-STAFF_PREFIXES = ("slk", "srj", "srd", "sfind", "snote")
+#: (srep/srepr: representative cards, handlers/staff/representatives.py; tkt: a ticket's
+#: card, handlers/support/callbacks.py)
+STAFF_PREFIXES = ("slk", "srj", "srd", "sfind", "snote", "srep", "srepr", "tkt")

@@ -29,6 +29,7 @@ from bot.services.representatives import (
 )
 from handlers.common.callbacks import DbId
 from handlers.common.texts import BTN_BACK, REJECT_REASONS, cut, esc, moscow_time, reason_text
+from handlers.staff.access import DECISION
 
 
 class RepAction(enum.StrEnum):
@@ -268,9 +269,10 @@ async def revoke(
 def register(router: Router) -> None:
     """Add the representative decisions to the staff router (its filters apply)."""
     on = router.callback_query.register
-    on(approve_manager, StaffRepCb.filter(F.action == RepAction.MANAGER))
-    on(approve_accountant, StaffRepCb.filter(F.action == RepAction.ACCOUNTANT))
-    on(show_reasons, StaffRepCb.filter(F.action == RepAction.REJECT))
-    on(hide_reasons, StaffRepCb.filter(F.action == RepAction.BACK))
-    on(revoke, StaffRepCb.filter(F.action == RepAction.REVOKE))
-    on(reject, StaffRepRejectCb.filter())
+    decision = {DECISION: True}  # STAFF_ADMINS_ONLY: administrators only, like link cards
+    on(approve_manager, StaffRepCb.filter(F.action == RepAction.MANAGER), flags=decision)
+    on(approve_accountant, StaffRepCb.filter(F.action == RepAction.ACCOUNTANT), flags=decision)
+    on(show_reasons, StaffRepCb.filter(F.action == RepAction.REJECT), flags=decision)
+    on(hide_reasons, StaffRepCb.filter(F.action == RepAction.BACK), flags=decision)
+    on(revoke, StaffRepCb.filter(F.action == RepAction.REVOKE), flags=decision)
+    on(reject, StaffRepRejectCb.filter(), flags=decision)

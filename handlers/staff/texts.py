@@ -20,6 +20,9 @@ from handlers.common.texts import ADDRESS_LIMIT, NAME_LIMIT, esc, moscow_time
 
 MESSAGE_LIMIT = 4096
 
+#: as on a ticket's card (handlers/support/texts.py): a name, not a code
+LANGUAGE_NAMES = {"ru": "русский", "en": "English"}
+
 
 def not_member() -> str:
     return _("Only members of the staff chat can use staff commands.")
@@ -101,7 +104,8 @@ def _resident(r: FoundResident) -> str:
     if r.registered_at is not None:
         lines.append(
             _("Language: {language}; registered {when}").format(
-                language=r.language or "—", when=moscow_time(r.registered_at)
+                language=LANGUAGE_NAMES.get(r.language or "", r.language or "—"),
+                when=moscow_time(r.registered_at),
             )
         )
     lines += ["  " + _account_line(a, False) for a in r.accounts[:10]]
@@ -136,13 +140,13 @@ def stats_text(stats: StaffStats) -> str:
 
 def ban_usage() -> str:
     return _(
-        "Usage: /ban resident reason — the resident by phone, Telegram id or @username. "
+        "Usage: /ban resident reason — the resident by phone or Telegram id (/find shows both). "
         "For example: /ban +7 916 123-45-67 insults operators"
     )
 
 
 def unban_usage() -> str:
-    return _("Usage: /unban resident — by phone, Telegram id or @username.")
+    return _("Usage: /unban resident — by phone or Telegram id (/find shows both).")
 
 
 def ban_text(result: BanResult) -> str:
@@ -180,7 +184,7 @@ def notice_problem(problem: NoticeProblem, code: str) -> str:
     if problem is NoticeProblem.UNKNOWN_SUPPLIER:
         return _("No supplier with the code «{code}».").format(code=esc(code, 32))
     if problem is NoticeProblem.TOO_LONG:
-        return _("The text is too long: at most 3500 characters.")
+        return _("The text is too long: at most 3500 characters (an emoji counts as two).")
     if problem is NoticeProblem.NOBODY:
         return _("No resident has an active link to an account of «{code}».").format(
             code=esc(code, 32)
@@ -198,7 +202,8 @@ def resident_notice(message: NoticeMessage) -> str:
 
 
 def notice_preview(draft: NoticeDraft) -> str:
-    head = _("Preview of notice #{id} to {count} resident(s) of «{supplier}»:").format(
+    # no quotes around the name: suppliers' names carry their own («ООО «Горгаз»»)
+    head = _("Preview of notice #{id} (supplier: {supplier}, recipients: {count}):").format(
         id=draft.notice_id, count=draft.audience, supplier=esc(draft.supplier, NAME_LIMIT)
     )
     return head + "\n\n" + resident_notice(NoticeMessage(draft.supplier, draft.text))

@@ -9,6 +9,7 @@ from aiogram.dispatcher.event.bases import SkipHandler
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import I18n
 
 from bot.services.registration import Resident
 from bot.services.support import PassOutcome, RateOutcome, SupportService
@@ -38,13 +39,18 @@ async def open_support(
     )
 
 
-async def relay(message: Message, state: FSMContext, support: SupportService) -> None:
+async def relay(message: Message, state: FSMContext, support: SupportService, i18n: I18n) -> None:
     """A message of the conversation to the operators; the resident is told (once per album)."""
     assert message.from_user is not None
     later_photo = bool(message.media_group_id) and (
         (await state.get_data()).get(ALBUM_KEY) == message.media_group_id
     )
-    passed = await support.pass_on(message.from_user.id, message.message_id, header=not later_photo)
+    passed = await support.pass_on(
+        message.from_user.id,
+        message.message_id,
+        header=not later_photo,
+        locale=i18n.current_locale,
+    )
     if later_photo and passed.outcome is PassOutcome.PASSED:
         return  # the album's first photo was answered
     if passed.outcome is PassOutcome.PASSED:
@@ -62,7 +68,9 @@ async def not_relayable(message: Message) -> None:
     await message.answer(texts.what_is_accepted())
 
 
-async def while_open(message: Message, state: FSMContext, support: SupportService) -> None:
+async def while_open(
+    message: Message, state: FSMContext, support: SupportService, i18n: I18n
+) -> None:
     """Outside the conversation, a resident whose ticket is still open is still talking to
     the operators (e.g. answering them after /start); otherwise the fallback answers."""
     assert message.from_user is not None
@@ -70,9 +78,17 @@ async def while_open(message: Message, state: FSMContext, support: SupportServic
         raise SkipHandler
     await state.set_state(Support.talking)
     if await Relayable()(message):
-        await relay(message, state, support)
+        await relay(message, state, support, i18n)
     else:
         await not_relayable(message)
+
+
+async def edited_by_resident(message: Message, support: SupportService) -> None:
+    """Telegram tells the bot of a resident's edit, but the operators keep the copy made
+    before it: while a ticket is open, say so, so that the correction is not lost."""
+    assert message.from_user is not None
+    if support.enabled and await support.has_open_ticket(message.from_user.id):
+        await message.reply(texts.edit_not_passed())
 
 
 async def rate(query: CallbackQuery, callback_data: RateCb, support: SupportService) -> None:
@@ -102,8 +118,10 @@ def create_router() -> Router:
     router = Router(name="support")
     router.message.filter(PrivateChat())
     router.callback_query.filter(PrivateChat())
+    router.edited_message.filter(PrivateChat())
     router.message.register(relay, StateFilter(Support.talking), Relayable())
     router.message.register(not_relayable, StateFilter(Support.talking))
     router.message.register(while_open, StateFilter(None))
+    router.edited_message.register(edited_by_resident)
     router.callback_query.register(rate, RateCb.filter())
     return router

@@ -9,9 +9,11 @@ carries no author.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from contextlib import suppress
 from typing import Any
 
-from aiogram import BaseMiddleware, F, Router
+from aiogram import BaseMiddleware, Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message, TelegramObject
 from aiogram.utils.i18n import I18n
@@ -85,11 +87,17 @@ def _closed_text(outcome: CloseOutcome, ticket_id: int | None, delivery: Deliver
     return texts.closed_note(ticket_id)
 
 
-async def close_command(message: Message, support: SupportService) -> None:
+async def close_command(message: Message, support: SupportService, bot: Bot) -> None:
     """/close in a resident's topic, or replying to their message in a plain chat."""
     thread, replied = _where(message)
     operator = message.from_user.id if message.from_user else None
     closed = await support.close(thread_id=thread, reply_to=replied, operator_id=operator)
+    if closed.outcome is CloseOutcome.CLOSED and closed.card_message_id is not None:
+        # the card's «Close ticket» button goes, as when it is pressed
+        with suppress(TelegramBadRequest):  # the card was deleted, or has no button
+            await bot.edit_message_reply_markup(
+                chat_id=message.chat.id, message_id=closed.card_message_id, reply_markup=None
+            )
     await message.reply(_closed_text(closed.outcome, closed.ticket_id, closed.delivery))
 
 

@@ -65,6 +65,13 @@ def what_is_accepted() -> str:
     )
 
 
+def edit_not_passed() -> str:
+    return _(
+        "✏️ Operators keep your message as it was first sent: please send the correction "
+        "as a new message."
+    )
+
+
 def closed_for_resident(ticket_id: int) -> str:
     return _(
         "✅ Ticket #{id} is closed. If you have another question, press «Contact support» "

@@ -17,7 +17,7 @@ import pytest
 import pytest_asyncio
 from sqlalchemy import select
 
-from handlers.support.callbacks import RateCb
+from handlers.support.callbacks import RateCb, TicketAction, TicketCb
 from sandbox.testing import BotMessage, Group, Sandbox
 from sandbox.testing import User as SandboxUser
 from storage.models import SupportTopic, Ticket, User
@@ -217,9 +217,11 @@ async def test_close_rate_and_reopen(world: World) -> None:
     assert again.text == "Вы уже оценили это обращение."
     [ticket] = await query(world, select(Ticket).where(Ticket.id == ticket_id))
     assert (ticket.status, ticket.rating) == ("closed", 4)
-    # an old close button and a second /close change nothing
+    # /close took the card's button off; pressed anyway (an old client), nothing changes
     card = world.staff.messages(thread_id=thread)[0]
-    old = await world.operator.press(f"✅ Закрыть обращение №{ticket_id}", message=card)
+    assert card.buttons == []
+    close = TicketCb(action=TicketAction.CLOSE, ticket_id=ticket_id).pack()
+    old = await world.operator.press_data(close, message=card)
     assert old.text == f"Обращение №{ticket_id} уже закрыто."
     # the resident writes again: a new ticket in the same topic, reopened
     await egor.send("Ещё вопрос")

@@ -210,6 +210,9 @@ async def test_accountant_sees_balance_but_is_refused_readings(
     calls = await staff_press(harness, card, ACCOUNTANT, await staff_message(db))
     assert answers(calls)[0].params["text"] == "Одобрено: бухгалтер."
     assert (ANNA.id, ids["a1"], "active", "accountant") in await rep_links(db)
+    shown = " ".join(texts(await harness.send(ANNA, MY_ACCOUNTS)))
+    role = "ваша роль: бухгалтер (баланс, квитанции и история)"  # one colon, not two
+    assert f"🏢 <b>ООО «Ромашка»</b> (ИНН {INN}) — {role}" in shown
     balance = AccountPickCb(purpose=PickPurpose.BALANCE, account_id=ids["a1"]).pack()
     shown = " ".join(texts(await harness.press(ANNA, balance)))
     assert "2000000001" in shown and "Недоступно" not in shown

@@ -34,6 +34,7 @@ async def seed(db: Database) -> None:
     alone = f.account(voda, "2000000777", address="ул. Садовая, д. 3", holder="Сидоров С. С.")
     people = [f.resident(p.id, p.phone) for p in (ANNA, IVAN, VERA)]
     people[0].first_name, people[1].first_name, people[2].first_name = "Анна", "Иван", "Вера"
+    people[1].language = "en"
     await f.add(db, voda, flat, other, alone, *people)
     await f.add(
         db,
@@ -65,6 +66,7 @@ async def test_find_a_foreign_phone(harness: BotHarness, db: Database) -> None:
     [reply] = texts(await find(harness, "+44 20 7946 0958"))
     assert "👤 <b>Иван</b>, id <code>702</code>" in reply
     assert "(заявка ждёт решения)" in reply and "начислений нет" in reply
+    assert "Язык: English;" in reply  # the language's name, as on a ticket's card
 
 
 async def test_find_by_account_number_name_and_address(harness: BotHarness, db: Database) -> None:
@@ -151,7 +153,8 @@ async def test_staff_commands_and_forged_buttons_elsewhere(
     for command in ("/find Анна", "/ban 702 x", "/stats"):
         calls = await harness.send(ANNA, command)  # a resident in their private chat
         assert texts(calls) == ["Это работает только в чате операторов."]
-    for forged in ("slk:approve:1", "srd:a:1", "snote:send:1", "sfind:0"):
+    staff_buttons = ("slk:approve:1", "srd:a:1", "snote:send:1", "sfind:0")
+    for forged in (*staff_buttons, "srep:m:1", "srepr:1:mismatch", "tkt:close:1"):
         calls = await harness.press(ANNA, forged)
         assert [c.method for c in calls] == ["answerCallbackQuery"]
         assert answers(calls)[0].params["text"] == "Это работает только в чате операторов."
@@ -204,6 +207,9 @@ async def test_ban_odd_input(harness: BotHarness, db: Database) -> None:
         return texts(await harness.send(OLGA, f"/ban {args}".strip(), chat_id=STAFF_CHAT_ID))[0]
 
     assert (await ban("")).startswith("Как использовать: /ban житель причина")
+    # the usage lines offer only what the commands take: @username is refused below
+    unban_usage = texts(await harness.send(OLGA, "/unban", chat_id=STAFF_CHAT_ID))[0]
+    assert all("@username" not in usage for usage in (await ban(""), unban_usage))
     assert (await ban("701")).startswith("Как использовать: /ban")  # no reason
     assert (await ban("Анна спам")).startswith("Как использовать: /ban")
     assert (await ban("@anna спам")).startswith("Бот не хранит имена пользователей Telegram")
@@ -233,7 +239,8 @@ async def test_admins_only_decide(strict: BotHarness, db: Database) -> None:
     refused = "Это решают только администраторы чата операторов (включён STAFF_ADMINS_ONLY)."
     for command in ("/ban 701 спам", "/unban 701", "/notice VODA Воды не будет"):
         assert texts(await strict.send(OLGA, command, chat_id=STAFF_CHAT_ID)) == [refused]
-    for data in ("slk:approve:1", "srj:1:mismatch", "srd:a:1", "snote:send:1"):
+    representative = ("srep:m:1", "srep:a:1", "srep:r:1", "srep:x:1", "srepr:1:mismatch")
+    for data in ("slk:approve:1", "srj:1:mismatch", "srd:a:1", "snote:send:1", *representative):
         calls = await strict.press(OLGA, data, chat_id=STAFF_CHAT_ID)
         assert [c.method for c in calls] == ["answerCallbackQuery"]
         assert answers(calls)[0].params == {**answers(calls)[0].params, "text": refused}

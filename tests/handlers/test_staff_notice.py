@@ -38,7 +38,7 @@ async def test_notice_preview_send_and_final_count(harness: BotHarness, db: Data
     await seed(db)
     card = await preview(harness)
     assert card.text == (
-        "Предпросмотр объявления №1 для жителей «Водоканал» (получателей: 4):\n\n"
+        "Предпросмотр объявления №1 (поставщик: Водоканал, получателей: 4):\n\n"
         "📢 <b>Объявление: Водоканал</b>\n\n5 декабря не будет &lt;воды&gt;"
     )
     assert card.button_texts() == ["📤 Отправить", "✖️ Отмена"]
@@ -112,9 +112,32 @@ async def test_cancel_and_odd_input(harness: BotHarness, db: Database) -> None:
     assert (await reply("/notice")).startswith("Как использовать: /notice КОД_ПОСТАВЩИКА текст")
     assert (await reply("/notice VODA")).startswith("Как использовать: /notice")
     assert await reply("/notice GAS Газа не будет") == "Поставщика с кодом «GAS» нет."
-    assert await reply("/notice VODA " + "я" * 3501) == (
-        "Текст слишком длинный: не больше 3500 символов."
-    )
+    too_long = "Текст слишком длинный: не больше 3500 символов (эмодзи считается за два)."
+    assert await reply("/notice VODA " + "я" * 3501) == too_long
+    # Telegram counts UTF-16 units: 1751 emoji are 3502, and the preview would not fit
+    assert await reply("/notice VODA " + "😀" * 1751) == too_long
+
+
+async def test_a_resident_registered_in_english_gets_the_notice_in_english(
+    harness: BotHarness, db: Database
+) -> None:
+    """Not seeded with a language: a resident whose Telegram speaks English registers (and
+    never opens Settings); the notice, sent from the operator's update, is in English."""
+    emma = Person(810, "Emma", language_code="en", phone="+447911123456")
+    calls = await harness.send(emma, "/start")
+    consent = next(c for c in calls if "152" in (c.text or ""))
+    await harness.press(emma, consent.callback_of("✅ I agree"))
+    await harness.share_contact(emma)
+    voda = f.supplier()
+    flat = f.account(voda, "1000000001")
+    await f.add(db, voda, flat)
+    await f.add(db, f.link(emma.id, flat.id, "active", "phone"))
+    card = await preview(harness)
+    runner: NoticeRunner = harness.dp["notice_runner"]
+    await harness.press(OLGA, card.callback_of("📤 Отправить"), chat_id=STAFF_CHAT_ID)
+    await runner.wait()
+    [notice] = [c.text for c in harness.session.calls if c.chat_id == emma.id][-1:]
+    assert notice == "📢 <b>Notice from Водоканал</b>\n\n5 декабря не будет &lt;воды&gt;"
 
 
 async def test_a_notice_cut_short_is_resumed_at_start_up_for_the_queued_only(

@@ -125,8 +125,11 @@ async def test_forum_topic_answer_edit_close(harness: BotHarness, db: Database) 
     )
     calls = await harness.feed({"edited_message": {**edited, "text": "ещё раз"}})
     assert texts(calls, "sendMessage")[0].startswith("✏️ Telegram не позволяет боту изменить")
-    # /close: title, closed topic, the resident asked to rate
+    # /close: title, closed topic, the resident asked to rate, the card's button gone
     calls = await in_topic(harness, thread, "/close")
+    [unbuttoned] = of(calls, "editMessageReplyMarkup")
+    card_id = (await tickets(db))[0].staff_message_id
+    assert unbuttoned.params["message_id"] == card_id and not unbuttoned.params.get("reply_markup")
     [title] = of(calls, "editForumTopic")
     assert title.params["name"] == "✅ Анна · #1"
     assert of(calls, "closeForumTopic")
@@ -205,3 +208,38 @@ async def test_outside_support_hours_the_resident_is_told_when(
         assert texts(calls)[-1] == "✅ Передано операторам (обращение №1). Ответ придёт сюда."
     finally:
         await dp.storage.close()
+
+
+async def test_english_resident_is_asked_to_rate_in_english(harness: BotHarness) -> None:
+    """A resident whose Telegram speaks English never chose a language in Settings: the
+    card must still say English, and the rating request — sent from the operator's
+    update, in the staff chat's language — must reach them in English."""
+    emma = Person(603, "Emma", language_code="en")
+    calls = await harness.send(emma, "/start")
+    consent = next(c for c in calls if "152" in (c.text or ""))
+    await harness.press(emma, consent.callback_of("✅ I agree"))
+    await harness.share_contact(emma)
+    await harness.send(emma, "💬 Contact support")
+    calls = await harness.send(emma, "Hello, no water")
+    [card] = [c for c in of(calls, "sendMessage") if c.chat_id == STAFF_CHAT_ID][:1]
+    assert "🌐 Язык: English" in (card.text or "")
+    close = TicketCb(action=TicketAction.CLOSE, ticket_id=1).pack()
+    calls = await harness.press(OLGA, close, chat_id=STAFF_CHAT_ID)
+    [rate] = [c for c in calls if c.chat_id == emma.id]
+    assert (rate.text or "").startswith("✅ Ticket #1 is closed.")
+
+
+async def test_a_residents_edit_is_not_lost_silently(harness: BotHarness) -> None:
+    """Operators keep the copy made before an edit: the resident is told to resend."""
+    await talking(harness, ANNA)
+    private = {"id": ANNA.id, "type": "private", "first_name": ANNA.first_name}
+    edited = {"message_id": 7, "date": int(time.time()), "edit_date": int(time.time()),
+              "chat": private, "from": ANNA.as_user(), "text": "исправленный вопрос"}  # fmt: skip
+    calls = await harness.feed({"edited_message": edited})
+    assert texts(calls) == [
+        "✏️ Операторы видят сообщение таким, каким оно было отправлено: пришлите "
+        "исправление новым сообщением."
+    ]
+    calls = await harness.feed({"edited_message": {**edited, "chat": {**private, "id": BORIS.id},
+                                                   "from": BORIS.as_user()}})  # fmt: skip
+    assert texts(calls) == []  # no ticket, nothing to say

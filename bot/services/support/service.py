@@ -108,6 +108,7 @@ class Closed:
     outcome: CloseOutcome
     ticket_id: int | None = None
     delivery: Delivery | None = None  # whether the resident was asked to rate
+    card_message_id: int | None = None  # the ticket's card (its «Close» button goes)
 
 
 class RateOutcome(enum.StrEnum):
@@ -167,12 +168,20 @@ class SupportService:
     def working_now(self) -> bool:
         return self.hours.open_at(self.clock.now())
 
-    async def pass_on(self, resident_id: int, message_id: int, *, header: bool = True) -> Passed:
+    async def pass_on(
+        self, resident_id: int, message_id: int, *, header: bool = True, locale: str | None = None
+    ) -> Passed:
         """The resident's message to the staff chat, in their ticket (opened if none).
-        `header=False`: no header line in a plain chat (an album's later photos)."""
+        `header=False`: no header line in a plain chat (an album's later photos). `locale`
+        is the language the resident uses now, remembered when they never chose one, so
+        that the card says it and the rating request (sent from an operator's update)
+        reaches them in it."""
         desk = self.desk
         if desk is None:
             return Passed(PassOutcome.DISABLED)
+        user = await self.uow.users.get(resident_id)
+        if user is not None and user.language is None and locale:
+            user.language = locale
         async with self._lock(resident_id):
             try:
                 ticket, new = await self._ticket(desk, resident_id)
@@ -441,14 +450,15 @@ class SupportService:
         await self.uow.support.refresh(ticket)
         await self.uow.commit()  # named point: closed before the topic and resident say so
         resident = ticket.user_id
+        card = ticket.staff_message_id
         if resident is None:
-            return Closed(CloseOutcome.CLOSED, ticket.id)
+            return Closed(CloseOutcome.CLOSED, ticket.id, card_message_id=card)
         await self._show_status(desk, resident, ticket, closed=True)
         user = await self.uow.users.get(resident)
         delivery = await desk.ask_rating(resident, user.language if user else None, ticket.id)
         if delivery is Delivery.BLOCKED:
             await self._mark_inactive(resident)
-        return Closed(CloseOutcome.CLOSED, ticket.id, delivery)
+        return Closed(CloseOutcome.CLOSED, ticket.id, delivery, card)
 
     async def _ticket_to_close(
         self, ticket_id: int | None, thread_id: int | None, reply_to: int | None
