@@ -131,6 +131,10 @@ class OncePerUpdate(BaseMiddleware):
         self.read_only: list[tuple[int, int, Any]] = []
         self._flushed_at = time.monotonic()
         self.active: dict[int, float] = {}  # resident → until when they count as active
+        #: lazy mode: per bot, the highest update_id remembered when this process started;
+        #: an update at or below it may be a re-delivery of one a previous run answered
+        #: without writing (its id came in a batch), so it is looked up first
+        self.horizon: dict[int, int] = {}
 
     async def __call__(
         self,
@@ -171,6 +175,8 @@ class OncePerUpdate(BaseMiddleware):
             if self.eager:
                 await claim(uow.session)
             else:
+                if await self._answered_before(uow, bot.id, event.update_id):
+                    raise DuplicateUpdate(event.update_id)
                 uow.before_commit.append(claim)
             await self._reachable_again(event, uow)
             result = await handler(event, data)
@@ -187,6 +193,12 @@ class OncePerUpdate(BaseMiddleware):
             if time.monotonic() - self._flushed_at >= BATCH_EVERY:
                 await self.flush()
         return result
+
+    async def _answered_before(self, uow: UnitOfWork, bot_id: int, update_id: int) -> bool:
+        horizon = self.horizon.get(bot_id)
+        if horizon is None:
+            horizon = self.horizon[bot_id] = await once.last_handled(uow.session, bot_id)
+        return update_id <= horizon and await once.handled(uow.session, bot_id, update_id)
 
     async def flush(self, *_args: object, **_kwargs: object) -> None:
         """Write the read-only update_ids (each second, and at shutdown after the drain)."""

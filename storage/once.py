@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -31,6 +31,25 @@ async def claim(session: AsyncSession, bot_id: int, update_id: int, at: dt.datet
     )
     result = await session.execute(stmt)
     return bool(getattr(result, "rowcount", 0) == 1)
+
+
+async def last_handled(session: AsyncSession, bot_id: int) -> int:
+    """The highest update_id remembered for the bot (0: none). Telegram's update_ids grow,
+    so a later one was never handled before this process started."""
+    result = await session.execute(
+        select(func.max(ProcessedUpdate.update_id)).where(ProcessedUpdate.bot_id == bot_id)
+    )
+    return int(result.scalar() or 0)
+
+
+async def handled(session: AsyncSession, bot_id: int, update_id: int) -> bool:
+    """Whether the update_id is remembered as handled (a read: no write lock on SQLite)."""
+    result = await session.execute(
+        select(ProcessedUpdate.update_id).where(
+            ProcessedUpdate.bot_id == bot_id, ProcessedUpdate.update_id == update_id
+        )
+    )
+    return result.scalar_one_or_none() is not None
 
 
 async def claim_many(
@@ -77,7 +96,17 @@ async def mark_unreachable(
 
 
 async def mark_reachable(session: AsyncSession, user_id: int) -> bool:
-    """The resident wrote or pressed again: reachable, in the update's transaction."""
+    """The resident wrote or pressed again: reachable, in the update's transaction.
+
+    Read first: on SQLite an UPDATE — even one that matches no row — takes the database's
+    write lock until the update commits, and every other writer of the process (a lease, a
+    notice run, a batch) would wait on it. Only a resident who was unreachable is written.
+    """
+    inactive = await session.execute(
+        select(User.id).where(User.id == user_id, User.inactive_since.is_not(None))
+    )
+    if inactive.scalar_one_or_none() is None:
+        return False
     result = await session.execute(
         update(User)
         .where(User.id == user_id, User.inactive_since.is_not(None))
