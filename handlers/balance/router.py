@@ -4,6 +4,7 @@ and the router of the feature (receipts: receipts.py)."""
 from __future__ import annotations
 
 from aiogram import F, Router
+from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 
@@ -190,12 +191,12 @@ def create_router() -> Router:
     cb(receipts.due, BalanceCb.filter(F.action == BalanceAction.RECEIPT_DUE))
     cb(receipts.for_service, ServiceReceiptCb.filter())
     cb(receipts.ask_sum, BalanceCb.filter(F.action == BalanceAction.RECEIPT_SUM))
-    msg(receipts.sum_given, BalanceSum.receipt)
+    msg(receipts.sum_given, StateFilter(BalanceSum.receipt))
 
     cb(payments.menu, BalanceCb.filter(F.action == BalanceAction.PAY))
     cb(payments.pay_due, BalanceCb.filter(F.action == BalanceAction.PAY_DUE))
     cb(payments.ask_sum, BalanceCb.filter(F.action == BalanceAction.PAY_SUM))
-    msg(payments.sum_given, BalanceSum.payment)
+    msg(payments.sum_given, StateFilter(BalanceSum.payment))
     return router
 
 
