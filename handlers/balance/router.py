@@ -26,9 +26,17 @@ from handlers.common.texts import BTN_BALANCE, not_available
 
 
 async def screen(
-    statement: Statement, linking: LinkingService, resident: Resident, settings: Settings
+    statement: Statement,
+    linking: LinkingService,
+    resident: Resident,
+    settings: Settings,
+    *,
+    several: bool | None = None,
 ) -> tuple[str, InlineKeyboardMarkup]:
-    several = len(await linking.active_account_ids(resident.id)) > 1
+    """`several`: whether the resident has other accounts, when the caller already knows
+    (else the links are read)."""
+    if several is None:
+        several = len(await linking.active_account_ids(resident.id)) > 1
     markup = keyboards.balance(
         statement,
         can_pay=settings.payments_enabled,
@@ -54,7 +62,9 @@ async def open_balance(
     if statement is None:  # unlinked between the two reads
         await message.answer(not_available())
         return
-    text, markup = await screen(statement, linking, resident, settings)
+    # pick_account answers an account only when it is the resident's only one (it has just
+    # read the links in this transaction): no second read of them for «other accounts»
+    text, markup = await screen(statement, linking, resident, settings, several=False)
     await message.answer(text, reply_markup=markup)
 
 
