@@ -403,6 +403,8 @@ class AuditLog(Base):
     __tablename__ = "audit_log"
     __table_args__ = (
         Index("ix_audit_log_actor_action_at", "actor_id", "action", "at"),
+        # the balance's "figures as of" (the last charges import): a lookup, not a scan
+        Index("ix_audit_log_action_object_at", "action", "object_id", "at"),
         NEVER_REUSE_IDS,
     )
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from decimal import Decimal
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.fsm.context import FSMContext
 from aiogram.types import (
@@ -37,7 +37,7 @@ from bot.services.registration import Resident
 from handlers.balance import keyboards, texts
 from handlers.balance.base import ask_for_sum, pressed_account, pressed_statement
 from handlers.balance.callbacks import BalanceAction, BalanceCb
-from handlers.common.filters import PrivateChat
+from handlers.common.filters import PrivateChat, SuccessfulPayment
 from handlers.common.states import BalanceSum
 from handlers.common.texts import not_available
 
@@ -211,6 +211,6 @@ def create_router() -> Router:
     must never be taken as an answer to a conversation step."""
     router = Router(name="balance-payments")
     router.message.filter(PrivateChat())
-    router.message.register(paid, F.successful_payment)
+    router.message.register(paid, SuccessfulPayment())
     router.pre_checkout_query.register(pre_checkout)
     return router

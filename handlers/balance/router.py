@@ -4,6 +4,7 @@ and the router of the feature (receipts: receipts.py)."""
 from __future__ import annotations
 
 from aiogram import F, Router
+from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 
@@ -25,9 +26,17 @@ from handlers.common.texts import BTN_BALANCE, not_available
 
 
 async def screen(
-    statement: Statement, linking: LinkingService, resident: Resident, settings: Settings
+    statement: Statement,
+    linking: LinkingService,
+    resident: Resident,
+    settings: Settings,
+    *,
+    several: bool | None = None,
 ) -> tuple[str, InlineKeyboardMarkup]:
-    several = len(await linking.active_account_ids(resident.id)) > 1
+    """`several`: whether the resident has other accounts, when the caller already knows
+    (else the links are read)."""
+    if several is None:
+        several = len(await linking.active_account_ids(resident.id)) > 1
     markup = keyboards.balance(
         statement,
         can_pay=settings.payments_enabled,
@@ -53,7 +62,9 @@ async def open_balance(
     if statement is None:  # unlinked between the two reads
         await message.answer(not_available())
         return
-    text, markup = await screen(statement, linking, resident, settings)
+    # pick_account answers an account only when it is the resident's only one (it has just
+    # read the links in this transaction): no second read of them for «other accounts»
+    text, markup = await screen(statement, linking, resident, settings, several=False)
     await message.answer(text, reply_markup=markup)
 
 
@@ -190,12 +201,12 @@ def create_router() -> Router:
     cb(receipts.due, BalanceCb.filter(F.action == BalanceAction.RECEIPT_DUE))
     cb(receipts.for_service, ServiceReceiptCb.filter())
     cb(receipts.ask_sum, BalanceCb.filter(F.action == BalanceAction.RECEIPT_SUM))
-    msg(receipts.sum_given, BalanceSum.receipt)
+    msg(receipts.sum_given, StateFilter(BalanceSum.receipt))
 
     cb(payments.menu, BalanceCb.filter(F.action == BalanceAction.PAY))
     cb(payments.pay_due, BalanceCb.filter(F.action == BalanceAction.PAY_DUE))
     cb(payments.ask_sum, BalanceCb.filter(F.action == BalanceAction.PAY_SUM))
-    msg(payments.sum_given, BalanceSum.payment)
+    msg(payments.sum_given, StateFilter(BalanceSum.payment))
     return router
 
 

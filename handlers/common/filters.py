@@ -66,3 +66,11 @@ class HasText(Filter):
 class HasContact(Filter):
     async def __call__(self, message: Message) -> bool:
         return message.contact is not None
+
+
+class SuccessfulPayment(Filter):
+    """`F.successful_payment` without the thread hop: its router is tried before every
+    feature, so a sync filter there would cost every private message ~100 µs."""
+
+    async def __call__(self, message: Message) -> bool:
+        return message.successful_payment is not None
