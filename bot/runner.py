@@ -146,6 +146,7 @@ async def serve(settings: Settings) -> None:
     finally:
         await bot.session.close()
         await db.dispose()
+        log.info("stopped: database closed")
 
 
 async def serve_api(settings: Settings) -> None:

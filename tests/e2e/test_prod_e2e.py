@@ -183,6 +183,7 @@ async def test_sigterm_finishes_the_update_in_flight_and_refuses_new_ones(
     assert len(messages_to(world.sb, anna.id, GREETING)) == 1  # finished, not cut off
     log = world.bot.log()
     assert "every update in flight finished" in log
+    assert log.index("every update in flight finished") < log.index("stopped: database closed")
 
 
 # --------------------------------------------------------------------------- kill -9
