@@ -13,20 +13,18 @@ told the outcome in their own language by the service.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any
 
-from aiogram import BaseMiddleware, F, Router
+from aiogram import F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, ForceReply, Message, TelegramObject, User
-from aiogram.utils.i18n import I18n
+from aiogram.types import CallbackQuery, ForceReply, Message, User
 from aiogram.utils.i18n import gettext as _
 
 from bot.services import linking as linking_rules
 from bot.services.enums import LinkStatus
 from bot.services.linking import MAX_REASON_LENGTH, Decision, DecisionOutcome, LinkingService
 from handlers.common.filters import ChatId
+from handlers.common.staff_locale import StaffLocale
 from handlers.common.states import StaffReject
 from handlers.common.texts import cut
 from handlers.staff import commands, notice, outside, representatives
@@ -43,23 +41,6 @@ from handlers.staff.cards import (
 log = logging.getLogger("kabinet.staff")
 
 PROMPTS_KEY = "prompts"  # FSM data of an operator: {prompt message id: link id}
-
-
-class StaffLocale(BaseMiddleware):
-    """Staff texts in DEFAULT_LOCALE, whatever the operator's Telegram language."""
-
-    def __init__(self, locale: str) -> None:
-        self.locale = locale
-
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
-        i18n: I18n = data["i18n"]
-        with i18n.use_locale(self.locale):
-            return await handler(event, data)
 
 
 def operator_name(user: User) -> str:

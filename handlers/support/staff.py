@@ -8,39 +8,20 @@ carries no author.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from contextlib import suppress
-from typing import Any
 
-from aiogram import BaseMiddleware, Bot, F, Router
+from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
-from aiogram.types import CallbackQuery, Message, TelegramObject
-from aiogram.utils.i18n import I18n
+from aiogram.types import CallbackQuery, Message
 
 from bot.services.ports import Delivery, EditResult
 from bot.services.support import AnswerOutcome, CloseOutcome, SupportService
 from handlers.common.filters import ChatId
+from handlers.common.staff_locale import StaffLocale
 from handlers.support import texts
 from handlers.support.callbacks import TicketAction, TicketCb
 from handlers.support.filters import OperatorAnswer
-
-
-class CompanyLanguage(BaseMiddleware):
-    """Operators read the company's language (DEFAULT_LOCALE), whatever their Telegram's."""
-
-    def __init__(self, locale: str) -> None:
-        self.locale = locale
-
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
-        i18n: I18n = data["i18n"]
-        with i18n.use_locale(self.locale):
-            return await handler(event, data)
 
 
 def _where(message: Message) -> tuple[int | None, int | None]:
@@ -124,7 +105,7 @@ def create_router(staff_chat_id: int, locale: str) -> Router:
     router.edited_message.filter(ChatId(staff_chat_id))
     router.callback_query.filter(ChatId(staff_chat_id))
     for observer in (router.message, router.edited_message, router.callback_query):
-        observer.middleware(CompanyLanguage(locale))
+        observer.middleware(StaffLocale(locale))
     router.message.register(close_command, Command("close"))
     router.message.register(answer, OperatorAnswer())
     router.edited_message.register(edited, OperatorAnswer())
