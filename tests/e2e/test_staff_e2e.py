@@ -10,16 +10,15 @@ import asyncio
 import itertools
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from sandbox.testing import BotMessage
 from sandbox.testing import User as SandboxUser
-from storage.db import Database
 from storage.models import AuditLog, Charge, Notice, Supplier, User
 from tests.e2e.conftest import World
+from tests.e2e.test_linking_e2e import add_rows, query
 from tests.e2e.test_registration_e2e import register
 from tests.support import factories as f
 
@@ -33,23 +32,6 @@ ELSEWHERE = "Это работает только в чате операторо
 SEND = "📤 Отправить"
 
 _ids = itertools.count(1)
-
-
-async def add_rows(world: World, *rows: object) -> None:
-    db = Database(world.database_url)
-    try:
-        await f.add(db, *rows)
-    finally:
-        await db.dispose()
-
-
-async def query(world: World, statement: Any) -> list[Any]:
-    db = Database(world.database_url)
-    try:
-        async with db.session_maker() as s:
-            return list((await s.execute(statement)).scalars().all())
-    finally:
-        await db.dispose()
 
 
 async def supplier(world: World, code: str, name: str) -> Supplier:
