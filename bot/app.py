@@ -31,6 +31,7 @@ from bot.services.receipts import Renderer
 from bot.telegram import create_ports
 from bot.telegram.errors import QuietCallbackAnswers
 from bot.telegram.notice_board import NoticeRunner  # staff
+from bot.telegram.response_types import KeepResponseTypes
 from bot.telegram.retry import TelegramRetry, Unreachable
 from bot.telegram.support import ChatKinds
 from handlers import create_routers
@@ -66,6 +67,7 @@ def create_bot(settings: Settings, *, flood_control: bool = True, **session_kwar
 
 def setup_bot(bot: Bot) -> Bot:
     """Request middlewares every Bot of ours carries (tests build Bots with other sessions)."""
+    bot.session.middleware(KeepResponseTypes())
     bot.session.middleware(CommitBeforeSend())
     bot.session.middleware(RetryAfter())
     bot.session.middleware(QuietCallbackAnswers())
