@@ -423,11 +423,9 @@ class LinkingService:
     async def active_accounts(self, user_id: int) -> list[AccountInfo]:
         """The accounts this resident may see, in the order they were linked (the account
         picker of balance and readings)."""
-        links = await self.uow.links.links_of_user(user_id)
+        rows = await self.uow.links.active_accounts_of(user_id)
         return [
-            _account_info(link.account)
-            for link in sorted(links, key=lambda link: link.id)
-            if link.status == LinkStatus.ACTIVE.value
+            AccountInfo(id, supplier, number, address) for id, supplier, number, address in rows
         ]
 
     async def active_account(self, user_id: int, account_id: int) -> AccountInfo | None:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.enums import LinkStatus
-from storage.models import Account, AccountLink, AuditLog, Charge, Payment
+from storage.models import Account, AccountLink, AuditLog, Charge, Payment, Supplier
 
 #: the audit action and object of a billing import (bot/services/billing/importer.py)
 IMPORT_ACTION = "billing.import"
@@ -36,6 +36,63 @@ class PaymentRow:
     recorded_at: dt.datetime | None
 
 
+@dataclass(frozen=True, slots=True)
+class AccountRow:
+    """An account with what a receipt needs of its supplier (the payee's details)."""
+
+    id: int
+    number: str
+    address: str
+    holder_name: str
+    holder_inn: str | None
+    supplier_id: int
+    supplier_name: str
+    inn: str
+    kpp: str
+    bank_name: str
+    bic: str
+    corr_account: str
+    settlement_account: str
+
+
+#: the columns of an AccountRow, in its fields' order (one SELECT, no ORM objects: the
+#: balance screen is the bot's busiest read — bench/README.md, "Latency")
+_ACCOUNT_COLUMNS = (
+    Account.id,
+    Account.number,
+    Account.address,
+    Account.holder_name,
+    Account.holder_inn,
+    Supplier.id,
+    Supplier.name,
+    Supplier.inn,
+    Supplier.kpp,
+    Supplier.bank_name,
+    Supplier.bic,
+    Supplier.corr_account,
+    Supplier.settlement_account,
+)
+
+
+def account_row(account: Account) -> AccountRow:
+    """The same row from an account already loaded (with its supplier)."""
+    s = account.supplier
+    return AccountRow(
+        account.id, account.number, account.address, account.holder_name, account.holder_inn,
+        s.id, s.name, s.inn, s.kpp, s.bank_name, s.bic, s.corr_account, s.settlement_account,
+    )  # fmt: skip
+
+
+_PAYMENT_COLUMNS = (
+    Payment.id,
+    Payment.paid_at,
+    Payment.amount,
+    Payment.source,
+    Payment.telegram_charge_id,
+    Payment.recorded_at,
+)
+
+
 def _payment_row(p: Payment) -> PaymentRow:
     return PaymentRow(p.id, p.paid_at, p.amount, p.source, p.telegram_charge_id, p.recorded_at)
 
@@ -44,10 +101,11 @@ class BalanceRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def linked_account(self, user_id: int, account_id: int) -> Account | None:
+    async def linked_account(self, user_id: int, account_id: int) -> AccountRow | None:
         """The account (with its supplier) when the user has an ACTIVE link to it."""
         result = await self.session.execute(
-            select(Account)
+            select(*_ACCOUNT_COLUMNS)
+            .join(Supplier, Supplier.id == Account.supplier_id)
             .join(AccountLink, AccountLink.account_id == Account.id)
             .where(
                 AccountLink.user_id == user_id,
@@ -55,7 +113,8 @@ class BalanceRepository:
                 AccountLink.status == LinkStatus.ACTIVE.value,
             )
         )
-        return result.scalars().unique().one_or_none()
+        row = result.first()
+        return None if row is None else AccountRow(*tuple(row))
 
     async def charges(self, account_id: int) -> list[ChargeRow]:
         """Every charge of the account, oldest period first (a few hundred rows at most)."""
@@ -66,27 +125,15 @@ class BalanceRepository:
         )
         return [ChargeRow(r.id, r.period, r.service, r.charged, r.paid) for r in rows]
 
-    async def last_payment(self, account_id: int) -> PaymentRow | None:
-        result = await self.session.execute(
-            select(Payment)
+    async def payments(self, account_id: int) -> list[PaymentRow]:
+        """Every payment of the account, billing's and Telegram's, the latest first (by the
+        date paid, then the order recorded; a dozen a year)."""
+        rows = await self.session.execute(
+            select(*_PAYMENT_COLUMNS)
             .where(Payment.account_id == account_id)
             .order_by(Payment.paid_at.desc(), Payment.id.desc())
-            .limit(1)
         )
-        payment = result.scalar_one_or_none()
-        return None if payment is None else _payment_row(payment)
-
-    async def telegram_payments(
-        self, account_id: int, recorded_after: dt.datetime | None
-    ) -> list[PaymentRow]:
-        """Payments made in Telegram and recorded after `recorded_after` (all when None)."""
-        query = select(Payment).where(
-            Payment.account_id == account_id, Payment.telegram_charge_id.is_not(None)
-        )
-        if recorded_after is not None:
-            query = query.where(Payment.recorded_at > recorded_after)
-        result = await self.session.execute(query.order_by(Payment.id))
-        return [_payment_row(p) for p in result.scalars()]
+        return [PaymentRow(*row) for row in rows]
 
     async def last_charges_import(self) -> dt.datetime | None:
         """When billing's charges were last imported (the moment the figures are as of)."""

@@ -82,6 +82,19 @@ class LinkRepository:
         )
         return list(result.scalars())
 
+    async def active_accounts_of(self, user_id: int) -> list[tuple[int, str, str, str]]:
+        """(account id, supplier's name, number, address) of the accounts the user has an
+        ACTIVE link to, in the order they were linked. Columns only, one SELECT: the
+        account picker of balance and readings asks on every press."""
+        rows = await self.session.execute(
+            select(Account.id, Supplier.name, Account.number, Account.address)
+            .join(AccountLink, AccountLink.account_id == Account.id)
+            .join(Supplier, Supplier.id == Account.supplier_id)
+            .where(AccountLink.user_id == user_id, AccountLink.status == LinkStatus.ACTIVE.value)
+            .order_by(AccountLink.id)
+        )
+        return [tuple(row) for row in rows]  # type: ignore[misc]
+
     async def links_of_account(self, account_id: int) -> list[AccountLink]:
         result = await self.session.execute(
             select(AccountLink).where(AccountLink.account_id == account_id).order_by(AccountLink.id)

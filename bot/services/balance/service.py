@@ -6,6 +6,7 @@ resident's id and answers None for any other account (a forged button, an unlink
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
@@ -24,8 +25,7 @@ from bot.services.balance.statement import (
     months_before,
 )
 from bot.services.clock import Clock
-from storage.models import Account
-from storage.repositories.balance import ChargeRow, PaymentRow
+from storage.repositories.balance import AccountRow, ChargeRow, PaymentRow
 from storage.uow import UnitOfWork
 
 #: months of the history chart
@@ -34,17 +34,16 @@ HISTORY_MONTHS = 12
 TREND_MONTHS = 3
 
 
-def account_card(account: Account) -> AccountCard:
-    s = account.supplier
+def account_card(account: AccountRow) -> AccountCard:
     payee = Payee(
-        id=s.id,
-        name=s.name,
-        inn=s.inn.strip(),
-        kpp=s.kpp.strip(),
-        bank_name=s.bank_name.strip(),
-        bic=s.bic.strip(),
-        corr_account=s.corr_account.strip(),
-        settlement_account=s.settlement_account.strip(),
+        id=account.supplier_id,
+        name=account.supplier_name,
+        inn=account.inn.strip(),
+        kpp=account.kpp.strip(),
+        bank_name=account.bank_name.strip(),
+        bic=account.bic.strip(),
+        corr_account=account.corr_account.strip(),
+        settlement_account=account.settlement_account.strip(),
     )
     return AccountCard(
         account.id,
@@ -60,6 +59,14 @@ def _payment_info(row: PaymentRow | None) -> PaymentInfo | None:
     if row is None:
         return None
     return PaymentInfo(row.paid_at, row.amount, row.source, row.telegram_charge_id is not None)
+
+
+def _not_in_billing_yet(payment: PaymentRow, as_of: dt.datetime | None) -> bool:
+    """A payment made in Telegram that billing's charges imported at `as_of` do not count
+    yet: recorded after that import (every Telegram payment when nothing was imported)."""
+    if payment.telegram_charge_id is None:
+        return False
+    return as_of is None or (payment.recorded_at is not None and payment.recorded_at > as_of)
 
 
 def _trend(months: list[MonthTotals]) -> Decimal | None:
@@ -84,7 +91,7 @@ class BalanceService:
         self.clock = clock
         self.renderer = renderer or Renderer(workers=0)
 
-    async def _account(self, user_id: int, account_id: int) -> Account | None:
+    async def _account(self, user_id: int, account_id: int) -> AccountRow | None:
         return await self.uow.balance.linked_account(user_id, account_id)
 
     async def linked(self, user_id: int, account_id: int) -> AccountCard | None:
@@ -103,12 +110,13 @@ class BalanceService:
             return None
         return await self.statement_of(account, period)
 
-    async def statement_of(self, account: Account, period: str | None = None) -> Statement:
+    async def statement_of(self, account: AccountRow, period: str | None = None) -> Statement:
         repo = self.uow.balance
         charges = await repo.charges(account.id)
         as_of = await repo.last_charges_import()
-        pending = sum((p.amount for p in await repo.telegram_payments(account.id, as_of)), ZERO)
-        last = _payment_info(await repo.last_payment(account.id))
+        payments = await repo.payments(account.id)
+        pending = sum((p.amount for p in payments if _not_in_billing_yet(p, as_of)), ZERO)
+        last = _payment_info(payments[0] if payments else None)
         card = account_card(account)
         periods = tuple(sorted({c.period for c in charges}, reverse=True))
         if not periods:

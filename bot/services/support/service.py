@@ -31,6 +31,7 @@ from bot.services.support.hours import SupportHours
 from storage.enums import TicketStatus
 from storage.locks import KeyedLock
 from storage.models import Ticket
+from storage.repositories.balance import account_row
 from storage.uow import UnitOfWork
 
 log = logging.getLogger("kabinet.support")
@@ -315,7 +316,7 @@ class SupportService:
         for link in await self.uow.links.links_of_user(resident_id):
             if link.status != LinkStatus.ACTIVE.value:
                 continue
-            statement = await self.balance.statement_of(link.account)
+            statement = await self.balance.statement_of(account_row(link.account))
             account = link.account
             accounts.append(
                 CardAccount(
