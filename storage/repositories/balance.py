@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.enums import LinkStatus
@@ -97,6 +97,36 @@ def _payment_row(p: Payment) -> PaymentRow:
     return PaymentRow(p.id, p.paid_at, p.amount, p.source, p.telegram_charge_id, p.recorded_at)
 
 
+# The balance screen's reads, built once (bindparams): a press of «💳 Баланс» runs them all,
+# and building a SELECT costs more CPU than SQLite's answer to it (bench/README.md, "Latency").
+_LINKED_ACCOUNT = (
+    select(*_ACCOUNT_COLUMNS)
+    .join(Supplier, Supplier.id == Account.supplier_id)
+    .join(AccountLink, AccountLink.account_id == Account.id)
+    .where(
+        AccountLink.user_id == bindparam("user_id"),
+        AccountLink.account_id == bindparam("account_id"),
+        AccountLink.status == LinkStatus.ACTIVE.value,
+    )
+)
+_CHARGES = (
+    select(Charge.id, Charge.period, Charge.service, Charge.charged, Charge.paid)
+    .where(Charge.account_id == bindparam("account_id"))
+    .order_by(Charge.period, Charge.service, Charge.id)
+)
+_PAYMENTS = (
+    select(*_PAYMENT_COLUMNS)
+    .where(Payment.account_id == bindparam("account_id"))
+    .order_by(Payment.paid_at.desc(), Payment.id.desc())
+)
+_LAST_CHARGES_IMPORT = (
+    select(AuditLog.at)
+    .where(AuditLog.action == IMPORT_ACTION, AuditLog.object_id == CHARGES_KIND)
+    .order_by(AuditLog.at.desc())
+    .limit(1)
+)
+
+
 class BalanceRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -104,45 +134,25 @@ class BalanceRepository:
     async def linked_account(self, user_id: int, account_id: int) -> AccountRow | None:
         """The account (with its supplier) when the user has an ACTIVE link to it."""
         result = await self.session.execute(
-            select(*_ACCOUNT_COLUMNS)
-            .join(Supplier, Supplier.id == Account.supplier_id)
-            .join(AccountLink, AccountLink.account_id == Account.id)
-            .where(
-                AccountLink.user_id == user_id,
-                AccountLink.account_id == account_id,
-                AccountLink.status == LinkStatus.ACTIVE.value,
-            )
+            _LINKED_ACCOUNT, {"user_id": user_id, "account_id": account_id}
         )
         row = result.first()
         return None if row is None else AccountRow(*tuple(row))
 
     async def charges(self, account_id: int) -> list[ChargeRow]:
         """Every charge of the account, oldest period first (a few hundred rows at most)."""
-        rows = await self.session.execute(
-            select(Charge.id, Charge.period, Charge.service, Charge.charged, Charge.paid)
-            .where(Charge.account_id == account_id)
-            .order_by(Charge.period, Charge.service, Charge.id)
-        )
-        return [ChargeRow(r.id, r.period, r.service, r.charged, r.paid) for r in rows]
+        rows = await self.session.execute(_CHARGES, {"account_id": account_id})
+        return [ChargeRow(*row) for row in rows]
 
     async def payments(self, account_id: int) -> list[PaymentRow]:
         """Every payment of the account, billing's and Telegram's, the latest first (by the
         date paid, then the order recorded; a dozen a year)."""
-        rows = await self.session.execute(
-            select(*_PAYMENT_COLUMNS)
-            .where(Payment.account_id == account_id)
-            .order_by(Payment.paid_at.desc(), Payment.id.desc())
-        )
+        rows = await self.session.execute(_PAYMENTS, {"account_id": account_id})
         return [PaymentRow(*row) for row in rows]
 
     async def last_charges_import(self) -> dt.datetime | None:
         """When billing's charges were last imported (the moment the figures are as of)."""
-        result = await self.session.execute(
-            select(AuditLog.at)
-            .where(AuditLog.action == IMPORT_ACTION, AuditLog.object_id == CHARGES_KIND)
-            .order_by(AuditLog.at.desc())
-            .limit(1)
-        )
+        result = await self.session.execute(_LAST_CHARGES_IMPORT)
         return result.scalar_one_or_none()
 
     async def payment_by_charge_id(self, charge_id: str) -> PaymentRow | None:
