@@ -52,11 +52,11 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     require_token(settings)  # before anything is created or imported
-    from bot.runner import StartupError, serve
+    from bot.runner import StartupError, run_event_loop, serve
 
     migrate_or_explain(settings.database_url)
     try:
-        asyncio.run(serve(settings))
+        run_event_loop(serve(settings))
     except StartupError as exc:
         print(f"kabinet: {exc}", file=sys.stderr)
         return 1
@@ -64,11 +64,11 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_serve_api(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.runner import StartupError, serve_api
+    from bot.runner import StartupError, run_event_loop, serve_api
 
     migrate_or_explain(settings.database_url)
     try:
-        asyncio.run(serve_api(settings))
+        run_event_loop(serve_api(settings))
     except StartupError as exc:
         print(f"kabinet: {exc}", file=sys.stderr)
         return 1
