@@ -100,11 +100,17 @@ async def stop(proc: asyncio.subprocess.Process) -> None:
             await proc.wait()
 
 
+#: (start, latency) of every press, seconds, for `--dump`
+TIMELINE: list[tuple[float, float]] = []
+
+
 async def press(user: User) -> float:
     started = time.perf_counter()
     await user.send(BALANCE)
     await user.next_message(timeout=60)
-    return time.perf_counter() - started
+    took = time.perf_counter() - started
+    TIMELINE.append((started, took))
+    return took
 
 
 async def load(users: list[User], steps: int, think: float) -> list[float]:
@@ -200,6 +206,7 @@ async def run(args: argparse.Namespace) -> None:
                 await stop(bare)
 
 
+
 def numbers(text: str) -> list[int]:
     return [int(part) for part in text.split(",") if part.strip()]
 
@@ -213,8 +220,15 @@ def main() -> int:
     parser.add_argument(
         "--think", type=float, default=10.0, help="seconds between a resident's presses (0: none)"
     )
+    parser.add_argument(
+        "--dump", help="write every press's start (s) and latency (ms) to this file, in order"
+    )
     args = parser.parse_args()
     asyncio.run(run(args))
+    if args.dump:  # the warm-ups, then each level: ours, bare
+        Path(args.dump).write_text(
+            "".join(f"{start:.4f} {took * 1e3:.2f}\n" for start, took in TIMELINE)
+        )
     return 0
 
 
