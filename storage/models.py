@@ -212,6 +212,8 @@ class Payment(Base):
             sqlite_where=_BILLING_PAYMENT,
             postgresql_where=_BILLING_PAYMENT,
         ),
+        # an account's payments, newest first: balance, receipts, history (0011)
+        Index("ix_payments_account_paid", "account_id", "paid_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.enums import LinkStatus
@@ -114,16 +114,17 @@ _CHARGES = (
     .where(Charge.account_id == bindparam("account_id"))
     .order_by(Charge.period, Charge.service, Charge.id)
 )
-_PAYMENTS = (
-    select(*_PAYMENT_COLUMNS)
-    .where(Payment.account_id == bindparam("account_id"))
-    .order_by(Payment.paid_at.desc(), Payment.id.desc())
-)
-_LAST_CHARGES_IMPORT = (
-    select(AuditLog.at)
+# the moment of the last import as a one-row table, the account's payments joined to it:
+# one statement answers both, one row with no payment when there is none
+_AS_OF = (
+    select(func.max(AuditLog.at).label("at"))
     .where(AuditLog.action == IMPORT_ACTION, AuditLog.object_id == CHARGES_KIND)
-    .order_by(AuditLog.at.desc())
-    .limit(1)
+    .subquery()
+)
+_PAYMENTS_AS_OF = (
+    select(_AS_OF.c.at, *_PAYMENT_COLUMNS)
+    .select_from(_AS_OF.outerjoin(Payment, Payment.account_id == bindparam("account_id")))
+    .order_by(Payment.paid_at.desc(), Payment.id.desc())
 )
 
 
@@ -144,16 +145,13 @@ class BalanceRepository:
         rows = await self.session.execute(_CHARGES, {"account_id": account_id})
         return [ChargeRow(*row) for row in rows]
 
-    async def payments(self, account_id: int) -> list[PaymentRow]:
-        """Every payment of the account, billing's and Telegram's, the latest first (by the
-        date paid, then the order recorded; a dozen a year)."""
-        rows = await self.session.execute(_PAYMENTS, {"account_id": account_id})
-        return [PaymentRow(*row) for row in rows]
-
-    async def last_charges_import(self) -> dt.datetime | None:
-        """When billing's charges were last imported (the moment the figures are as of)."""
-        result = await self.session.execute(_LAST_CHARGES_IMPORT)
-        return result.scalar_one_or_none()
+    async def payments(self, account_id: int) -> tuple[dt.datetime | None, list[PaymentRow]]:
+        """When billing's charges were last imported (None: never), and every payment of the
+        account, billing's and Telegram's, the latest first (by the date paid, then the
+        order recorded; a dozen a year). One statement: the balance screen needs both."""
+        rows = (await self.session.execute(_PAYMENTS_AS_OF, {"account_id": account_id})).all()
+        as_of = rows[0][0] if rows else None
+        return as_of, [PaymentRow(*row[1:]) for row in rows if row[1] is not None]
 
     async def payment_by_charge_id(self, charge_id: str) -> PaymentRow | None:
         result = await self.session.execute(

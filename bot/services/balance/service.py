@@ -113,8 +113,7 @@ class BalanceService:
     async def statement_of(self, account: AccountRow, period: str | None = None) -> Statement:
         repo = self.uow.balance
         charges = await repo.charges(account.id)
-        as_of = await repo.last_charges_import()
-        payments = await repo.payments(account.id)
+        as_of, payments = await repo.payments(account.id)
         pending = sum((p.amount for p in payments if _not_in_billing_yet(p, as_of)), ZERO)
         last = _payment_info(payments[0] if payments else None)
         card = account_card(account)
