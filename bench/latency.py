@@ -206,7 +206,6 @@ async def run(args: argparse.Namespace) -> None:
                 await stop(bare)
 
 
-
 def numbers(text: str) -> list[int]:
     return [int(part) for part in text.split(",") if part.strip()]
 
