@@ -5,7 +5,8 @@
 
 Two processes poll one sandbox/ (this process, loopback HTTP), each with its own token:
 - **ours**: `python run_bot.py run` (long polling) on a SQLite file with the migrations
-  applied and N registered residents, each with one active account;
+  applied and N registered residents, each with one active account and a year of its charges and
+  payments;
 - **bare**: bench/bare_bot.py, a bare aiogram Dispatcher answering any text with one
   message (the baseline: aiogram, aiohttp and the sandbox, none of our code).
 
@@ -31,6 +32,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -50,6 +52,32 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+SERVICES = ("Холодное водоснабжение", "Горячее водоснабжение", "Водоотведение", "Отопление")
+
+
+def history(accounts: list[Any]) -> list[Any]:
+    """A year of billing for each account, as the balance screen meets it: four services a
+    month charged and paid, a payment a month, and the import that brought them."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from storage.models import AuditLog, Charge, Payment
+
+    rows: list[Any] = []
+    for account in accounts:
+        for month in range(1, 13):
+            period = f"2026-{month:02d}"
+            for n, service in enumerate(SERVICES):
+                amount = Decimal(f"{300 + 150 * n + month}.{month:02d}")
+                paid = amount if month < 12 else Decimal(0)
+                rows.append(Charge(account_id=account.id, period=period, service=service,
+                                   charged=amount, paid=paid))  # fmt: skip
+            rows.append(Payment(account_id=account.id, paid_at=dt.date(2026, month, 10),
+                                amount=Decimal("2500.00"), source="Сбербанк"))  # fmt: skip
+    rows.append(AuditLog(action="billing.import", actor_kind="system", object_id="charges"))
+    return rows
+
+
 async def seed(url: str, residents: int) -> None:
     from storage.db import Database
     from storage.migrate import upgrade
@@ -63,7 +91,7 @@ async def seed(url: str, residents: int) -> None:
         people = [f.resident(FIRST_UID + i, f"+7916{i:07d}") for i in range(residents)]
         await f.add(db, voda, *accounts, *people)
         links = [f.link(FIRST_UID + i, a.id, "active") for i, a in enumerate(accounts)]
-        await f.add(db, *links)
+        await f.add(db, *links, *history(accounts))
     finally:
         await db.dispose()
 

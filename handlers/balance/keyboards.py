@@ -47,48 +47,28 @@ def balance(
     several_accounts: bool,
     extra: Sequence[InlineKeyboardButton] = (),
 ) -> InlineKeyboardMarkup:
-    """Under a month's balance: receipt, history, pay, another month, `extra`, another account."""
+    """Under a month's balance: receipt, history, pay, another month, `extra`, another account.
+
+    Rows drawn directly, not with InlineKeyboardBuilder: this keyboard goes with every
+    press of «💳 Баланс», and the builder's copies and checks cost a tenth of the press."""
     account_id, period = statement.account.id, statement.period or ""
-    kb = InlineKeyboardBuilder()
-    sizes = []
+
+    def button(text: str, action: BalanceAction, with_period: bool = False) -> InlineKeyboardButton:
+        data = BalanceCb(action=action, account_id=account_id, period=period if with_period else "")
+        return InlineKeyboardButton(text=text, callback_data=data.pack())
+
+    rows: list[list[InlineKeyboardButton]] = []
     if statement.period is not None:
-        kb.button(
-            text=_("🧾 Receipt"),
-            callback_data=BalanceCb(
-                action=BalanceAction.RECEIPT, account_id=account_id, period=period
-            ),
-        )
-        kb.button(
-            text=_("📈 History"),
-            callback_data=BalanceCb(action=BalanceAction.HISTORY, account_id=account_id),
-        )
-        sizes.append(2)
+        rows.append([button(_("🧾 Receipt"), BalanceAction.RECEIPT, with_period=True),
+                     button(_("📈 History"), BalanceAction.HISTORY)])  # fmt: skip
         if can_pay:
-            kb.button(
-                text=_("💳 Pay in Telegram"),
-                callback_data=BalanceCb(action=BalanceAction.PAY, account_id=account_id),
-            )
-            sizes.append(1)
+            rows.append([button(_("💳 Pay in Telegram"), BalanceAction.PAY)])
         if len(statement.periods) > 1:
-            kb.button(
-                text=_("🗓 Another month"),
-                callback_data=BalanceCb(
-                    action=BalanceAction.PERIODS, account_id=account_id, period=period
-                ),
-            )
-            sizes.append(1)
-    for button in extra:
-        kb.add(button)
-        sizes.append(1)
+            rows.append([button(_("🗓 Another month"), BalanceAction.PERIODS, with_period=True)])
+    rows.extend([extra_button] for extra_button in extra)
     if several_accounts:
-        kb.button(
-            text=_("🏠 Another account"),
-            callback_data=BalanceCb(action=BalanceAction.ACCOUNTS, account_id=account_id),
-        )
-        sizes.append(1)
-    if sizes:
-        kb.adjust(*sizes)
-    return kb.as_markup()
+        rows.append([button(_("🏠 Another account"), BalanceAction.ACCOUNTS)])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 def periods(statement: Statement, page: int = 0) -> InlineKeyboardMarkup:

@@ -110,6 +110,16 @@ def test_money_in_each_language() -> None:
     assert format_money(Decimal("-1234.5"), "en") == "\u2212RUB\u00a01,234.50"
 
 
+def test_money_is_shown_to_the_kopeck_whatever_its_arithmetic_left() -> None:
+    # a negative zero from a subtraction is no debt; half a kopeck rounds up (the same
+    # sums are remembered once formatted: equal amounts must read alike)
+    assert format_money(Decimal("-0.00"), "ru") == "0,00\u00a0₽"
+    assert format_money(Decimal("0"), "ru") == format_money(Decimal("0.000"), "ru")
+    assert format_money(Decimal("1.005"), "ru") == "1,01\u00a0₽"
+    assert format_money(Decimal("-2.005"), "en") == "\u2212RUB\u00a02.01"
+    assert format_money(Decimal("7.5"), "en") == format_money(Decimal("7.50"), "en")
+
+
 @pytest.mark.parametrize(
     ("typed", "expected"),
     [
