@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.enums import LinkStatus
@@ -114,16 +114,39 @@ _CHARGES = (
     .where(Charge.account_id == bindparam("account_id"))
     .order_by(Charge.period, Charge.service, Charge.id)
 )
-# the moment of the last import as a one-row table, the account's payments joined to it:
-# one statement answers both, one row with no payment when there is none
+# The moment of the last import as a one-row table, joined to the account's payments a
+# balance needs: its last one (by the date paid) and those made in Telegram since that
+# import (not in billing's figures yet). One statement answers both; one row with no
+# payment when there is none; the rows stay few however many years of payments there are.
 _AS_OF = (
     select(func.max(AuditLog.at).label("at"))
     .where(AuditLog.action == IMPORT_ACTION, AuditLog.object_id == CHARGES_KIND)
     .subquery()
 )
+_LAST_PAYMENT_ID = (
+    select(Payment.id)
+    .where(Payment.account_id == bindparam("account_id"))
+    .order_by(Payment.paid_at.desc(), Payment.id.desc())
+    .limit(1)
+    .scalar_subquery()
+)
 _PAYMENTS_AS_OF = (
     select(_AS_OF.c.at, *_PAYMENT_COLUMNS)
-    .select_from(_AS_OF.outerjoin(Payment, Payment.account_id == bindparam("account_id")))
+    .select_from(
+        _AS_OF.outerjoin(
+            Payment,
+            and_(
+                Payment.account_id == bindparam("account_id"),
+                or_(
+                    Payment.id == _LAST_PAYMENT_ID,
+                    and_(
+                        Payment.telegram_charge_id.is_not(None),
+                        or_(_AS_OF.c.at.is_(None), Payment.recorded_at > _AS_OF.c.at),
+                    ),
+                ),
+            ),
+        )
+    )
     .order_by(Payment.paid_at.desc(), Payment.id.desc())
 )
 
@@ -146,9 +169,10 @@ class BalanceRepository:
         return [ChargeRow(*row) for row in rows]
 
     async def payments(self, account_id: int) -> tuple[dt.datetime | None, list[PaymentRow]]:
-        """When billing's charges were last imported (None: never), and every payment of the
-        account, billing's and Telegram's, the latest first (by the date paid, then the
-        order recorded; a dozen a year). One statement: the balance screen needs both."""
+        """When billing's charges were last imported (None: never), and the account's
+        payments a balance needs, the latest first (by the date paid, then the order
+        recorded): the last one, and the ones made in Telegram and recorded after that
+        import. One statement: the balance screen needs both."""
         rows = (await self.session.execute(_PAYMENTS_AS_OF, {"account_id": account_id})).all()
         as_of = rows[0][0] if rows else None
         return as_of, [PaymentRow(*row[1:]) for row in rows if row[1] is not None]

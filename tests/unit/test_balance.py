@@ -193,3 +193,40 @@ async def test_a_telegram_payment_counts_until_billing_imports_again(
     async with UnitOfWork(db.session_maker) as uow:
         statement = await BalanceService(uow, clock).statement(900, debtor)
     assert statement is not None and statement.pending == 0
+
+
+async def test_years_of_payments_the_last_one_and_the_ones_billing_has_not_seen(
+    db: Database, clock: FrozenClock
+) -> None:
+    import datetime as dt
+
+    from storage.models import AuditLog, Payment
+
+    seeded = await seed_linked(db, clock, 900, ("no_charges",))
+    account = seeded.ids["no_charges"]
+    imported = clock.advance(hours=1)  # after the import seed_linked made
+    billing = [
+        Payment(account_id=account, paid_at=dt.date(2020 + n // 12, n % 12 + 1, 10),
+                amount=Decimal("1000.00"), source="Сбербанк")
+        for n in range(80)
+    ]  # fmt: skip
+
+    def telegram(day: int, charge: str, recorded: dt.datetime) -> Payment:
+        return Payment(account_id=account, paid_at=dt.date(2026, 10, day),
+                       amount=Decimal("7.00"), source="Telegram", telegram_charge_id=charge,
+                       recorded_at=recorded)  # fmt: skip
+
+    await f.add(
+        db,
+        *billing,  # the last: 2026-08-10
+        telegram(30, "seen", imported - dt.timedelta(days=1)),  # before the import: in billing
+        telegram(31, "not-yet", imported + dt.timedelta(hours=1)),
+        AuditLog(action="billing.import", actor_kind="system", object_id="charges", at=imported),
+    )
+    async with UnitOfWork(db.session_maker) as uow:
+        statement = await BalanceService(uow, clock).statement(900, account)
+    assert statement is not None
+    assert statement.as_of == imported
+    assert statement.pending == Decimal("7.00")  # only the payment billing has not seen
+    last = statement.last_payment
+    assert last is not None and (last.paid_at, last.in_telegram) == (dt.date(2026, 10, 31), True)
