@@ -28,6 +28,7 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    text,
     update,
 )
 from sqlalchemy import cast as sql_cast
@@ -242,7 +243,7 @@ class BillingRepository:
                 Account.supplier_id == supplier_id, self._among(Account.number, numbers)
             )
         )
-        return {number: id_ for number, id_ in rows}
+        return dict(rows.all())
 
     async def meter_ids(
         self, account_ids: Iterable[int], serials: Iterable[str]
@@ -273,6 +274,46 @@ class BillingRepository:
                 delete(AccountPhone).where(AccountPhone.account_id.in_(list(account_ids)))
             )
         await self.insert_rows(AccountPhone, ("account_id", "phone"), phones)
+
+    async def add_phones_by_number(
+        self, supplier_id: int, phones: Sequence[tuple[str, str]]
+    ) -> None:
+        """Phones of accounts given by number: `(account number, phone)`. The database finds
+        the ids (the supplier + number index) in the INSERT itself: no SELECT of the ids
+        into Python first (SQLite: the pairs as one JSON parameter; PostgreSQL: two arrays)."""
+        if not phones:
+            return
+        dialect = self.session.get_bind().dialect.name
+        if dialect == "sqlite":
+            await self.session.execute(
+                text(
+                    "INSERT INTO account_phones (account_id, phone) "
+                    "SELECT a.id, json_extract(p.value, '$[1]') FROM json_each(:pairs) AS p "
+                    "CROSS JOIN accounts AS a "  # CROSS: the pairs drive, accounts is probed
+                    "WHERE a.supplier_id = :supplier "
+                    "AND a.number = json_extract(p.value, '$[0]')"
+                ),
+                {"pairs": json.dumps(phones, ensure_ascii=False), "supplier": supplier_id},
+            )
+        elif dialect == "postgresql":
+            await self.session.execute(
+                text(
+                    "INSERT INTO account_phones (account_id, phone) SELECT a.id, p.phone "
+                    "FROM unnest(CAST(:numbers AS VARCHAR[]), CAST(:phones AS VARCHAR[])) "
+                    "AS p(number, phone) "
+                    "JOIN accounts AS a ON a.supplier_id = :supplier AND a.number = p.number"
+                ),
+                {
+                    "numbers": [n for n, _ in phones],
+                    "phones": [p for _, p in phones],
+                    "supplier": supplier_id,
+                },
+            )
+        else:
+            ids = await self.account_ids(supplier_id, {n for n, _ in phones})
+            await self.insert_rows(
+                AccountPhone, ("account_id", "phone"), [(ids[n], p) for n, p in phones]
+            )
 
     # ------------------------------------------------------------------ charges, payments
     async def existing_charges(

@@ -343,16 +343,12 @@ class _Applier:
                     }
                 )
             await self.repo.insert_rows(Account, _ACCOUNT_COLUMNS, new)
-            new_ids = (
-                await self.repo.account_ids(supplier_id, [r.number for r in new_records])
-                if any(r.phones for r in new_records)
-                else {}
+            await self.repo.add_phones_by_number(
+                supplier_id, [(rec.number, p) for rec in new_records for p in rec.phones]
             )
             await self.repo.update_many(Account, changed)
             await self.repo.replace_phones(
-                [a for a, _ in phones_changed],
-                [(a, p) for a, ps in phones_changed for p in ps]
-                + [(new_ids[rec.number], p) for rec in new_records for p in rec.phones],
+                [a for a, _ in phones_changed], [(a, p) for a, ps in phones_changed for p in ps]
             )
             summary.inserted += len(new)
             summary.updated += len(changed)
