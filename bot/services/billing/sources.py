@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import itertools
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -298,6 +298,7 @@ def record_chunks(
         for p in _open_patterns(layout.separator)
     )
     quote: Any = b'"' if binary else '"'
+    closed = _one_quoted_field(layout.separator, binary)
     buf: list[Any] = []
     records = pending = 0  # pending: the lines of a record not ended yet
     try:
@@ -308,7 +309,7 @@ def record_chunks(
                 if inside_open(line):
                     continue
                 pending = 0
-            elif quote in line and start_open(line):
+            elif quote in line and not closed(line) and start_open(line):
                 pending = 1
                 continue
             records += 1
@@ -323,6 +324,23 @@ def record_chunks(
         return
     if buf:
         yield LineChunk(first_line, buf)
+
+
+def _one_quoted_field(separator: str, binary: bool) -> Callable[[Any], bool]:
+    """A quick `not start_open(line)` for the usual line: exactly two quotes, the first
+    starting a field, the second ending it (then only unquoted fields: the record ends)."""
+    quote: Any = b'"' if binary else '"'
+    starts: Any = (separator.encode(), b"") if binary else (separator, "")
+    ends: Any = (separator.encode(), b"\r", b"\n", b"") if binary else (separator, "\r", "\n", "")
+
+    def closed(line: Any) -> bool:
+        if line.count(quote) != 2:
+            return False
+        first = line.index(quote)
+        last = line.index(quote, first + 1)
+        return line[first - 1 : first] in starts and line[last + 1 : last + 2] in ends
+
+    return closed
 
 
 def _split_lines(binary: Iterable[bytes]) -> Iterator[bytes]:
