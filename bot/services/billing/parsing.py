@@ -20,7 +20,10 @@ import gc
 import itertools
 import multiprocessing
 import operator
+import os
 import pickle
+import threading
+import time
 from collections import deque
 from collections.abc import AsyncGenerator, Callable, Iterable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -124,16 +127,27 @@ def parse_chunk_pickled(layout: CsvLayout, chunk: LineChunk, ctx: ParseContext) 
     return data
 
 
-def _warm() -> None:
+def _warm(parent: int) -> None:
     """A worker imports the parser (and the phone library) before the first chunk, then
     leaves what it imported out of garbage collection (`gc.freeze`) and collects once a
     chunk instead of every few hundred allocations: the collector's passes over the tens of
-    thousands of objects a chunk holds cost more than parsing it."""
+    thousands of objects a chunk holds cost more than parsing it. `parent`: the importing
+    process, whose end ends this worker (`_exit_with`)."""
     from bot.services import phones
 
     phones.typed_phone_to_e164("8 916 123-45-67")
     gc.freeze()
     gc.disable()
+    watcher = threading.Thread(target=_exit_with, args=(parent,), daemon=True)
+    watcher.start()
+
+
+def _exit_with(parent: int) -> None:
+    """End this worker when the importing process is gone (killed: `kill -9` leaves no
+    one to shut the pool down, and a worker waits for its next chunk for ever)."""
+    while os.getppid() == parent:
+        time.sleep(1)
+    os._exit(0)
 
 
 @contextmanager
@@ -223,7 +237,10 @@ async def _in_workers(
     the inserts down (see `parse_chunk_pickled`)."""
     loop = asyncio.get_running_loop()
     pool = ProcessPoolExecutor(
-        max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=_warm
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_warm,
+        initargs=(os.getpid(),),
     )
     queued: deque[LineChunk] = deque(first)
     running: deque[asyncio.Future[bytes]] = deque()
