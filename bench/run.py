@@ -2,11 +2,13 @@
 """Billing import and account-lookup benchmark (see bench/README.md).
 
     .venv/bin/python bench/run.py [--accounts 100000,1000000] [--lookup-sizes 10000,1000000]
+                                  [--workers 1]   # IMPORT_WORKERS of the import (0: in-process)
 
 For every size N it writes an accounts CSV of N rows into a temporary folder, then runs a
 child process that applies the migrations to a fresh SQLite file, imports the suppliers and
 the accounts through the production importer, and times account lookups by supplier and
-number. The child reports its wall time and its peak RSS (getrusage maxrss); a baseline
+number. The child reports its wall time, its CPU time and its worker processes' (they end
+with the import), and its peak RSS (getrusage maxrss); a baseline
 child that does everything but the import gives the memory the import itself adds.
 Figures are printed with ratios to the smallest size of the same run — no verdicts.
 """
@@ -48,7 +50,15 @@ def write_files(folder: Path, accounts: int) -> tuple[Path, Path]:
 
 
 # ------------------------------------------------------------------ the child process
-async def child(database_url: str, suppliers: Path, accounts: Path | None, n: int) -> None:
+def _children_cpu() -> float:
+    """CPU seconds of this process's finished child processes (the import's workers)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+async def child(
+    database_url: str, suppliers: Path, accounts: Path | None, n: int, workers: int
+) -> None:
     from sqlalchemy import bindparam, select, text
 
     from bot.services.billing import Kind, csv_rows, import_rows
@@ -67,11 +77,18 @@ async def child(database_url: str, suppliers: Path, accounts: Path | None, n: in
                 await import_rows(uow, Kind.SUPPLIERS, csv_rows(Kind.SUPPLIERS, stream))
         if accounts is not None:
             started, cpu = time.perf_counter(), time.process_time()
+            cpu_workers = _children_cpu()
             with accounts.open(encoding="utf-8-sig", newline="") as stream:
                 async with UnitOfWork(db.session_maker) as uow:
-                    summary = await import_rows(uow, Kind.ACCOUNTS, csv_rows(Kind.ACCOUNTS, stream))
+                    rows = csv_rows(Kind.ACCOUNTS, stream)
+                    summary = await import_rows(uow, Kind.ACCOUNTS, rows, workers=workers)
             result["import_s"] = time.perf_counter() - started
             result["import_cpu_s"] = time.process_time() - cpu  # every thread of the process
+            # the worker processes (ended and waited for by the end of the import)
+            result["workers_cpu_s"] = _children_cpu() - cpu_workers
+            result["workers_maxrss_mb"] = (
+                resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+            )
             result["inserted"] = summary.inserted
 
             rng = random.Random(1)
@@ -174,11 +191,13 @@ def run_floor(folder: Path, accounts: Path, n: int) -> dict[str, float]:
     return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
-def run_child(folder: Path, suppliers: Path, accounts: Path | None, n: int) -> dict[str, float]:
+def run_child(
+    folder: Path, suppliers: Path, accounts: Path | None, n: int, workers: int = 0
+) -> dict[str, float]:
     db = folder / f"bench-{n}-{'base' if accounts is None else 'import'}.db"
     db.unlink(missing_ok=True)
     cmd = [sys.executable, __file__, "--child", f"sqlite+aiosqlite:///{db}", str(suppliers),
-           str(accounts or ""), str(n)]  # fmt: skip
+           str(accounts or ""), str(n), str(workers)]  # fmt: skip
     out = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=ROOT)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
@@ -200,17 +219,22 @@ def main() -> int:
         floor(Path(sys.argv[2]), Path(sys.argv[3]))
         return 0
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
-        url, suppliers, accounts, n = sys.argv[2:6]
-        asyncio.run(child(url, Path(suppliers), Path(accounts) if accounts else None, int(n)))
+        url, suppliers, accounts, n, workers = sys.argv[2:7]
+        path = Path(accounts) if accounts else None
+        asyncio.run(child(url, Path(suppliers), path, int(n), int(workers)))
         return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--accounts", default="100000,1000000", help="import sizes")
     parser.add_argument("--lookup-sizes", default="10000,1000000", help="lookup table sizes")
     parser.add_argument("--tmp", help="folder for the CSV and database files (default: a temp dir)")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="IMPORT_WORKERS of the import (0: in-process)"
+    )
     args = parser.parse_args()
     all_sizes = sorted(set(sizes(args.accounts)) | set(sizes(args.lookup_sizes)))
 
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, SQLite, {LOOKUPS} lookups")
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, SQLite, {LOOKUPS} lookups, "
+          f"import workers {args.workers}")  # fmt: skip
     with tempfile.TemporaryDirectory(dir=args.tmp) as tmp:
         folder = Path(tmp)
         suppliers, _ = write_files(folder, 0)
@@ -225,7 +249,7 @@ def main() -> int:
             print(f"  generated {n:,} accounts ({size / 1e6:.0f} MB) in "
                   f"{time.perf_counter() - started:.1f} s", flush=True)  # fmt: skip
             PLANS_SEEN[:] = [n]
-            result = run_child(folder, suppliers, path, n)
+            result = run_child(folder, suppliers, path, n, args.workers)
             if n in sizes(args.accounts):
                 base_n = run_floor(folder, path, n)
                 result["floor_s"] = base_n["import_s"]
@@ -233,13 +257,16 @@ def main() -> int:
             path.unlink()
             rows.append((n, result, size))
             print(f"  imported {n:,} in {result['import_s']:.1f} s "
-                  f"(CPU {result['import_cpu_s']:.1f} s; load {os.getloadavg()[0]:.1f})",
-                  flush=True)  # fmt: skip
+                  f"(CPU {result['import_cpu_s']:.1f} s + workers {result['workers_cpu_s']:.1f} s, "
+                  f"workers' peak RSS {result['workers_maxrss_mb']:.0f} MB; "
+                  f"load {os.getloadavg()[0]:.1f})", flush=True)  # fmt: skip
 
     first_import = next((r for n, r, _ in rows if n in sizes(args.accounts)), rows[0][1])
     first_n = next((n for n, _, _ in rows if n in sizes(args.accounts)), rows[0][0])
     print()
-    print("import of N accounts (one transaction, streaming); floor = plain sqlite3, same run:")
+    print("import of N accounts (one transaction, streaming); floor = plain sqlite3, same run;")
+    print("CPU s = the importing process + its worker processes; peak RSS: the importing")
+    print("process (a worker's own peak is printed above):")
     print(f"  {'N':>10} {'time s':>8} {'CPU s':>7} {'rows/s':>9} {'µs/row':>8} {'×time':>7} "
           f"{'peak RSS MB':>12} {'over baseline':>14} {'floor s':>8} {'floor CPU':>9} "
           f"{'× floor':>8} {'CPU × floor':>12}")  # fmt: skip
@@ -248,12 +275,13 @@ def main() -> int:
             continue
         per_row = r["import_s"] / n * 1e6
         base_per_row = first_import["import_s"] / first_n * 1e6
-        print(f"  {n:>10,} {r['import_s']:>8.1f} {r['import_cpu_s']:>7.1f} "
+        cpu = r["import_cpu_s"] + r["workers_cpu_s"]
+        print(f"  {n:>10,} {r['import_s']:>8.1f} {cpu:>7.1f} "
               f"{n / r['import_s']:>9,.0f} {per_row:>8.1f} "
               f"{r['import_s'] / first_import['import_s']:>7.2f} {r['maxrss_mb']:>12.0f} "
               f"{r['maxrss_mb'] - base['maxrss_mb']:>14.0f} {r['floor_s']:>8.1f} "
               f"{r['floor_cpu_s']:>9.1f} {r['import_s'] / r['floor_s']:>8.2f} "
-              f"{r['import_cpu_s'] / r['floor_cpu_s']:>12.2f}   "
+              f"{cpu / r['floor_cpu_s']:>12.2f}   "
               f"(µs/row ×{per_row / base_per_row:.2f})")  # fmt: skip
     lookups = [(n, r) for n, r, _ in rows if n in sizes(args.lookup_sizes)]
     if lookups:

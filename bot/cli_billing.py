@@ -85,7 +85,14 @@ async def _import(kind: Kind, path: Path, name: str, encoding: str, settings: Se
         with path.open("rb") as stream:
             source = CsvFile(kind, stream, encoding=encoding, advice=cp1251_advice(kind, name))
             async with UnitOfWork(db.session_maker) as uow:
-                summary = await import_rows(uow, kind, source, progress=progress, actor="system")
+                summary = await import_rows(
+                    uow,
+                    kind,
+                    source,
+                    progress=progress,
+                    actor="system",
+                    workers=settings.import_workers,
+                )
     except ImportRejected as exc:
         progress.close()
         for line in exc.lines(name):

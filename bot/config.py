@@ -106,6 +106,11 @@ class Settings(BaseSettings):
     payments_provider_token: SecretStr | None = None
     #: worker processes that render receipts and charts (0: threads in this process)
     render_workers: int = Field(default=1, ge=0, le=32)
+    # --- billing import (issue 13 item 7) ---
+    #: worker processes that parse a billing CSV of more than ~5,000 rows during its
+    #: import, started for that import only (0: a thread of the importing process)
+    import_workers: int = Field(default=1, ge=0, le=32)
+    # --- end billing import ---
     # --- staff ---
     #: decisions in the staff chat (approve / reject a link or a reading, ban, unban,
     #: notice) by the chat's administrators only; otherwise by every member

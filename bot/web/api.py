@@ -73,6 +73,7 @@ class BillingApi:
         self.max_body = int(settings.api_max_body_mb * 1024 * 1024)
         self.max_body_mb = settings.api_max_body_mb
         self.import_lock = asyncio.Lock()
+        self.import_workers = settings.import_workers
 
     # ------------------------------------------------------------------ auth
     def authorized(self, request: web.Request) -> bool:
@@ -162,7 +163,9 @@ class BillingApi:
         async with self.import_lock:
             try:
                 async with UnitOfWork(self.db.session_maker) as uow:
-                    summary = await import_rows(uow, kind, rows, actor="api")
+                    summary = await import_rows(
+                        uow, kind, rows, actor="api", workers=self.import_workers
+                    )
             except ImportRejected as exc:
                 return _error(
                     400,

@@ -28,6 +28,7 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    text,
     update,
 )
 from sqlalchemy import cast as sql_cast
@@ -90,6 +91,16 @@ class _BulkInsert:
         self._plain = self._varying + [n for n in order if n in constant] == order
         self._constant = tuple(constant[n] for n in order if n in constant)
         self._constants = constant
+
+    def tuples(self, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> list[Any]:
+        """The driver parameters of rows given as tuples in the order of `columns`: on
+        SQLite and asyncpg (positional, no conversion needed) the tuples themselves with
+        the batch's constants appended — no dict a row."""
+        plain = self.positional and self._plain and not self._processors
+        if plain and self._varying == list(columns):
+            constant = self._constant
+            return [row + constant for row in rows] if constant else list(rows)
+        return self.parameters([dict(zip(columns, row, strict=True)) for row in rows])
 
     def parameters(self, rows: Sequence[dict[str, Any]]) -> list[Any]:
         if self._processors:  # e.g. Decimal → text on SQLite, dates
@@ -169,6 +180,18 @@ class BillingRepository:
         bulk = _BulkInsert(table, list(values[0]), connection.dialect)
         await connection.exec_driver_sql(bulk.sql, bulk.parameters(values))
 
+    async def insert_rows(
+        self, model: type[Base], columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
+    ) -> None:
+        """`insert_many` of rows given as tuples in the order of `columns` (the import's
+        bulk path: no dict is built for a row)."""
+        if not rows:
+            return
+        table = cast(Table, model.__table__)
+        connection = await self.session.connection()
+        bulk = _BulkInsert(table, list(columns), connection.dialect)
+        await connection.exec_driver_sql(bulk.sql, bulk.tuples(columns, rows))
+
     async def update_many(self, model: type[Base], values: Sequence[dict[str, Any]]) -> None:
         """UPDATE by primary key; every dict holds `id` and the same set of columns."""
         if not values:
@@ -192,7 +215,8 @@ class BillingRepository:
 
     # ------------------------------------------------------------------ accounts
     async def existing_accounts(self, supplier_id: int, numbers: Iterable[str]) -> list[Any]:
-        rows = await self.session.execute(
+        connection = await self.session.connection()  # Core rows: no ORM processing a row
+        rows = await connection.execute(
             select(
                 Account.id,
                 Account.number,
@@ -206,13 +230,20 @@ class BillingRepository:
         )
         return list(rows)
 
+    async def has_accounts(self, supplier_id: int) -> bool:
+        found = await self.session.execute(
+            select(Account.id).where(Account.supplier_id == supplier_id).limit(1)
+        )
+        return found.first() is not None
+
     async def account_ids(self, supplier_id: int, numbers: Iterable[str]) -> dict[str, int]:
-        rows = await self.session.execute(
+        connection = await self.session.connection()  # Core rows: no ORM processing a row
+        rows = await connection.execute(
             select(Account.number, Account.id).where(
                 Account.supplier_id == supplier_id, self._among(Account.number, numbers)
             )
         )
-        return {r.number: r.id for r in rows}
+        return dict(rows.all())
 
     async def meter_ids(
         self, account_ids: Iterable[int], serials: Iterable[str]
@@ -242,7 +273,47 @@ class BillingRepository:
             await self.session.execute(
                 delete(AccountPhone).where(AccountPhone.account_id.in_(list(account_ids)))
             )
-        await self.insert_many(AccountPhone, [{"account_id": a, "phone": p} for a, p in phones])
+        await self.insert_rows(AccountPhone, ("account_id", "phone"), phones)
+
+    async def add_phones_by_number(
+        self, supplier_id: int, phones: Sequence[tuple[str, str]]
+    ) -> None:
+        """Phones of accounts given by number: `(account number, phone)`. The database finds
+        the ids (the supplier + number index) in the INSERT itself: no SELECT of the ids
+        into Python first (SQLite: the pairs as one JSON parameter; PostgreSQL: two arrays)."""
+        if not phones:
+            return
+        dialect = self.session.get_bind().dialect.name
+        if dialect == "sqlite":
+            await self.session.execute(
+                text(
+                    "INSERT INTO account_phones (account_id, phone) "
+                    "SELECT a.id, json_extract(p.value, '$[1]') FROM json_each(:pairs) AS p "
+                    "CROSS JOIN accounts AS a "  # CROSS: the pairs drive, accounts is probed
+                    "WHERE a.supplier_id = :supplier "
+                    "AND a.number = json_extract(p.value, '$[0]')"
+                ),
+                {"pairs": json.dumps(phones, ensure_ascii=False), "supplier": supplier_id},
+            )
+        elif dialect == "postgresql":
+            await self.session.execute(
+                text(
+                    "INSERT INTO account_phones (account_id, phone) SELECT a.id, p.phone "
+                    "FROM unnest(CAST(:numbers AS VARCHAR[]), CAST(:phones AS VARCHAR[])) "
+                    "AS p(number, phone) "
+                    "JOIN accounts AS a ON a.supplier_id = :supplier AND a.number = p.number"
+                ),
+                {
+                    "numbers": [n for n, _ in phones],
+                    "phones": [p for _, p in phones],
+                    "supplier": supplier_id,
+                },
+            )
+        else:
+            ids = await self.account_ids(supplier_id, {n for n, _ in phones})
+            await self.insert_rows(
+                AccountPhone, ("account_id", "phone"), [(ids[n], p) for n, p in phones]
+            )
 
     # ------------------------------------------------------------------ charges, payments
     async def existing_charges(

@@ -16,7 +16,8 @@ from storage.models import Account, AccountPhone, AuditLog, Base
 from storage.uow import UnitOfWork
 from tests.support.billing_files import account, csv_text, supplier
 
-ROWS = 5_001  # three batches of the importer's 2,000 rows, the last one short
+ROWS = 5_001  # three batches of 2,000 rows, the last one short
+BATCH = 2_000
 
 
 def accounts(n: int) -> list[dict[str, str]]:
@@ -33,7 +34,11 @@ async def load(db: Database, rows: list[dict[str, str]], clock: FrozenClock) -> 
     text = csv_text(Kind.ACCOUNTS, rows)
     async with UnitOfWork(db.session_maker) as uow:
         await import_rows(
-            uow, Kind.ACCOUNTS, csv_rows(Kind.ACCOUNTS, io.StringIO(text)), clock=clock
+            uow,
+            Kind.ACCOUNTS,
+            csv_rows(Kind.ACCOUNTS, io.StringIO(text)),
+            clock=clock,
+            batch_size=BATCH,
         )
 
 
@@ -101,7 +106,11 @@ async def test_a_large_file_is_stored_as_given_and_a_second_import_changes_only_
     text = csv_text(Kind.ACCOUNTS, rows)
     async with UnitOfWork(suppliers.session_maker) as uow:
         summary = await import_rows(
-            uow, Kind.ACCOUNTS, csv_rows(Kind.ACCOUNTS, io.StringIO(text)), clock=later
+            uow,
+            Kind.ACCOUNTS,
+            csv_rows(Kind.ACCOUNTS, io.StringIO(text)),
+            clock=later,
+            batch_size=BATCH,
         )
     assert (summary.inserted, summary.updated, summary.unchanged) == (0, 1, ROWS - 1)
     async with suppliers.session_maker() as session:

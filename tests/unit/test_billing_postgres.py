@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 import storage.migrate
 from bot.services.billing import (
+    CsvFile,
     ImportRejected,
     ImportSummary,
     Kind,
@@ -119,3 +120,38 @@ async def test_demo_twice(pg: Database, clock: FrozenClock) -> None:
     second = await seed_demo(pg, clock)
     assert all(s.inserted == s.updated == 0 for s in second.imports)
     assert [await count(pg, m) for m in (Account, Charge, Payment, Meter, Reading)] == before
+
+
+async def test_a_big_file_through_the_worker_and_again(pg: Database, clock: FrozenClock) -> None:
+    """7,000 accounts parsed in a worker process (over the in-process limit), phones
+    attached by number in the database; a second import changes only what changed."""
+    await load(pg, Kind.SUPPLIERS, [supplier()], clock)
+    rows = [
+        account(f"{40_000_000 + i}", phones=f"8 916 {i % 1000:03d}-00-{i % 100:02d}; +74822120000")
+        for i in range(7_000)
+    ]
+
+    async def big(rows: list[dict[str, str]]) -> ImportSummary:
+        source = CsvFile(Kind.ACCOUNTS, io.BytesIO(csv_text(Kind.ACCOUNTS, rows).encode()))
+        async with UnitOfWork(pg.session_maker) as uow:
+            return await import_rows(
+                uow, Kind.ACCOUNTS, source, clock=clock, batch_size=1_000, workers=1
+            )
+
+    assert (await big(rows)).inserted == 7_000
+    assert (await count(pg, Account), await count(pg, AccountPhone)) == (7_000, 14_000)
+    rows[6_500] = account("40006500", phones="+7 925 111-22-33")
+    again = await big(rows)
+    assert (again.inserted, again.updated, again.unchanged) == (0, 1, 6_999)
+    async with pg.session_maker() as session:
+        phones = await session.execute(
+            select(Account.number, AccountPhone.phone)
+            .join(AccountPhone, AccountPhone.account_id == Account.id)
+            .where(Account.number.in_(["40000001", "40006500"]))
+            .order_by(Account.number, AccountPhone.phone)
+        )
+        assert [tuple(r) for r in phones] == [
+            ("40000001", "+74822120000"),
+            ("40000001", "+79160010001"),
+            ("40006500", "+79251112233"),
+        ]

@@ -397,8 +397,8 @@ class _Row:
         required: bool = False,
         default: Any = None,
     ) -> Any:
-        raw = self.values.get(column) or ""
-        if not raw.strip():
+        raw = self.values.get(column)
+        if not raw or raw.isspace():  # = not raw.strip(), without a copy of every value
             if required:
                 self.errors.append(FieldError(column, "required, but empty"))
             return default
@@ -420,6 +420,8 @@ def supplier_code(value: str) -> str:
 
 def account_number(value: str) -> str:
     """Stored as the bot looks it up: `compact_number` (ASCII digits, no spaces or dashes)."""
+    if value.isascii() and value.isalnum():  # the usual number: compact_number leaves it
+        return text(value, max_len=32)
     return text(compact_number(value), max_len=32)
 
 
