@@ -200,8 +200,11 @@ async def test_kill_9_mid_conversation_loses_no_accepted_reading(
     await anna.next_message()
     await anna.send("131,5")
     summary = await anna.next_message()
-    # the bot stores the reading, then edits the summary: Telegram is slow to answer the edit
-    world.sb.inject_fault("editMessageText", kind="delay", delay=5.0, chat_id=anna.id)
+    # the bot stores the reading, then says so in a new message: Telegram is slow to answer
+    # it, so the kill lands while the update is being handled (the summary's buttons go with
+    # editMessageReplyMarkup before the store; the answer after it is a sendMessage — delaying
+    # an edit left only the few milliseconds between the commit and the webhook's answer)
+    world.sb.inject_fault("sendMessage", kind="delay", delay=5.0, chat_id=anna.id)
     press = asyncio.create_task(anna.press(SEND, message=summary))
 
     async def stored() -> bool:
