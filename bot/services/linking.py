@@ -417,16 +417,12 @@ class LinkingService:
 
     async def active_account_ids(self, user_id: int) -> list[int]:
         """Accounts this resident may see (for other features: balance, readings)."""
-        links = await self.uow.links.links_of_user(user_id)
-        return [link.account_id for link in links if link.status == LinkStatus.ACTIVE.value]
+        return [account.id for account in await self.active_accounts(user_id)]
 
     async def active_accounts(self, user_id: int) -> list[AccountInfo]:
         """The accounts this resident may see, in the order they were linked (the account
         picker of balance and readings)."""
-        rows = await self.uow.links.active_accounts_of(user_id)
-        return [
-            AccountInfo(id, supplier, number, address) for id, supplier, number, address in rows
-        ]
+        return [AccountInfo(*row) for row in await self.uow.links.active_accounts_of(user_id)]
 
     async def active_account(self, user_id: int, account_id: int) -> AccountInfo | None:
         """The account if this resident has an active link to it (forged buttons: None)."""
