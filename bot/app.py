@@ -7,7 +7,6 @@ from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
@@ -33,6 +32,7 @@ from bot.telegram.errors import QuietCallbackAnswers
 from bot.telegram.notice_board import NoticeRunner  # staff
 from bot.telegram.response_types import KeepResponseTypes
 from bot.telegram.retry import TelegramRetry, Unreachable
+from bot.telegram.session import JsonAiohttpSession
 from bot.telegram.support import ChatKinds
 from handlers import create_routers
 from handlers.common.albums import OneAnswerPerAlbum
@@ -56,7 +56,9 @@ def create_bot(settings: Settings, *, flood_control: bool = True, **session_kwar
     """The Bot; `flood_control=False` for the bulk sender's own (it handles 429 itself)."""
     token = require_token(settings)
     session_kwargs.setdefault("timeout", settings.telegram_timeout_seconds)
-    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.api_base), **session_kwargs)
+    session = JsonAiohttpSession(
+        api=TelegramAPIServer.from_base(settings.api_base), **session_kwargs
+    )
     bot = Bot(
         token=token,
         session=session,

@@ -28,6 +28,7 @@ from bot.services.ports import NoticeProgress
 from bot.telegram.locale import speaking
 from bot.telegram.notifier import TelegramResidentNotifier
 from bot.telegram.sender import BulkSender
+from bot.telegram.session import JsonAiohttpSession
 from handlers.staff.texts import progress_text
 from storage.db import Database
 from storage.locks import DatabaseLock, JobLock, RedisLock
@@ -67,7 +68,7 @@ def bulk_bot(bot: Bot) -> Bot:
     """A Bot like `bot` without its request middlewares (a test's recording session is
     kept: it answers like Telegram and makes no network call)."""
     if isinstance(bot.session, AiohttpSession):
-        session = AiohttpSession(api=bot.session.api)
+        session = JsonAiohttpSession(api=bot.session.api)
         return Bot(bot.token, session=session, default=bot.default)
     return bot
 
