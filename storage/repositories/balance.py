@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.enums import LinkStatus
 from storage.models import Account, AccountLink, AuditLog, Charge, Payment, Supplier
+from storage.repositories.columns import read_columns
 
 #: the audit action and object of a billing import (bot/services/billing/importer.py)
 IMPORT_ACTION = "billing.import"
@@ -157,15 +158,15 @@ class BalanceRepository:
 
     async def linked_account(self, user_id: int, account_id: int) -> AccountRow | None:
         """The account (with its supplier) when the user has an ACTIVE link to it."""
-        result = await self.session.execute(
-            _LINKED_ACCOUNT, {"user_id": user_id, "account_id": account_id}
+        result = await read_columns(
+            self.session, _LINKED_ACCOUNT, {"user_id": user_id, "account_id": account_id}
         )
         row = result.first()
         return None if row is None else AccountRow(*tuple(row))
 
     async def charges(self, account_id: int) -> list[ChargeRow]:
         """Every charge of the account, oldest period first (a few hundred rows at most)."""
-        rows = await self.session.execute(_CHARGES, {"account_id": account_id})
+        rows = await read_columns(self.session, _CHARGES, {"account_id": account_id})
         return [ChargeRow(*row) for row in rows]
 
     async def payments(self, account_id: int) -> tuple[dt.datetime | None, list[PaymentRow]]:
@@ -173,7 +174,7 @@ class BalanceRepository:
         payments a balance needs, the latest first (by the date paid, then the order
         recorded): the last one, and the ones made in Telegram and recorded after that
         import. One statement: the balance screen needs both."""
-        rows = (await self.session.execute(_PAYMENTS_AS_OF, {"account_id": account_id})).all()
+        rows = (await read_columns(self.session, _PAYMENTS_AS_OF, {"account_id": account_id})).all()
         as_of = rows[0][0] if rows else None
         return as_of, [PaymentRow(*row[1:]) for row in rows if row[1] is not None]
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from storage.enums import LinkStatus, TicketKind, TicketStatus
 from storage.models import Account, AccountLink, AccountPhone, Supplier, Ticket, TicketMessage
+from storage.repositories.columns import read_columns
 
 #: built once: the account picker runs it on every press (see `active_accounts_of`)
 _ACTIVE_ACCOUNTS = (
@@ -98,7 +99,7 @@ class LinkRepository:
         """(account id, supplier's name, number, address) of the accounts the user has an
         ACTIVE link to, in the order they were linked. Columns only, one SELECT: the
         account picker of balance and readings asks on every press."""
-        rows = await self.session.execute(_ACTIVE_ACCOUNTS, {"user_id": user_id})
+        rows = await read_columns(self.session, _ACTIVE_ACCOUNTS, {"user_id": user_id})
         return [tuple(row) for row in rows]  # type: ignore[misc]
 
     async def links_of_account(self, account_id: int) -> list[AccountLink]:

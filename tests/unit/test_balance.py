@@ -230,3 +230,27 @@ async def test_years_of_payments_the_last_one_and_the_ones_billing_has_not_seen(
     assert statement.pending == Decimal("7.00")  # only the payment billing has not seen
     last = statement.last_payment
     assert last is not None and (last.paid_at, last.in_telegram) == (dt.date(2026, 10, 31), True)
+
+
+async def test_a_read_on_the_connection_sees_what_the_same_unit_of_work_added(
+    db: Database, clock: FrozenClock
+) -> None:
+    """The hot reads skip the ORM's execute (storage/repositories/columns.py): rows the unit
+    of work added and has not flushed yet are flushed first, as the ORM's autoflush would."""
+    import datetime as dt
+
+    from storage.models import Charge, Payment
+
+    seeded = await seed_linked(db, clock, 900, ("no_charges",))
+    account = seeded.ids["no_charges"]
+    async with UnitOfWork(db.session_maker) as uow:
+        uow.session.add(Charge(account_id=account, period="2026-11", service="Отопление",
+                               charged=Decimal("1500.00"), paid=Decimal(0)))  # fmt: skip
+        uow.session.add(Payment(account_id=account, paid_at=dt.date(2026, 11, 20),
+                                amount=Decimal("700.00"), source="Сбербанк"))  # fmt: skip
+        charges = await uow.balance.charges(account)
+        _, payments = await uow.balance.payments(account)
+        statement = await BalanceService(uow, clock).statement(900, account)
+    assert [(c.service, c.charged) for c in charges] == [("Отопление", Decimal("1500.00"))]
+    assert [p.amount for p in payments] == [Decimal("700.00")]
+    assert statement is not None and statement.charged == Decimal("1500.00")
