@@ -17,7 +17,8 @@ latency is mostly the queue, L / throughput) — until about `steps` presses wer
 from the update being queued in the sandbox to the bot's answer arriving there
 (getUpdates → the bot → sendMessage over HTTP). Ours and bare alternate at every level,
 so both see the same machine load. Printed: p50 and p99 of both and their
-ratios — no verdicts.
+ratios, and the CPU time each bot process spent per press (user + system, from /proc: on a
+noisy machine a steadier figure than the latency) — no verdicts.
 """
 
 from __future__ import annotations
@@ -128,8 +129,8 @@ async def stop(proc: asyncio.subprocess.Process) -> None:
             await proc.wait()
 
 
-#: (start, latency) of every press, seconds, for `--dump`
-TIMELINE: list[tuple[float, float]] = []
+#: (start, latency, resident's id) of every press, seconds, for `--dump`
+TIMELINE: list[tuple[float, float, int]] = []
 
 
 async def press(user: User) -> float:
@@ -137,7 +138,7 @@ async def press(user: User) -> float:
     await user.send(BALANCE)
     await user.next_message(timeout=60)
     took = time.perf_counter() - started
-    TIMELINE.append((started, took))
+    TIMELINE.append((started, took, user.id))
     return took
 
 
@@ -160,6 +161,15 @@ async def load(users: list[User], steps: int, think: float) -> list[float]:
 
     await asyncio.gather(*(resident(u) for u in users))
     return latencies
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used so far; NaN where /proc is not."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def pct(values: list[float], q: float) -> float:
@@ -212,21 +222,23 @@ async def run(args: argparse.Namespace) -> None:
                 print(
                     f"  {'residents':>9} {'presses':>8} {'ours p50':>9} {'p99 ms':>7} "
                     f"{'bare p50':>9} {'p99 ms':>7} {'× p50':>6} {'× p99':>6} {'ours/s':>7} "
-                    f"{'bare/s':>7}"
+                    f"{'bare/s':>7} {'CPU ms/press ours':>17} {'bare':>5}"
                 )
                 for level in args.levels:
-                    t = time.perf_counter()
+                    t, cpu = time.perf_counter(), cpu_seconds(ours.pid)
                     mine = await load(ours_users[:level], args.steps, args.think)
                     mine_rate = len(mine) / (time.perf_counter() - t)
-                    t = time.perf_counter()
+                    mine_cpu = (cpu_seconds(ours.pid) - cpu) / len(mine) * 1e3
+                    t, cpu = time.perf_counter(), cpu_seconds(bare.pid)
                     base = await load(bare_users[:level], args.steps, args.think)
                     base_rate = len(base) / (time.perf_counter() - t)
+                    base_cpu = (cpu_seconds(bare.pid) - cpu) / len(base) * 1e3
                     o50, o99 = pct(mine, 0.5) * 1e3, pct(mine, 0.99) * 1e3
                     b50, b99 = pct(base, 0.5) * 1e3, pct(base, 0.99) * 1e3
                     print(
                         f"  {level:>9} {len(mine):>8} {o50:>9.1f} {o99:>7.1f} {b50:>9.1f} "
                         f"{b99:>7.1f} {o50 / b50:>6.2f} {o99 / b99:>6.2f} {mine_rate:>7.0f} "
-                        f"{base_rate:>7.0f}",
+                        f"{base_rate:>7.0f} {mine_cpu:>17.1f} {base_cpu:>5.1f}",
                         flush=True,
                     )
             finally:
@@ -254,7 +266,7 @@ def main() -> int:
     asyncio.run(run(args))
     if args.dump:  # the warm-ups, then each level: ours, bare
         Path(args.dump).write_text(
-            "".join(f"{start:.4f} {took * 1e3:.2f}\n" for start, took in TIMELINE)
+            "".join(f"{start:.4f} {took * 1e3:.2f} {uid}\n" for start, took, uid in TIMELINE)
         )
     return 0
 
