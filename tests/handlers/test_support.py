@@ -243,3 +243,29 @@ async def test_a_residents_edit_is_not_lost_silently(harness: BotHarness) -> Non
     calls = await harness.feed({"edited_message": {**edited, "chat": {**private, "id": BORIS.id},
                                                    "from": BORIS.as_user()}})  # fmt: skip
     assert texts(calls) == []  # no ticket, nothing to say
+
+
+async def test_an_answer_after_closing_opens_a_ticket_with_its_card(
+    harness: BotHarness, db: Database
+) -> None:
+    """Plain staff chat: an operator replies to a closed conversation — the new ticket is
+    announced with a card and its close button, as one a resident opens is."""
+    await talking(harness, ANNA)
+    close = TicketCb(action=TicketAction.CLOSE, ticket_id=1).pack()
+    await harness.press(OLGA, close, chat_id=STAFF_CHAT_ID)
+    async with db.session_maker() as s:
+        header = (await s.execute(select(TicketMessage.staff_message_id))).scalars().first()
+    staff_chat = {"id": STAFF_CHAT_ID, "type": "supergroup", "title": "Staff"}
+    replied = {"message_id": header, "date": 0, "chat": staff_chat}
+    calls = await harness.send(OLGA, "Ещё вопрос", chat_id=STAFF_CHAT_ID, reply_to_message=replied)
+    [out] = of(calls, "copyMessage")
+    assert out.params["chat_id"] == ANNA.id
+    staff = [c for c in of(calls, "sendMessage") if c.chat_id == STAFF_CHAT_ID]
+    [card] = [c for c in staff if "🟢 <b>Обращение №2</b>" in (c.text or "")]
+    assert card.button_texts() == ["✅ Закрыть обращение №2"]
+    assert staff[-1].text == "🟢 Этим ответом открыто обращение №2."
+    assert [t.status for t in await tickets(db)] == ["closed", "open"]
+    assert (await tickets(db))[1].staff_message_id is not None
+    close = TicketCb(action=TicketAction.CLOSE, ticket_id=2).pack()
+    calls = await harness.press(OLGA, close, chat_id=STAFF_CHAT_ID)
+    assert "✅ Обращение №2 закрыто" in texts(calls, "sendMessage")[-1]

@@ -282,6 +282,10 @@ async def test_an_answer_to_a_closed_conversation_opens_a_ticket(
     answered = await service.answer(30, thread_id=thread, reply_to=None)
     assert answered.outcome is AnswerOutcome.SENT and answered.reopened
     assert desk.topics[thread] == f"🟢 Анна · #{answered.ticket_id}"
+    # the new ticket has its card (and close button) in the topic, as a resident's would
+    assert [(t, c.name, i) for t, c, i in desk.cards][-1] == (thread, "Анна", answered.ticket_id)
+    ticket = await uow.support.ticket(answered.ticket_id or 0)
+    assert ticket is not None and ticket.staff_message_id is not None
     assert await service.has_open_ticket(ANNA)
     assert (await service.close(thread_id=thread + 5)).outcome is CloseOutcome.NOT_FOUND
 

@@ -377,6 +377,8 @@ class SupportService:
                     ticket.staff_thread_id = thread_id
                     reopened = True
             await self._show_status(desk, resident, ticket, closed=False)
+            if reopened:
+                await self._card_of_reopened(desk, resident, ticket, thread_id)
         await self.uow.commit()  # named point: the ticket is stored before the resident reads
         quoted = await self._resident_message(reply_to)
         delivery, copy_id = await desk.copy_out(resident, desk.chat_id, message_id, quoted)
@@ -395,6 +397,21 @@ class SupportService:
             direction=OUT,
         )
         return Answered(AnswerOutcome.SENT, ticket.id, reopened)
+
+    async def _card_of_reopened(
+        self, desk: SupportDesk, resident: int, ticket: Ticket, thread_id: int | None
+    ) -> None:
+        """A ticket an operator's answer opened gets its card (who the resident is, their
+        accounts, the close button) as one the resident opens does: in the resident's topic
+        of a forum, in the chat otherwise. Without it the desk cannot close it by button."""
+        card = await self.card(resident)
+        thread = None
+        if await desk.is_forum():
+            thread = thread_id or await self.uow.support.topic(resident, desk.chat_id)
+        try:
+            ticket.staff_message_id = await desk.post_card(thread, card, ticket_id=ticket.id)
+        except (DeskUnavailable, ThreadGone) as exc:  # the answer still goes; /close works
+            log.warning("no card for ticket %s opened by an answer: %s", ticket.id, exc)
 
     async def _resident_message(self, staff_message_id: int | None) -> int | None:
         """The resident's own message an operator replied to (their copy quotes it)."""
