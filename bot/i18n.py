@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from aiogram.types import TelegramObject, User
+from aiogram.types import Chat, TelegramObject, User
 from aiogram.utils.i18n import I18n, I18nMiddleware
 
 from storage.uow import UnitOfWork
@@ -72,6 +72,16 @@ class ResidentI18nMiddleware(I18nMiddleware):
             uow: UnitOfWork | None = data.get("uow")
             if uow is None:
                 return fallback
-            language = await uow.users.language_of(user.id)
+            registered, language = await uow.users.language_of(user.id)
+            if registered and language is None and _in_private(data):
+                # registered before registration stored it: keep what they are answered in,
+                # so notices and reminders (sent with no update to read it from) match
+                language = fallback
+                await uow.users.adopt_language(user.id, language)
             self.cache.put(user.id, language)
         return language or fallback
+
+
+def _in_private(data: dict[str, Any]) -> bool:
+    chat: Chat | None = data.get("event_chat")
+    return chat is not None and chat.type == "private"

@@ -10,18 +10,17 @@ same rows.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVarTuple, Unpack
+from typing import Any, TypeVarTuple
 
 from sqlalchemy import CursorResult, Select
 from sqlalchemy.ext.asyncio import AsyncSession
-
 
 _Columns = TypeVarTuple("_Columns")
 
 
 async def read_columns(
-    session: AsyncSession, statement: Select[Unpack[_Columns]], params: Mapping[str, Any]
-) -> CursorResult[Unpack[_Columns]]:
+    session: AsyncSession, statement: Select[*_Columns], params: Mapping[str, Any]
+) -> CursorResult[*_Columns]:
     """Execute a column SELECT on the session's connection (its transaction). Changes the
     session holds unflushed are flushed first, as the ORM's autoflush would: a read never
     misses a row added earlier in the same unit of work."""

@@ -24,9 +24,18 @@ class UserRepository:
             await self.session.flush()
         return user
 
-    async def language_of(self, user_id: int) -> str | None:
-        result = await self.session.execute(select(User.language).where(User.id == user_id))
-        return result.scalar_one_or_none()
+    async def language_of(self, user_id: int) -> tuple[bool, str | None]:
+        """(whether the user is registered, the language stored for them or None)."""
+        row = (await self.session.execute(select(User.language).where(User.id == user_id))).first()
+        return (False, None) if row is None else (True, row[0])
+
+    async def adopt_language(self, user_id: int, language: str) -> None:
+        """Store `language` for a user who has none stored yet; a stored one is kept."""
+        await self.session.execute(
+            update(User)
+            .where(User.id == user_id, User.language.is_(None))
+            .values(language=language)
+        )
 
     async def by_phone(self, phone: str) -> list[User]:
         result = await self.session.execute(select(User).where(User.phone == phone))

@@ -222,3 +222,28 @@ async def test_chat_id_in_a_group_helps_the_setup(harness: BotHarness) -> None:
     ]
     calls = await harness.send(admin, "/chat_id")  # in a private chat: not a setup command
     assert "152-ФЗ" in texts(calls)[0]
+
+
+async def test_a_resident_registered_without_a_language_gets_the_one_they_are_answered_in(
+    harness: BotHarness, db: Database
+) -> None:
+    """Residents registered before registration stored the language: their next message in
+    private stores what they are answered in (notices and reminders read it); a language
+    already stored is kept, and an operator's message in the staff chat changes nothing."""
+    from tests.conftest import STAFF_CHAT_ID
+    from tests.support import factories as f
+
+    john = Person(521, first_name="John", language_code="en-US", phone="+79160000521")
+    anna = Person(522, phone="+79160000522")
+    chose = Person(523, first_name="Kate", language_code="en", phone="+79160000523")
+    operator = Person(524, first_name="Olga", language_code="en", phone="+79160000524")
+    await f.add(db, f.resident(john.id, john.phone), f.resident(anna.id, anna.phone),
+                f.resident(chose.id, chose.phone, language="ru"),
+                f.resident(operator.id, operator.phone))  # fmt: skip
+    calls = await harness.send(john, "/start")
+    assert "💳 Balance" in calls[-1].button_texts()
+    await harness.send(anna, "/start")
+    await harness.send(chose, "/start")
+    await harness.send(operator, "Коллеги, привет", chat_id=STAFF_CHAT_ID)
+    languages = {u: (await _user(db, u)).language for u in (521, 522, 523, 524)}  # type: ignore[union-attr]
+    assert languages == {521: "en", 522: "ru", 523: "ru", 524: None}
