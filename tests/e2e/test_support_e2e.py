@@ -237,6 +237,23 @@ async def test_close_rate_and_reopen(world: World) -> None:
     await world.operator.press(f"✅ Закрыть обращение №{tickets[1].id}", message=fresh)
     done = await world.staff.next_message(thread_id=thread)
     assert done.text.startswith(f"✅ Обращение №{tickets[1].id} закрыто")
+    await egor.next_message()  # asked to rate the second ticket
+    # the operator writes first this time: a third ticket, with its card and close button
+    await world.operator.send("Егор, по вашему вопросу есть новости", chat=world.staff,
+                              thread_id=thread)  # fmt: skip
+    assert (await egor.next_message()).text == "Егор, по вашему вопросу есть новости"
+    tickets = await query(world, select(Ticket).where(Ticket.user_id == egor.id))
+    third = tickets[2].id
+    assert [t.status for t in tickets] == ["closed", "closed", "open"]
+    card3, said = await staff_texts(world.staff, thread, 2)
+    assert card3.startswith(f"🟢 Обращение №{third}")
+    assert said == f"🟢 Этим ответом открыто обращение №{third}."
+    assert world.staff.topics[thread] == f"🟢 Егор · #{third}"
+    await world.operator.press(f"✅ Закрыть обращение №{third}", message=world.staff.messages(
+        thread_id=thread)[-2])  # fmt: skip
+    assert (await world.staff.next_message(thread_id=thread)).text.startswith(
+        f"✅ Обращение №{third} закрыто"
+    )
 
 
 async def test_link_request_lands_in_the_residents_topic(world: World) -> None:
