@@ -104,7 +104,7 @@ async def test_after_a_restart_a_handled_update_is_not_handled_again(
 async def test_a_read_only_answer_is_remembered_in_a_batch_and_at_shutdown(
     harness: BotHarness, settings: Settings, db: Database
 ) -> None:
-    await f.add(db, f.resident(ANNA.id))
+    await f.add(db, f.resident(ANNA.id, language="ru"))  # stored: /start only reads
     update = start(ANNA)
     assert texts(await feed(harness, update))  # /start of a registered resident: only reads
     written = await marks(db)
