@@ -4,7 +4,8 @@
     .venv/bin/python bench/broadcast.py [--messages 600] [--rates 25,28,30] [--jitter 0,40]
 
 sandbox/ (in this process, over HTTP on loopback) refuses with 429 what goes over
-Telegram's limits (sandbox/flood.py: 30 messages in any second, one a second per chat).
+Telegram's limits (sandbox/limits.py via `Sandbox.limit_flood`: 30 messages in any second,
+one a second per chat).
 The production `BulkSender` (bot/telegram/sender.py) sends a reminder-like message to
 every resident — most once, some (a resident with three accounts) three times — through
 a Bot built like the scheduler's (`create_bot(…, flood_control=False)`). Optionally every

@@ -24,6 +24,11 @@ exactly like one sent by a test. JSON in, JSON out; errors are ``{"error": "..."
                                                 "status"? (5xx), "delay"? (s)}: the next calls fail
     GET  /_control/faults                      the faults still to come
     DELETE /_control/faults                    no more injected faults
+    POST /_control/limits                      {"per_second"?, "private"?, "group"?}: Telegram's
+                                                flood limits from now on (sandbox/limits.py;
+                                                a window is {"count", "seconds"} or null: none)
+    GET  /_control/limits                      the limits and their counters (null: off)
+    DELETE /_control/limits                    no flood limits any more
     POST /_control/redeliver                   {"update_id"?}: Telegram sends an update again
                                                 (default: the last one delivered)
     GET  /_control/files/{file_id}             the bytes of a photo or document
@@ -41,6 +46,7 @@ from aiohttp import web
 
 from sandbox.actors import Group, User
 from sandbox.core import BotState
+from sandbox.limits import TELEGRAM_GROUP, TELEGRAM_PRIVATE, Window
 from sandbox.live import HEARTBEAT, Watch, event_stream, sse
 from sandbox.records import FAULT_KINDS, StoredMessage
 from sandbox.render import current_reply_keyboard
@@ -128,6 +134,9 @@ class Control:
             ("POST", "/faults", Control.add_fault),
             ("GET", "/faults", Control.list_faults),
             ("DELETE", "/faults", Control.clear_faults),
+            ("POST", "/limits", Control.set_limits),
+            ("GET", "/limits", Control.get_limits),
+            ("DELETE", "/limits", Control.clear_limits),
             ("POST", "/redeliver", Control.redeliver),
         ]
         for method, path, handler in routes:
@@ -436,6 +445,28 @@ class Control:
         self.sb.state.faults.clear()
         return {"ok": True}
 
+    # ----- Telegram's flood limits (sandbox/limits.py)
+
+    async def set_limits(self, request: web.Request) -> Any:
+        body = await _body(request)
+        try:
+            limits = self.sb.enforce_limits(
+                per_second=float(body.get("per_second", 30.0)),
+                private=_window(body, "private", TELEGRAM_PRIVATE),
+                group=_window(body, "group", TELEGRAM_GROUP),
+            )
+        except (TypeError, ValueError) as exc:
+            raise ControlError(400, f"bad limits: {exc}") from None
+        return limits.to_api()
+
+    async def get_limits(self, request: web.Request) -> Any:
+        limits = self.sb.state.rate_limits
+        return None if limits is None else limits.to_api()
+
+    async def clear_limits(self, request: web.Request) -> Any:
+        self.sb.state.rate_limits = None
+        return {"ok": True}
+
     async def redeliver(self, request: web.Request) -> Any:
         body = await _body(request)
         try:
@@ -491,6 +522,12 @@ def _int(value: Any, name: str) -> int:
 
 def _opt_int(value: Any, name: str) -> int | None:
     return None if value in (None, "") else _int(value, name)
+
+
+def _window(body: dict[str, Any], key: str, default: Window) -> Window | None:
+    """A flood limit's window: ``{"count", "seconds"}``; null: none; absent: ``default``."""
+    value = body.get(key, default)
+    return value if value is None or isinstance(value, Window) else Window.from_api(value)
 
 
 def _status(value: Any) -> str:

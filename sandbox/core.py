@@ -34,7 +34,6 @@ from sandbox.records import (
 )
 
 if TYPE_CHECKING:
-    from sandbox.flood import FloodLimit
     from sandbox.limits import RateLimits
     from sandbox.server import SandboxServer
 
@@ -335,11 +334,11 @@ class BotState:
         self.descriptions: dict[str, str] = {}
         self.callbacks: dict[str, CallbackRecord] = {}
         self.flood: list[FloodRule] = []
-        #: Telegram's flood limits when a test enables them (sandbox/limits.py)
+        #: Telegram's flood limits when a test or a benchmark turns them on (sandbox/limits.py:
+        #: Sandbox.enforce_limits, Sandbox.limit_flood, POST /_control/limits); None: off
         self.rate_limits: RateLimits | None = None
         #: injected failures of calls: 5xx, timeouts, dropped connections (sandbox.records)
         self.faults: list[FaultRule] = []
-        self.flood_limit: FloodLimit | None = None  # Telegram's rate limit, when turned on
         self.calls: list[ApiCall] = []
         #: ("message" | "edit" | "delete", chat_id, message_id) for every bot-side change
         self.events: list[tuple[str, int, int]] = []

@@ -28,6 +28,7 @@ import aiohttp
 from aiohttp import web
 
 from sandbox.core import METHODS, ApiError, BotState, Notifier, Params, read_params
+from sandbox.limits import too_many
 from sandbox.methods import load_method_groups
 from sandbox.methods.updates import deliver
 from sandbox.records import ApiCall, BotInfo, FaultRule, GroupRecord, UserRecord, Webhook
@@ -236,8 +237,6 @@ class SandboxServer:
         call = ApiCall(name, params.summary(), ok=False, time=time.time())
         try:
             self._check_flood(state, name, params)
-            if state.rate_limits is not None:
-                state.rate_limits.check(name, params.fields.get("chat_id"))
             result = await entry.handler(self, state, params)
         except ApiError as exc:
             call.error_code, call.error = exc.code, exc.description
@@ -255,12 +254,13 @@ class SandboxServer:
         return body
 
     def _check_flood(self, state: BotState, method: str, p: Params) -> None:
+        """429 for a scripted flood (``simulate_flood``), then for a message over Telegram's
+        limits when they are on (``state.rate_limits``: sandbox/limits.py)."""
         self._check_flood_rules(state, method, p)
-        # Telegram's limit as a rate, when turned on (sandbox/flood.py)
-        if state.flood_limit is not None:
-            wait = state.flood_limit.check(method, p.fields.get("chat_id"))
+        if state.rate_limits is not None:
+            wait = state.rate_limits.check(method, p.fields.get("chat_id"))
             if wait is not None:
-                raise ApiError(429, f"Too Many Requests: retry after {wait}", {"retry_after": wait})
+                raise too_many(wait)
 
     def _check_flood_rules(self, state: BotState, method: str, p: Params) -> None:
         for rule in state.flood:
@@ -274,11 +274,7 @@ class SandboxServer:
                     continue
             rule.times -= 1
             state.flood = [r for r in state.flood if r.times > 0]
-            raise ApiError(
-                429,
-                f"Too Many Requests: retry after {rule.retry_after}",
-                {"retry_after": rule.retry_after},
-            )
+            raise too_many(rule.retry_after)
 
     # ----- webhooks (delivery itself is sandbox.methods.updates.deliver)
 

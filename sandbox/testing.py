@@ -19,7 +19,7 @@ from typing import Any
 from sandbox.actors import Group, User
 from sandbox.control import Control
 from sandbox.core import BotState
-from sandbox.flood import FloodLimit
+from sandbox.limits import TELEGRAM_GROUP, TELEGRAM_PRIVATE, RateLimits, Window
 from sandbox.media import make_png
 from sandbox.methods.profile import scope_key
 from sandbox.records import FAULT_KINDS, ApiCall, FaultRule, FloodRule, GroupRecord, UserRecord
@@ -186,12 +186,19 @@ class Sandbox:
         """The next ``times`` calls of ``method`` (optionally to ``chat_id``) answer 429."""
         self.bot_state(bot).flood.append(FloodRule(method, retry_after, times, chat_id))
 
-    def enforce_limits(self, *, per_second: float = 30.0, bot: str | None = None) -> Any:
-        """Answer 429 like Telegram when the bot sends faster than its flood limits
-        (sandbox/limits.py); returns the limits (their `refused` counts the 429s)."""
-        from sandbox.limits import RateLimits
-
-        limits = RateLimits(per_second=per_second)
+    def enforce_limits(
+        self,
+        *,
+        per_second: float = 30.0,
+        private: Window | None = TELEGRAM_PRIVATE,
+        group: Window | None = TELEGRAM_GROUP,
+        bot: str | None = None,
+    ) -> RateLimits:
+        """Answer 429 like Telegram when the bot sends faster than its flood limits: over
+        ``per_second`` overall, over a burst of 3 within a second to one private chat, over 20
+        a minute to one group (sandbox/limits.py). Returns the limiter (``refused`` counts the
+        429s); ``bot_state().rate_limits = None`` turns it off."""
+        limits = RateLimits(per_second, private=private, group=group)
         self.bot_state(bot).rate_limits = limits
         return limits
 
@@ -231,12 +238,14 @@ class Sandbox:
 
     def limit_flood(
         self, per_second: int = 30, per_chat: float = 1.0, *, bot: str | None = None
-    ) -> FloodLimit:
-        """Refuse with 429 what goes over Telegram's limits: ``per_second`` messages in any
-        second, one a ``per_chat`` seconds per chat (sandbox/flood.py); returns the counter."""
-        limit = FloodLimit(per_second, per_chat)
-        self.bot_state(bot).flood_limit = limit
-        return limit
+    ) -> RateLimits:
+        """Refuse with 429 what goes over Telegram's limits as a strict rate: ``per_second``
+        messages in any second, one a ``per_chat`` seconds in any chat (sandbox/limits.py,
+        ``RateLimits.one_per_chat``); returns the limiter, whose counters (accepted, refused,
+        first, last) give the rate the sandbox saw."""
+        limits = RateLimits.one_per_chat(per_second, per_chat)
+        self.bot_state(bot).rate_limits = limits
+        return limits
 
     def sent(
         self,
