@@ -97,3 +97,4 @@ class RepresentativeStatus(enum.StrEnum):
     ACTIVE = "active"
     REJECTED = "rejected"
     REVOKED = "revoked"  # an operator withdrew the right (its account links are gone)
+    WITHDRAWN = "withdrawn"  # the resident withdrew the pending request (never decided)

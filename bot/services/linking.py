@@ -38,7 +38,6 @@ from bot.services.enums import (
     CodePurpose,
     LinkMethod,
     LinkStatus,
-    RepresentativeStatus,
     TicketKind,
 )
 from bot.services.hashing import hash_secret, verify_secret
@@ -397,16 +396,6 @@ class LinkingService:
         order = {LinkStatus.ACTIVE: 0, LinkStatus.PENDING: 1, LinkStatus.REJECTED: 2}
         # an organisation's accounts together, after the resident's own (issue 14)
         return sorted(views, key=lambda v: (v.org_inn or "", order[v.status], v.link_id))
-
-    async def waiting_organisations(self, user_id: int) -> list[str]:
-        """Names of the organisations whose power of attorney from this resident waits for
-        an operator (issue 14: «My accounts» says so; the accounts come once approved)."""
-        names = []
-        for rep in await self.uow.representatives.of_user(user_id):
-            if rep.status == RepresentativeStatus.PENDING.value:
-                accounts = await self.uow.representatives.accounts_of(rep.holder_inn)
-                names.append(accounts[0].holder_name if accounts else rep.holder_inn)
-        return names
 
     async def link_view(self, user_id: int, account_id: int) -> LinkView | None:
         """The resident's own link to this account (None for anyone else's: forged buttons)."""

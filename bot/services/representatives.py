@@ -47,6 +47,7 @@ SHOWN_ACCOUNTS = 10  # accounts listed on a staff card
 REQUESTED = "representative_requested"
 DECIDED = "representative_decided"
 REVOKED = "representative_revoked"
+WITHDRAWN = "representative_withdrawn"
 
 
 class Step(enum.StrEnum):
@@ -123,9 +124,18 @@ class RepresentativeCard:
     staff_message_id: int | None = None
 
 
+@dataclass(frozen=True)
+class PendingRequest:
+    """A resident's request waiting for operators (what «My accounts» offers to withdraw)."""
+
+    rep_id: int
+    org_name: str
+
+
 class Result(enum.StrEnum):
     DONE = "done"
     ALREADY = "already"  # someone else decided (or revoked) first
+    WITHDRAWN = "withdrawn"  # the resident withdrew the request before the decision
     GONE = "gone"  # no such request any more
     DESK_DISABLED = "desk_disabled"
     DESK_FAILED = "desk_failed"
@@ -496,9 +506,10 @@ class RepresentativesService:
         acknowledge: Callable[[Outcome], Awaitable[None]] | None,
     ) -> Outcome:
         card = await self.card(rep_id)
-        outcome = Outcome(
-            Result.GONE if card is None else Result.DONE if won else Result.ALREADY, card
-        )
+        result = Result.GONE if card is None else Result.DONE if won else Result.ALREADY
+        if result is Result.ALREADY and card and card.status is RepresentativeStatus.WITHDRAWN:
+            result = Result.WITHDRAWN
+        outcome = Outcome(result, card)
         if won:
             await self.uow.commit()  # named point: durable before anyone is told
         if acknowledge is not None:
@@ -513,6 +524,43 @@ class RepresentativesService:
         if self.desk is not None:
             await self.desk.show_representative_card(card, delivery=delivery)
         return replace(outcome, delivery=delivery)
+
+    # ------------------------------------------------------------------ the resident's own
+    async def pending_of(self, user_id: int) -> list[PendingRequest]:
+        """This resident's requests waiting for operators, oldest first."""
+        waiting = []
+        for rep in await self.uow.representatives.of_user(user_id):
+            if rep.status == RepresentativeStatus.PENDING.value:
+                accounts = await self.uow.representatives.accounts_of(rep.holder_inn)
+                name = accounts[0].holder_name if accounts else rep.holder_inn
+                waiting.append(PendingRequest(rep.id, name))
+        return sorted(waiting, key=lambda r: r.rep_id)
+
+    async def pending_request(self, user_id: int, rep_id: int) -> PendingRequest | None:
+        """The resident's own pending request (None for anyone else's: forged buttons)."""
+        return next((r for r in await self.pending_of(user_id) if r.rep_id == rep_id), None)
+
+    async def withdraw(self, *, user_id: int, rep_id: int) -> PendingRequest | None:
+        """The resident withdraws their own pending request (None: not theirs, or decided
+        meanwhile — an operator's decision and the withdrawal race on one atomic UPDATE).
+
+        Committed before the staff card loses its buttons and says so (StaffDesk)."""
+        request = await self.pending_request(user_id, rep_id)
+        if request is None:
+            return None
+        now = self.clock.now()
+        won = await self.uow.representatives.move(
+            rep_id, old=RepresentativeStatus.PENDING, new=RepresentativeStatus.WITHDRAWN, at=now
+        )
+        if not won:
+            return None
+        self._audit(WITHDRAWN, user_id, rep_id)
+        rep = await self.uow.representatives.get(rep_id)
+        staff = (rep.staff_chat_id, rep.staff_message_id) if rep is not None else (None, None)
+        await self.uow.commit()  # named point: withdrawn before the card says so
+        if self.desk is not None and staff[0] and staff[1]:
+            await self.desk.mark_withdrawn(staff[0], staff[1])
+        return request
 
     # ------------------------------------------------------------------ roles
     async def role(self, user_id: int, account_id: int) -> RepresentativeRole | None:

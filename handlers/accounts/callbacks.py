@@ -53,3 +53,16 @@ class OrgBranchCb(CallbackData, prefix="orgb"):
     """A branch (КПП) of the organisation: an account of it (ids only), re-checked."""
 
     account_id: DbId
+
+
+class OrgRequestAction(enum.StrEnum):
+    WITHDRAW = "w"  # ask to confirm
+    WITHDRAW_YES = "wy"
+    KEEP = "wn"
+
+
+class OrgRequestCb(CallbackData, prefix="orgw"):
+    """The resident's own pending representative request (re-checked: theirs, pending)."""
+
+    action: OrgRequestAction
+    rep_id: DbId

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.services.enums import LinkStatus
 from bot.services.linking import LinkView, SupplierInfo
+from bot.services.representatives import PendingRequest
 from handlers.accounts import org_texts
 from handlers.accounts.callbacks import (
     AccountAction,
@@ -15,6 +18,8 @@ from handlers.accounts.callbacks import (
     AccountsPageCb,
     LinkRoute,
     LinkRouteCb,
+    OrgRequestAction,
+    OrgRequestCb,
     SupplierCb,
 )
 from handlers.common.callbacks import CancelCb, LinkAccountCb
@@ -23,8 +28,15 @@ from handlers.common.texts import BTN_CANCEL, BTN_KEEP, BTN_LINK, BTN_RESEND, N_
 BTN_OPERATOR = N_("👤 Ask an operator")
 
 
-def my_accounts(shown: list[LinkView], *, page: int = 0, pages: int = 1) -> InlineKeyboardMarkup:
-    """«Link an account», a button per link on this page, and the page arrows."""
+def my_accounts(
+    shown: list[LinkView],
+    *,
+    page: int = 0,
+    pages: int = 1,
+    waiting: Sequence[PendingRequest] = (),
+) -> InlineKeyboardMarkup:
+    """«Link an account», a button per link on this page, one per representative request
+    waiting for operators (to withdraw it), and the page arrows."""
     kb = InlineKeyboardBuilder()
     kb.button(text=_(BTN_LINK), callback_data=LinkAccountCb())
     for view in shown:
@@ -37,6 +49,11 @@ def my_accounts(shown: list[LinkView], *, page: int = 0, pages: int = 1) -> Inli
         kb.button(
             text=text,
             callback_data=AccountCb(action=AccountAction.UNLINK, account_id=view.account_id),
+        )
+    for request in waiting:
+        kb.button(
+            text=org_texts.withdraw_button(request.org_name),
+            callback_data=OrgRequestCb(action=OrgRequestAction.WITHDRAW, rep_id=request.rep_id),
         )
     kb.adjust(1)
     if pages > 1:
@@ -66,6 +83,20 @@ def confirm_unlink(view: LinkView) -> InlineKeyboardMarkup:
     kb.button(
         text=_(BTN_KEEP),
         callback_data=AccountCb(action=AccountAction.UNLINK_NO, account_id=view.account_id),
+    )
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+def confirm_withdraw(rep_id: int) -> InlineKeyboardMarkup:
+    """Withdraw a representative request: «Yes, withdraw» / «No, keep»."""
+    kb = InlineKeyboardBuilder()
+    kb.button(
+        text=_("Yes, withdraw"),
+        callback_data=OrgRequestCb(action=OrgRequestAction.WITHDRAW_YES, rep_id=rep_id),
+    )
+    kb.button(
+        text=_(BTN_KEEP), callback_data=OrgRequestCb(action=OrgRequestAction.KEEP, rep_id=rep_id)
     )
     kb.adjust(1)
     return kb.as_markup()

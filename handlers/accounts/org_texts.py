@@ -17,7 +17,7 @@ from bot.services.representatives import (
 )
 from handlers.accounts.callbacks import OrgAction, OrgBranchCb, OrgCb
 from handlers.common.callbacks import CancelCb
-from handlers.common.texts import BTN_CANCEL, N_, NAME_LIMIT, esc, reason_text
+from handlers.common.texts import BTN_CANCEL, N_, NAME_LIMIT, cut, esc, reason_text
 
 BTN_ORGANISATION = N_("🏢 I represent an organisation")
 #: accounts a message lists (the rest are counted)
@@ -204,6 +204,28 @@ def decision_text(card: RepresentativeCard) -> str:
         "❌ Your request to represent {org} was rejected.\nReason: {reason}\n\nYou can send "
         "a new request with a clear copy of the power of attorney."
     ).format(org=org, reason=reason_text(card.reason))
+
+
+# --------------------------------------------------------------------------- withdrawing
+def withdraw_button(name: str) -> str:
+    """A button: plain text (no HTML), cut so the keyboard stays readable."""
+    return _("✖️ Withdraw the request for {org}").format(org=cut(name, 40))
+
+
+def confirm_withdraw(name: str) -> str:
+    return _(
+        "Withdraw your request to represent {org}? Operators will not check this power of "
+        "attorney; you can send a new request later."
+    ).format(org=esc(name, NAME_LIMIT))
+
+
+def withdrawn(name: str) -> str:
+    return _("Your request to represent {org} is withdrawn.").format(org=esc(name, NAME_LIMIT))
+
+
+def not_waiting() -> str:
+    """An alert (≤ 200 characters): the request was decided or withdrawn meanwhile."""
+    return _("This request is no longer waiting: an operator has decided it, or it was withdrawn.")
 
 
 # --------------------------------------------------------------------------- keyboards

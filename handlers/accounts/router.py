@@ -11,7 +11,8 @@ from aiogram.utils.i18n import gettext as _
 from bot.config import Settings
 from bot.services.linking import LinkingService, Outcome
 from bot.services.registration import Resident
-from handlers.accounts import conversation, keyboards, organisation, routes, texts
+from bot.services.representatives import RepresentativesService
+from handlers.accounts import conversation, keyboards, org_texts, organisation, routes, texts
 from handlers.accounts.callbacks import (
     AccountAction,
     AccountCb,
@@ -21,6 +22,8 @@ from handlers.accounts.callbacks import (
     OrgAction,
     OrgBranchCb,
     OrgCb,
+    OrgRequestAction,
+    OrgRequestCb,
     SupplierCb,
 )
 from handlers.common import keyboards as common_keyboards
@@ -33,14 +36,24 @@ from handlers.common.texts import BTN_ACCOUNTS, not_available, offer_text
 
 
 async def show_accounts(
-    message: Message, linking: LinkingService, resident: Resident, *, edit: bool, page: int = 0
+    message: Message,
+    linking: LinkingService,
+    representatives: RepresentativesService,
+    resident: Resident,
+    *,
+    edit: bool,
+    page: int = 0,
+    head: str = "",
 ) -> None:
+    """The list (`head` above it: what was just done), the organisations whose power of
+    attorney waits for operators, each with its «Withdraw» button."""
     views = await linking.my_links(resident.id)
     shown, page, pages = texts.page_of(views, page)
-    text = texts.accounts_text(views, page)
-    for name in (await linking.waiting_organisations(resident.id))[:5]:
-        text += "\n\n" + texts.organisation_waiting(name)
-    markup = keyboards.my_accounts(shown, page=page, pages=pages)
+    text = head + texts.accounts_text(views, page)
+    waiting = (await representatives.pending_of(resident.id))[:5]
+    for request in waiting:
+        text += "\n\n" + texts.organisation_waiting(request.org_name)
+    markup = keyboards.my_accounts(shown, page=page, pages=pages, waiting=waiting)
     if edit:
         await message.edit_text(text, reply_markup=markup)
     else:
@@ -48,10 +61,14 @@ async def show_accounts(
 
 
 async def my_accounts(
-    message: Message, state: FSMContext, linking: LinkingService, resident: Resident
+    message: Message,
+    state: FSMContext,
+    linking: LinkingService,
+    representatives: RepresentativesService,
+    resident: Resident,
 ) -> None:
     await state.clear()
-    await show_accounts(message, linking, resident, edit=False)
+    await show_accounts(message, linking, representatives, resident, edit=False)
 
 
 async def _message_of(query: CallbackQuery) -> Message | None:
@@ -61,14 +78,31 @@ async def _message_of(query: CallbackQuery) -> Message | None:
     return None
 
 
-async def page(
-    query: CallbackQuery, callback_data: AccountsPageCb, linking: LinkingService, resident: Resident
+async def _redraw(
+    query: CallbackQuery,
+    linking: LinkingService,
+    representatives: RepresentativesService,
+    resident: Resident,
+    *,
+    note: str | None = None,
+    page: int = 0,
 ) -> None:
+    """The press answered (with `note`), the list redrawn in the pressed message."""
     message = await _message_of(query)
     if message is None:
         return
-    await query.answer()
-    await show_accounts(message, linking, resident, edit=True, page=callback_data.page)
+    await query.answer(note)
+    await show_accounts(message, linking, representatives, resident, edit=True, page=page)
+
+
+async def page(
+    query: CallbackQuery,
+    callback_data: AccountsPageCb,
+    linking: LinkingService,
+    representatives: RepresentativesService,
+    resident: Resident,
+) -> None:
+    await _redraw(query, linking, representatives, resident, page=callback_data.page)
 
 
 async def link(
@@ -103,7 +137,11 @@ async def ask_unlink(
 
 
 async def unlink(
-    query: CallbackQuery, callback_data: AccountCb, linking: LinkingService, resident: Resident
+    query: CallbackQuery,
+    callback_data: AccountCb,
+    linking: LinkingService,
+    representatives: RepresentativesService,
+    resident: Resident,
 ) -> None:
     message = await _message_of(query)
     if message is None:
@@ -115,20 +153,58 @@ async def unlink(
     unlinked = await linking.unlink(user_id=resident.id, account_id=callback_data.account_id)
     if unlinked.view is None:
         return  # unlinked by a concurrent press meanwhile
-    views = await linking.my_links(resident.id)
-    shown, page_no, pages = texts.page_of(views, 0)
-    await message.edit_text(
-        texts.unlinked_text(unlinked.view) + "\n\n" + texts.accounts_text(views),
-        reply_markup=keyboards.my_accounts(shown, page=page_no, pages=pages),
-    )
+    head = texts.unlinked_text(unlinked.view) + "\n\n"
+    await show_accounts(message, linking, representatives, resident, edit=True, head=head)
 
 
-async def keep(query: CallbackQuery, linking: LinkingService, resident: Resident) -> None:
+async def keep(
+    query: CallbackQuery,
+    linking: LinkingService,
+    representatives: RepresentativesService,
+    resident: Resident,
+) -> None:
+    await _redraw(query, linking, representatives, resident, note=_("Nothing was changed."))
+
+
+async def ask_withdraw(
+    query: CallbackQuery,
+    callback_data: OrgRequestCb,
+    representatives: RepresentativesService,
+    resident: Resident,
+) -> None:
+    """«Withdraw the request for ORG»: asked to confirm (only the resident's own, pending)."""
     message = await _message_of(query)
     if message is None:
         return
-    await query.answer(_("Nothing was changed."))
-    await show_accounts(message, linking, resident, edit=True)
+    request = await representatives.pending_request(resident.id, callback_data.rep_id)
+    if request is None:
+        await query.answer(org_texts.not_waiting(), show_alert=True)
+        return
+    await query.answer()
+    await message.edit_text(
+        org_texts.confirm_withdraw(request.org_name),
+        reply_markup=keyboards.confirm_withdraw(request.rep_id),
+    )
+
+
+async def withdraw(
+    query: CallbackQuery,
+    callback_data: OrgRequestCb,
+    linking: LinkingService,
+    representatives: RepresentativesService,
+    resident: Resident,
+) -> None:
+    message = await _message_of(query)
+    if message is None:
+        return
+    if await representatives.pending_request(resident.id, callback_data.rep_id) is None:
+        await query.answer(org_texts.not_waiting(), show_alert=True)
+        await show_accounts(message, linking, representatives, resident, edit=True)
+        return
+    await query.answer(_("Done."))  # before the staff chat is told: it may be slow
+    done = await representatives.withdraw(user_id=resident.id, rep_id=callback_data.rep_id)
+    head = org_texts.withdrawn(done.org_name) if done else org_texts.not_waiting()
+    await show_accounts(message, linking, representatives, resident, edit=True, head=head + "\n\n")
 
 
 async def suggested(
@@ -175,6 +251,9 @@ def create_router() -> Router:
     cb(ask_unlink, AccountCb.filter(F.action == AccountAction.UNLINK))
     cb(unlink, AccountCb.filter(F.action == AccountAction.UNLINK_YES))
     cb(keep, AccountCb.filter(F.action == AccountAction.UNLINK_NO))
+    cb(ask_withdraw, OrgRequestCb.filter(F.action == OrgRequestAction.WITHDRAW))
+    cb(withdraw, OrgRequestCb.filter(F.action == OrgRequestAction.WITHDRAW_YES))
+    cb(keep, OrgRequestCb.filter(F.action == OrgRequestAction.KEEP))
 
     # the conversation
     cb(conversation.supplier_chosen, SupplierCb.filter())

@@ -1,6 +1,7 @@
 """Representatives of organisations in the staff chat (issue 14): the card, its buttons and
-the operator's decisions — approve as manager / as accountant, reject with a preset reason,
-and revoke an approved one with the 🚫 button that stays on the decided card.
+the operator's decisions — approve as manager / as accountant, reject with a preset reason
+(or the operator's own: rep_reason.py), and revoke an approved one with the 🚫 button that
+stays on the decided card (asked to confirm first: «Yes, revoke» / «Back»).
 
 Rules: bot/services/representatives.py. The card is drawn by the StaffDesk
 (bot/telegram/desk.py); the power of attorney is posted under it as documents or photos.
@@ -14,7 +15,7 @@ import enum
 
 from aiogram import F, Router
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, User
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
@@ -37,7 +38,10 @@ class RepAction(enum.StrEnum):
     ACCOUNTANT = "a"  # approve as accountant
     REJECT = "r"  # open the reasons
     BACK = "b"  # close them
-    REVOKE = "x"  # an approved one loses the right
+    OTHER = "o"  # the operator's own reason, by reply (rep_reason.py)
+    REVOKE = "x"  # ask to confirm revoking an approved one
+    REVOKE_YES = "xy"  # an approved one loses the right
+    REVOKE_BACK = "xb"  # not revoked: the card's button again
 
 
 class StaffRepCb(CallbackData, prefix="srep"):
@@ -76,6 +80,8 @@ def _decided(card: RepresentativeCard) -> str | None:
         )
     if card.status is RepresentativeStatus.REVOKED:
         return _("🚫 Revoked by {who}, {when}").format(who=who, when=when)
+    if card.status is RepresentativeStatus.WITHDRAWN:
+        return _("↩️ The resident withdrew this request.")
     return None
 
 
@@ -141,20 +147,49 @@ def reasons_keyboard(rep_id: int) -> InlineKeyboardMarkup:
         kb.button(
             text=_(msgid), callback_data=StaffRepRejectCb(rep_id=rep_id, reason=RepReason(code))
         )
+    kb.button(
+        text=_("✍️ Other reason (reply with text)"),
+        callback_data=StaffRepCb(action=RepAction.OTHER, rep_id=rep_id),
+    )
     kb.button(text=_(BTN_BACK), callback_data=StaffRepCb(action=RepAction.BACK, rep_id=rep_id))
     kb.adjust(1)
     return kb.as_markup()
 
 
+def revoke_question(card: RepresentativeCard) -> str:
+    return _(
+        "<b>Revoke {name}'s right to act for {org}?</b> They lose the organisation's accounts "
+        "at once."
+    ).format(name=esc(card.name, 100), org=esc(card.org_name, 160) or card.inn)
+
+
+def revoke_keyboard(rep_id: int) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(
+        text=_("Yes, revoke"), callback_data=StaffRepCb(action=RepAction.REVOKE_YES, rep_id=rep_id)
+    )
+    kb.button(
+        text=_(BTN_BACK), callback_data=StaffRepCb(action=RepAction.REVOKE_BACK, rep_id=rep_id)
+    )
+    kb.adjust(2)
+    return kb.as_markup()
+
+
 # --------------------------------------------------------------------------- decisions
-def _operator(query: CallbackQuery) -> str:
-    user = query.from_user
+def operator_name(user: User) -> str:
     return f"{user.full_name} (@{user.username})" if user.username else user.full_name
 
 
-def _answer(outcome: Outcome, done: str) -> str:
+def gone() -> str:
+    return _("This request no longer exists (the resident deleted their data).")
+
+
+def answer_text(outcome: Outcome, done: str) -> str:
+    """The operator's short answer (≤ 200 characters: it may be an alert)."""
     if outcome.result is Result.GONE:
-        return _("This request no longer exists (the resident deleted their data).")
+        return gone()
+    if outcome.result is Result.WITHDRAWN:
+        return _("The resident withdrew this request.")
     if outcome.result is Result.ALREADY:
         card = outcome.card
         who = cut(card.decided_by_name or "?", 60) if card else "?"
@@ -171,13 +206,13 @@ async def _decide(
     done: str,
 ) -> None:
     async def acknowledge(outcome: Outcome) -> None:
-        await query.answer(_answer(outcome, done), show_alert=outcome.result is not Result.DONE)
+        await query.answer(answer_text(outcome, done), show_alert=outcome.result is not Result.DONE)
 
     outcome = await representatives.decide(
         rep_id=rep_id,
         role=role,
         operator_id=query.from_user.id,
-        operator_name=_operator(query),
+        operator_name=operator_name(query.from_user),
         reason=reason,
         acknowledge=acknowledge,
     )
@@ -218,20 +253,30 @@ async def reject(
     await _decide(query, representatives, callback_data.rep_id, None, reason, _("Rejected."))
 
 
-async def _pending(
+async def still_pending(
     query: CallbackQuery, representatives: RepresentativesService, rep_id: int
 ) -> bool:
+    """The request is still pending; else the presser is told why not (an alert) and the
+    pressed card shows its buttons as they stand."""
     card = await representatives.card(rep_id)
     if card is not None and card.status is RepresentativeStatus.PENDING:
         return True
-    await query.answer(_("This request is already closed."), show_alert=True)
+    if card is None:
+        text = gone()
+    elif card.status is RepresentativeStatus.WITHDRAWN:
+        text = _("The resident withdrew this request.")
+    else:
+        text = _("This request is already closed.")
+    await query.answer(text, show_alert=True)
+    if isinstance(query.message, Message):  # the card as it stands now
+        await query.message.edit_reply_markup(reply_markup=card_keyboard(card) if card else None)
     return False
 
 
 async def show_reasons(
     query: CallbackQuery, callback_data: StaffRepCb, representatives: RepresentativesService
 ) -> None:
-    if not await _pending(query, representatives, callback_data.rep_id):
+    if not await still_pending(query, representatives, callback_data.rep_id):
         return
     await query.answer()
     if isinstance(query.message, Message):
@@ -241,27 +286,70 @@ async def show_reasons(
 async def hide_reasons(
     query: CallbackQuery, callback_data: StaffRepCb, representatives: RepresentativesService
 ) -> None:
-    card = await representatives.card(callback_data.rep_id)
-    if card is None or not await _pending(query, representatives, callback_data.rep_id):
+    if not await still_pending(query, representatives, callback_data.rep_id):
         return
+    card = await representatives.card(callback_data.rep_id)
+    assert card is not None
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.edit_reply_markup(reply_markup=card_keyboard(card))
 
 
+def _not_active() -> str:
+    return _("This representative is not active any more.")
+
+
+async def ask_revoke(
+    query: CallbackQuery, callback_data: StaffRepCb, representatives: RepresentativesService
+) -> None:
+    """«🚫 Revoke»: nothing changes yet; the card asks «Revoke X's right…?» Yes / Back."""
+    card = await representatives.card(callback_data.rep_id)
+    if card is None or card.status is not RepresentativeStatus.ACTIVE:
+        await query.answer(gone() if card is None else _not_active(), show_alert=True)
+        if isinstance(query.message, Message):
+            await query.message.edit_reply_markup(
+                reply_markup=card_keyboard(card) if card else None
+            )
+        return
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.edit_text(
+            card_text(card) + "\n\n" + revoke_question(card),
+            reply_markup=revoke_keyboard(card.rep_id),
+        )
+
+
+async def revoke_back(
+    query: CallbackQuery, callback_data: StaffRepCb, representatives: RepresentativesService
+) -> None:
+    """«Back»: the card as it stands (its 🚫 button when still approved)."""
+    card = await representatives.card(callback_data.rep_id)
+    if card is None:
+        await query.answer(gone(), show_alert=True)
+        if isinstance(query.message, Message):
+            await query.message.edit_reply_markup(reply_markup=None)
+        return
+    active = card.status is RepresentativeStatus.ACTIVE
+    await query.answer(None if active else _not_active())
+    if isinstance(query.message, Message):
+        await query.message.edit_text(card_text(card), reply_markup=card_keyboard(card))
+
+
 async def revoke(
     query: CallbackQuery, callback_data: StaffRepCb, representatives: RepresentativesService
 ) -> None:
+    """«Yes, revoke»: one of two operators at once wins (an atomic UPDATE)."""
+
     async def acknowledge(outcome: Outcome) -> None:
-        text = _answer(outcome, _("Revoked: the representative no longer sees the accounts."))
+        text = answer_text(outcome, _("Revoked: the representative no longer sees the accounts."))
         if outcome.result is Result.ALREADY:
-            text = _("This representative is not active any more.")
+            text = _not_active()
         await query.answer(text, show_alert=outcome.result is not Result.DONE)
 
     await representatives.revoke(
         rep_id=callback_data.rep_id,
         operator_id=query.from_user.id,
-        operator_name=_operator(query),
+        operator_name=operator_name(query.from_user),
         acknowledge=acknowledge,
     )
 
@@ -274,5 +362,7 @@ def register(router: Router) -> None:
     on(approve_accountant, StaffRepCb.filter(F.action == RepAction.ACCOUNTANT), flags=decision)
     on(show_reasons, StaffRepCb.filter(F.action == RepAction.REJECT), flags=decision)
     on(hide_reasons, StaffRepCb.filter(F.action == RepAction.BACK), flags=decision)
-    on(revoke, StaffRepCb.filter(F.action == RepAction.REVOKE), flags=decision)
+    on(ask_revoke, StaffRepCb.filter(F.action == RepAction.REVOKE), flags=decision)
+    on(revoke, StaffRepCb.filter(F.action == RepAction.REVOKE_YES), flags=decision)
+    on(revoke_back, StaffRepCb.filter(F.action == RepAction.REVOKE_BACK), flags=decision)
     on(reject, StaffRepRejectCb.filter(), flags=decision)

@@ -17,7 +17,7 @@ import logging
 from aiogram import F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, ForceReply, Message, User
+from aiogram.types import CallbackQuery, ForceReply, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.services import linking as linking_rules
@@ -27,7 +27,7 @@ from handlers.common.filters import ChatId
 from handlers.common.staff_locale import StaffLocale
 from handlers.common.states import StaffReject
 from handlers.common.texts import cut
-from handlers.staff import commands, notice, outside, representatives
+from handlers.staff import commands, notice, outside, rep_reason, representatives
 from handlers.staff import readings as reading_cards
 from handlers.staff.access import DECISION, StaffAccess, StaffMembers
 from handlers.staff.cards import (
@@ -37,15 +37,11 @@ from handlers.staff.cards import (
     card_keyboard,
     reasons_keyboard,
 )
+from handlers.staff.representatives import operator_name
 
 log = logging.getLogger("kabinet.staff")
 
-PROMPTS_KEY = "prompts"  # FSM data of an operator: {prompt message id: link id}
-
-
-def operator_name(user: User) -> str:
-    name = user.full_name
-    return f"{name} (@{user.username})" if user.username else name
+PROMPTS_KEY = rep_reason.LINK_PROMPTS_KEY  # an operator's FSM data: {prompt id: link id}
 
 
 def decision_answer(decision: Decision, approve: bool) -> str:
@@ -170,6 +166,8 @@ async def reason_given(message: Message, state: FSMContext, linking: LinkingServ
     prompts = {k: v for k, v in prompts.items() if v != link_id}
     if prompts:  # the other open prompts still take their replies
         await state.update_data({PROMPTS_KEY: prompts, "link_id": [*prompts.values()][-1]})
+    elif data.get(rep_reason.REP_PROMPTS_KEY):  # a representative's prompt is still open
+        await state.update_data({PROMPTS_KEY: {}, "link_id": None})
     else:
         await state.clear()
     if not isinstance(link_id, int):
@@ -210,6 +208,7 @@ def create_router(staff_chat_id: int, default_locale: str, *, admins_only: bool 
     notice.register(router)
     representatives.register(router)  # organisations' representatives (issue 14)
     router.message.register(cancel_reason, StateFilter(StaffReject.reason), Command("cancel"))
+    rep_reason.register(router)  # a representative's own reject reason (issue 14)
     router.message.register(reason_given, StateFilter(StaffReject.reason), flags=decision)
     return router
 

@@ -108,7 +108,10 @@ async def test_representative_with_a_pdf_accountant_then_revoked(world: World) -
     await maria.press(picker.buttons[0][0], message=picker)
     assert "Вы — бухгалтер организации" in (await maria.next_message()).text
 
-    answer = await world.operator.press(REVOKE, message=card)
+    await world.operator.press(REVOKE, message=card)  # asks first: nothing is revoked yet
+    await settled(lambda: card.buttons == [["Да, отозвать", "⬅️ Назад"]])
+    assert "Отозвать право" in card.text and len(await roles(world, maria.id)) == 2
+    answer = await world.operator.press("Да, отозвать", message=card)
     assert answer.text is not None and answer.text.startswith("Отозвано")
     assert "отозвал ваше право" in (await maria.next_message()).text
     await settled(lambda: card.buttons == [])

@@ -4,16 +4,26 @@ an accountant is refused readings; an operator revokes."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
 
+from bot.app import create_dispatcher
+from bot.config import Settings
+from bot.integrations import Gateways, LogSmsGateway
+from bot.services.clock import FrozenClock
 from bot.services.representatives import MAX_DOCUMENT_BYTES
+from handlers.accounts.callbacks import OrgRequestAction, OrgRequestCb
 from handlers.common.callbacks import AccountPickCb, PickPurpose, SendReadingsCb
+from handlers.staff.representatives import RepAction, StaffRepCb
 from storage.db import Database
-from storage.models import AccountLink, Representative, RepresentativeDocument
+from storage.models import Account, AccountLink, Representative, RepresentativeDocument, User
 from tests.conftest import STAFF_CHAT_ID
+from tests.handlers.test_hostile_bot import bot_message
 from tests.handlers.test_linking import ANNA, BORIS, LINK, MY_ACCOUNTS, last_with
+from tests.handlers.test_staff import PETR
+from tests.handlers.test_staff import card_of as link_card_of
 from tests.support import factories as f
 from tests.support.fake_session import Call
 from tests.support.harness import BotHarness, Person, answers, texts
@@ -36,7 +46,8 @@ async def seed(db: Database) -> dict[str, int]:
     a1.contract_number = a2.contract_number = "Д-15/2024"
     a3.contract_number = "Д-16/2024"
     flat = f.account(voda, "1000000001", phones=(ANNA.phone,))
-    await f.add(db, voda, a1, a2, a3, flat, f.resident(ANNA.id, ANNA.phone))
+    bare = f.account(voda, "1000000003", address="ул. Садовая, д. 3")  # Boris's link request
+    await f.add(db, voda, a1, a2, a3, flat, bare, f.resident(ANNA.id, ANNA.phone))
     await f.add(db, f.resident(BORIS.id, BORIS.phone))
     return {"a1": a1.id, "a2": a2.id, "a3": a3.id, "flat": flat.id}
 
@@ -237,7 +248,25 @@ async def test_an_operator_revokes_one_of_two_representatives(
     assert len(await rep_links(db)) == 5  # two accounts each, and Anna's own flat
     revoke = approved[0].callback_of("🚫 Отозвать")
     message_id = await staff_message(db, 0)
+    # «🚫 Revoke» only asks; «Back» puts the card back as it was
     calls = await harness.press(OLGA, revoke, chat_id=STAFF_CHAT_ID, message_id=message_id)
+    [asked] = [c for c in calls if c.method == "editMessageText"]
+    question = "Отозвать право Петрова Мария Ивановна действовать от имени ООО «Ромашка»?"
+    assert question in (asked.text or "") and "Заявка представителя организации №1" in (
+        asked.text or ""
+    )
+    assert asked.button_texts() == ["Да, отозвать", "⬅️ Назад"]
+    assert len(await rep_links(db)) == 5 and [c for c in calls if c.chat_id == ANNA.id] == []
+    calls = await harness.press(
+        OLGA, asked.callback_of("⬅️ Назад"), chat_id=STAFF_CHAT_ID, message_id=message_id
+    )
+    [back] = [c for c in calls if c.method == "editMessageText"]
+    assert question not in (back.text or "") and back.button_texts() == ["🚫 Отозвать"]
+    assert len(await rep_links(db)) == 5
+    # two operators confirm at once: one revokes, the other is told it is done
+    calls = await harness.press(OLGA, revoke, chat_id=STAFF_CHAT_ID, message_id=message_id)
+    yes = next(c for c in calls if c.method == "editMessageText").callback_of("Да, отозвать")
+    calls = await harness.press(OLGA, yes, chat_id=STAFF_CHAT_ID, message_id=message_id)
     assert answers(calls)[0].params["text"].startswith("Отозвано")
     [told] = texts([c for c in calls if c.chat_id == ANNA.id])
     assert "отозвал ваше право представлять ООО «Ромашка»" in told
@@ -248,8 +277,24 @@ async def test_an_operator_revokes_one_of_two_representatives(
         (BORIS.id, ids["a2"], "active", "manager"),
         (ANNA.id, ids["flat"], "active", None),  # her own flat stays
     ]
+    calls = await harness.press(PETR, yes, chat_id=STAFF_CHAT_ID, message_id=message_id)
+    assert answers(calls)[0].params["text"] == "Этот представитель уже не действует."
+    assert answers(calls)[0].params["show_alert"] is True
+    assert [c for c in calls if c.chat_id == ANNA.id] == []  # told once
+    # a stale «🚫 Revoke» and «Back» on the revoked card ask nothing, take the buttons off
     calls = await harness.press(OLGA, revoke, chat_id=STAFF_CHAT_ID, message_id=message_id)
-    assert "уже не действует" in answers(calls)[0].params["text"]
+    assert answers(calls)[0].params["text"] == "Этот представитель уже не действует."
+    [markup] = [c for c in calls if c.method == "editMessageReplyMarkup"]
+    assert markup.markup is None
+    back = StaffRepCb(action=RepAction.REVOKE_BACK, rep_id=1).pack()
+    calls = await harness.press(OLGA, back, chat_id=STAFF_CHAT_ID, message_id=message_id)
+    [redrawn] = [c for c in calls if c.method == "editMessageText"]
+    assert "🚫 Отозвано: Olga" in (redrawn.text or "") and redrawn.markup is None
+    # a forged «Yes» for a request that does not exist, and for the other, approved one
+    forged = StaffRepCb(action=RepAction.REVOKE_YES, rep_id=99).pack()
+    calls = await harness.press(OLGA, forged, chat_id=STAFF_CHAT_ID, message_id=message_id)
+    assert "больше нет" in answers(calls)[0].params["text"]
+    assert len(await rep_links(db)) == 3
 
 
 async def test_deleting_my_data_takes_the_card_and_its_pages_off_the_staff_chat(
@@ -290,3 +335,311 @@ async def test_in_english(harness: BotHarness, db: Database) -> None:
     assert "Enter the organisation's <b>ИНН</b>" in texts(calls)[0]
     said = texts(await harness.send(emily, "12345"))[0]
     assert said.startswith("An ИНН has 10 digits (a company) or 12 digits (an ИП)")
+
+
+# --------------------------------------------------------------------------- own reason
+OTHER = "✍️ Другая причина (ответом, текстом)"
+
+
+async def requested(h: BotHarness, db: Database) -> tuple[Call, int]:
+    """Anna's request sent: its card and the card's message id."""
+    await seed(db)
+    await up_to_pages(h, ANNA)
+    card, _, _ = await send_pdf(h, ANNA)
+    return card, await staff_message(db)
+
+
+def reply_to(prompt_id: int) -> dict[str, Any]:
+    """The bot's prompt `prompt_id` as a message replies carry it."""
+    return dict(bot_message(prompt_id)["result"])
+
+
+async def open_prompt(h: BotHarness, card: Call, message_id: int, prompt_id: int) -> Call:
+    """«❌ Reject» → «✍️ Other reason»: the reply-forced prompt (its message id given)."""
+    calls = await staff_press(h, card, "❌ Отклонить", message_id)
+    reasons = calls[-1]
+    assert reasons.button_texts()[-2:] == [OTHER, "⬅️ Назад"]
+    h.session.queue("sendMessage", bot_message(prompt_id))
+    calls = await staff_press(h, reasons, OTHER, message_id)
+    [prompt] = [c for c in calls if c.method == "sendMessage"]
+    assert prompt.params["reply_markup"]["force_reply"] is True
+    assert prompt.params["reply_parameters"]["message_id"] == message_id
+    return prompt
+
+
+def sticker() -> dict[str, Any]:
+    return {
+        "sticker": {
+            "file_id": "st",
+            "file_unique_id": "stu",
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+        }
+    }
+
+
+async def rep_state(db: Database) -> list[tuple[int, str, str | None]]:
+    async with db.session_maker() as s:
+        reps = (await s.execute(select(Representative).order_by(Representative.id))).scalars()
+        return [(r.user_id, r.status, r.reason) for r in reps]
+
+
+async def test_own_reason_reaches_the_representative_as_written(
+    harness: BotHarness, db: Database
+) -> None:
+    card, message_id = await requested(harness, db)
+    async with db.session_maker() as s:
+        (await s.get(User, ANNA.id)).language = "en"  # type: ignore[union-attr]
+        await s.commit()
+    prompt = await open_prompt(harness, card, message_id, 7001)
+    assert "ответьте на это сообщение причиной отказа по заявке представителя №1" in (
+        prompt.text or ""
+    )
+    assert await rep_state(db) == [(ANNA.id, "pending", None)]
+    # another operator's message is not the reason
+    assert await harness.send(PETR, "что тут?", chat_id=STAFF_CHAT_ID) == []
+    reason = "Доверенность <просрочена> & без печати"
+    calls = await harness.send(OLGA, reason, chat_id=STAFF_CHAT_ID, reply_to_message=reply_to(7001))
+    [told] = texts([c for c in calls if c.chat_id == ANNA.id])
+    assert told.startswith("❌ Your request to represent ООО «Ромашка» was rejected.")
+    assert "Reason: Доверенность &lt;просрочена&gt; &amp; без печати" in told
+    [edited] = [c for c in calls if c.method == "editMessageText"]
+    assert "Причина: Доверенность &lt;просрочена&gt; &amp; без печати" in (edited.text or "")
+    assert edited.markup is None
+    assert texts([c for c in calls if c.chat_id == STAFF_CHAT_ID], "sendMessage") == ["Отклонено."]
+    assert await rep_state(db) == [(ANNA.id, "rejected", reason)]
+    # the first decision wins: a preset pressed afterwards changes nothing
+    calls = await staff_press(harness, card, MANAGER, message_id)
+    assert "Уже решено: Olga" in answers(calls)[0].params["text"]
+    assert await rep_state(db) == [(ANNA.id, "rejected", reason)]
+    assert await rep_links(db) == []
+
+
+async def test_own_reason_cancel_keeps_the_request_and_a_long_one_is_cut(
+    harness: BotHarness, db: Database
+) -> None:
+    card, message_id = await requested(harness, db)
+    await open_prompt(harness, card, message_id, 7001)
+    calls = await harness.send(OLGA, "/cancel", chat_id=STAFF_CHAT_ID)
+    assert texts(calls) == ["Хорошо, заявка остаётся открытой."]
+    await harness.send(
+        OLGA, "уже не причина", chat_id=STAFF_CHAT_ID, reply_to_message=reply_to(7001)
+    )
+    assert await rep_state(db) == [(ANNA.id, "pending", None)]
+    await open_prompt(harness, card, message_id, 7002)
+    calls = await harness.send(OLGA, chat_id=STAFF_CHAT_ID, **sticker())
+    assert texts(calls) == ["Напишите причину текстом или отправьте /cancel."]
+    calls = await harness.send(OLGA, "Я" * 1500, chat_id=STAFF_CHAT_ID)  # not a reply: the latest
+    assert texts(calls, "sendMessage")[-1].startswith("Отклонено. Причина длиннее 1000 символов")
+    [(_, status, stored)] = await rep_state(db)
+    assert (status, stored) == ("rejected", "Я" * 1000)
+
+
+async def test_own_reasons_of_links_and_representatives_go_each_to_its_own(
+    harness: BotHarness, db: Database
+) -> None:
+    anna_card, anna_message = await requested(harness, db)
+    await up_to_pages(harness, BORIS)
+    boris_card, _, _ = await send_pdf(harness, BORIS)
+    boris_message = await staff_message(db, 1)
+    link_card, link_message = await link_card_of(harness, db)
+    await open_prompt(harness, anna_card, anna_message, 7001)
+    calls = await staff_press(harness, link_card, "❌ Отклонить", link_message)
+    harness.session.queue("sendMessage", bot_message(7002))
+    await staff_press(harness, calls[-1], OTHER, link_message)
+    # a reply goes to its own prompt, whichever is the latest; the link's stays open
+    await harness.send(OLGA, "Для Анны", chat_id=STAFF_CHAT_ID, reply_to_message=reply_to(7001))
+    assert await rep_state(db) == [(ANNA.id, "rejected", "Для Анны"), (BORIS.id, "pending", None)]
+    await open_prompt(harness, boris_card, boris_message, 7003)
+    calls = await harness.send(
+        OLGA, "Для ссылки", chat_id=STAFF_CHAT_ID, reply_to_message=reply_to(7002)
+    )
+    assert "Причина: Для ссылки" in " ".join(texts([c for c in calls if c.chat_id == BORIS.id]))
+    async with db.session_maker() as s:
+        link = (await s.execute(select(AccountLink))).scalar_one()
+    assert (link.user_id, link.status, link.reason) == (BORIS.id, "rejected", "Для ссылки")
+    # the representative's prompt is still open after the link's: a plain message answers it
+    await harness.send(OLGA, "Для Бориса", chat_id=STAFF_CHAT_ID)
+    assert await rep_state(db) == [
+        (ANNA.id, "rejected", "Для Анны"),
+        (BORIS.id, "rejected", "Для Бориса"),
+    ]
+    assert await harness.send(OLGA, "просто так", chat_id=STAFF_CHAT_ID) == []  # all answered
+
+
+async def test_own_reason_for_administrators_only_when_configured(
+    make_settings: Callable[..., Settings], db: Database, clock: FrozenClock
+) -> None:
+    settings = make_settings(staff_admins_only=True)
+    dp = create_dispatcher(settings, db, clock=clock, gateways=Gateways(sms=LogSmsGateway()))
+    h = BotHarness(dp)
+    h.session.chat_member_status[OLGA.id] = "administrator"
+    try:
+        card, message_id = await requested(h, db)
+        prompt_calls = await staff_press(h, card, "❌ Отклонить", message_id)
+        other = prompt_calls[-1].callback_of(OTHER)
+        calls = await h.press(PETR, other, chat_id=STAFF_CHAT_ID, message_id=message_id)
+        assert "только администраторы" in answers(calls)[0].params["text"]
+        assert [c for c in calls if c.method == "sendMessage"] == []
+        await open_prompt(h, card, message_id, 7001)
+        reply = reply_to(7001)
+        await h.send(PETR, "не моя", chat_id=STAFF_CHAT_ID, reply_to_message=reply)
+        assert await rep_state(db) == [(ANNA.id, "pending", None)]
+        await h.send(OLGA, "Не та организация", chat_id=STAFF_CHAT_ID, reply_to_message=reply)
+        assert await rep_state(db) == [(ANNA.id, "rejected", "Не та организация")]
+    finally:
+        await dp.storage.close()
+        await h.bot.session.close()
+
+
+# --------------------------------------------------------------------------- withdrawing
+WITHDRAW = "✖️ Отозвать заявку: ООО «Ромашка»"
+
+
+async def test_the_representative_withdraws_a_pending_request(
+    harness: BotHarness, db: Database
+) -> None:
+    card, message_id = await requested(harness, db)
+    await open_prompt(harness, card, message_id, 7001)  # an operator is writing a reason
+    listed = (await harness.send(ANNA, MY_ACCOUNTS))[0]
+    assert WITHDRAW in listed.button_texts()
+    calls = await harness.press(ANNA, listed.callback_of(WITHDRAW))
+    [asked] = [c for c in calls if c.method == "editMessageText"]
+    assert (asked.text or "").startswith("Отозвать заявку на представительство ООО «Ромашка»?")
+    assert asked.button_texts() == ["Да, отозвать", "Нет, оставить"]
+    calls = await harness.press(ANNA, asked.callback_of("Нет, оставить"))
+    assert WITHDRAW in calls[-1].button_texts()
+    assert await rep_state(db) == [(ANNA.id, "pending", None)]
+    calls = await harness.press(ANNA, asked.callback_of("Да, отозвать"))
+    assert answers(calls)[0].params["text"] == "Готово."
+    [shown] = [c for c in calls if c.method == "editMessageText"]
+    assert (shown.text or "").startswith("Заявка на представительство ООО «Ромашка» отозвана.")
+    assert "ждёт проверки" not in (shown.text or "") and WITHDRAW not in shown.button_texts()
+    staff = [c for c in calls if c.chat_id == STAFF_CHAT_ID]
+    assert [(c.method, c.params.get("message_id")) for c in staff][:1] == [
+        ("editMessageReplyMarkup", message_id)
+    ]
+    assert staff[0].markup is None
+    [said] = [c for c in staff if c.method == "sendMessage"]
+    assert said.text == "↩️ Житель отозвал эту заявку."
+    assert said.params["reply_to_message_id"] == message_id
+    assert await rep_state(db) == [(ANNA.id, "withdrawn", None)]
+    # a decision pressed afterwards, the open prompt's reply, a second withdrawal
+    for button in (MANAGER, ACCOUNTANT, "❌ Отклонить"):
+        calls = await staff_press(harness, card, button, message_id)
+        assert answers(calls)[0].params["text"] == "Житель отозвал эту заявку."
+        assert answers(calls)[0].params["show_alert"] is True
+    calls = await harness.send(
+        OLGA, "поздно", chat_id=STAFF_CHAT_ID, reply_to_message=reply_to(7001)
+    )
+    assert texts(calls)[-1] == "Житель отозвал эту заявку."
+    calls = await harness.press(ANNA, asked.callback_of("Да, отозвать"))
+    assert "больше не ждёт проверки" in answers(calls)[0].params["text"]
+    assert await rep_state(db) == [(ANNA.id, "withdrawn", None)] and await rep_links(db) == []
+    assert [c for c in calls if c.chat_id == STAFF_CHAT_ID] == []
+
+
+async def test_a_forged_or_decided_withdrawal_is_refused(harness: BotHarness, db: Database) -> None:
+    card, message_id = await requested(harness, db)
+    forged = OrgRequestCb(action=OrgRequestAction.WITHDRAW_YES, rep_id=1).pack()
+    calls = await harness.press(BORIS, forged)  # not his request
+    assert "больше не ждёт проверки" in answers(calls)[0].params["text"]
+    asked = OrgRequestCb(action=OrgRequestAction.WITHDRAW, rep_id=1).pack()
+    calls = await harness.press(BORIS, asked)
+    assert "больше не ждёт проверки" in answers(calls)[0].params["text"]
+    assert await rep_state(db) == [(ANNA.id, "pending", None)]
+    await staff_press(harness, card, MANAGER, message_id)
+    calls = await harness.press(ANNA, forged)  # decided meanwhile: approved stays approved
+    assert "больше не ждёт проверки" in answers(calls)[0].params["text"]
+    assert await rep_state(db) == [(ANNA.id, "active", None)] and len(await rep_links(db)) == 2
+    assert [c for c in calls if c.chat_id == STAFF_CHAT_ID] == []
+
+
+async def stored_request(db: Database, user_id: int, status: str, message_id: int) -> int:
+    """A representative request as the route leaves it (ООО «Ромашка», branch 1), its card
+    posted as `message_id` in the staff chat."""
+    async with db.session_maker() as s:
+        account = (
+            await s.execute(select(Account).where(Account.number == "2000000001"))
+        ).scalar_one()
+        rep = Representative(
+            user_id=user_id,
+            supplier_id=account.supplier_id,
+            holder_inn=INN,
+            holder_kpp="773601001",
+            reference="д15/2024",
+            status=status,
+            role="manager" if status == "active" else None,
+            name="Petrova Maria",
+            position="accountant",
+            staff_chat_id=STAFF_CHAT_ID,
+            staff_message_id=message_id,
+        )
+        s.add(rep)
+        await s.commit()
+        return rep.id
+
+
+async def test_withdrawing_in_english(harness: BotHarness, db: Database) -> None:
+    await seed(db)
+    emily = Person(603, "Emily", language_code="en", phone="+79031112233")
+    await f.add(db, f.resident(emily.id, emily.phone))
+    await stored_request(db, emily.id, "pending", 555)
+    listed = (await harness.send(emily, "🏠 My accounts"))[0]
+    assert "🏢 ООО «Ромашка»: your power of attorney waits" in (listed.text or "")
+    button = "✖️ Withdraw the request for ООО «Ромашка»"
+    calls = await harness.press(emily, listed.callback_of(button))
+    [asked] = [c for c in calls if c.method == "editMessageText"]
+    assert (asked.text or "").startswith("Withdraw your request to represent ООО «Ромашка»?")
+    assert asked.button_texts() == ["Yes, withdraw", "No, keep it"]
+    calls = await harness.press(emily, asked.callback_of("Yes, withdraw"))
+    [shown] = [c for c in calls if c.method == "editMessageText"]
+    assert (shown.text or "").startswith("Your request to represent ООО «Ромашка» is withdrawn.")
+    # the staff chat speaks the company's language
+    [said] = [c for c in calls if c.chat_id == STAFF_CHAT_ID and c.method == "sendMessage"]
+    assert said.text == "↩️ Житель отозвал эту заявку."
+    calls = await harness.press(emily, asked.callback_of("Yes, withdraw"))
+    assert answers(calls)[0].params["text"].startswith("This request is no longer waiting")
+
+
+async def test_revoking_and_own_reason_in_english_staff_chat(
+    make_settings: Callable[..., Settings], db: Database, clock: FrozenClock
+) -> None:
+    settings = make_settings(default_locale="en")
+    dp = create_dispatcher(settings, db, clock=clock, gateways=Gateways(sms=LogSmsGateway()))
+    h = BotHarness(dp)
+    try:
+        await seed(db)
+        active = await stored_request(db, ANNA.id, "active", 555)
+        pending = await stored_request(db, BORIS.id, "pending", 556)
+
+        async def press(action: RepAction, rep_id: int, message_id: int) -> list[Call]:
+            data = StaffRepCb(action=action, rep_id=rep_id).pack()
+            return await h.press(OLGA, data, chat_id=STAFF_CHAT_ID, message_id=message_id)
+
+        calls = await press(RepAction.REVOKE, active, 555)
+        [asked] = [c for c in calls if c.method == "editMessageText"]
+        assert "Revoke Petrova Maria's right to act for ООО «Ромашка»?" in (asked.text or "")
+        assert asked.button_texts() == ["Yes, revoke", "⬅️ Back"]
+        calls = await press(RepAction.REVOKE_YES, active, 555)
+        assert answers(calls)[0].params["text"].startswith("Revoked")
+        calls = await press(RepAction.REJECT, active, 555)  # a stale pending button
+        assert answers(calls)[0].params["text"] == "This request is already closed."
+        calls = await press(RepAction.REVOKE_YES, pending, 556)  # forged: not approved
+        assert answers(calls)[0].params["text"] == "This representative is not active any more."
+        h.session.queue("sendMessage", bot_message(7001))
+        calls = await press(RepAction.OTHER, pending, 556)
+        [prompt] = [c for c in calls if c.method == "sendMessage"]
+        assert "reply to this message with the reason for rejecting representative request" in (
+            prompt.text or ""
+        )
+        reply = reply_to(7001)
+        calls = await h.send(OLGA, "Wrong company", chat_id=STAFF_CHAT_ID, reply_to_message=reply)
+        assert texts(calls, "sendMessage")[-1] == "Rejected."
+        assert (await rep_state(db))[1] == (BORIS.id, "rejected", "Wrong company")
+    finally:
+        await dp.storage.close()
+        await h.bot.session.close()

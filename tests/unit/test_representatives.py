@@ -9,18 +9,26 @@ from sqlalchemy import func, select
 from bot.services.clock import FrozenClock
 from bot.services.enums import RepresentativeRole, RepresentativeStatus
 from bot.services.inn import InnProblem
+from bot.services.linking import MAX_REASON_LENGTH
 from bot.services.representatives import (
     MAX_DOCUMENT_BYTES,
     MAX_PAGES,
     DocProblem,
     Page,
+    PendingRequest,
     Result,
     Step,
     clean_position,
     page_problem,
 )
 from storage.db import Database
-from storage.models import Account, AccountLink, Representative, RepresentativeDocument
+from storage.models import (
+    Account,
+    AccountLink,
+    AuditLog,
+    Representative,
+    RepresentativeDocument,
+)
 from storage.uow import UnitOfWork
 from tests.support import factories as f
 from tests.support.services import RecordingDesk, RecordingNotifier, representatives_service
@@ -179,3 +187,137 @@ async def test_the_readings_service_refuses_an_accountant_whatever_the_button(
         result = await readings.submit(user_id=1, account_id=office.id, batch="b1", entries=[entry])
         assert result.outcome is SubmitOutcome.UNAVAILABLE
         assert await readings.submission(1, office.id) is not None  # history stays readable
+
+
+async def submitted(db: Database, clock: FrozenClock, desk: RecordingDesk) -> int:
+    async with UnitOfWork(db.session_maker) as uow:
+        reps = representatives_service(uow, clock, desk=desk)
+        outcome = await reps.submit(
+            user_id=1, inn=LEGAL, kpp="773601001", reference="д-15", name="Анна Иванова",
+            position="директор", pages=[PDF],
+        )  # fmt: skip
+    assert outcome.card is not None
+    return outcome.card.rep_id
+
+
+async def status_of(db: Database, rep_id: int) -> str | None:
+    async with db.session_maker() as s:
+        rep = await s.get(Representative, rep_id)
+        return rep.status if rep is not None else None
+
+
+async def test_only_the_resident_withdraws_their_pending_request(
+    db: Database, clock: FrozenClock
+) -> None:
+    await seed(db)
+    seen: list[str | None] = []
+
+    class Desk(RecordingDesk):
+        async def mark_withdrawn(self, chat_id: int, message_id: int) -> None:
+            seen.append(await status_of(db, rep_id))  # what another session reads by then
+            await super().mark_withdrawn(chat_id, message_id)
+
+    desk, notifier = Desk(), RecordingNotifier()
+    rep_id = await submitted(db, clock, desk)
+    async with UnitOfWork(db.session_maker) as uow:
+        reps = representatives_service(uow, clock, desk=desk, notifier=notifier)
+        assert await reps.pending_of(1) == [PendingRequest(rep_id, "ООО «Ромашка»")]
+        assert await reps.pending_of(2) == []
+        assert await reps.withdraw(user_id=2, rep_id=rep_id) is None  # not his
+        assert await reps.withdraw(user_id=1, rep_id=rep_id + 1) is None  # no such request
+        assert desk.withdrawn == []
+        done = await reps.withdraw(user_id=1, rep_id=rep_id)
+        assert done == PendingRequest(rep_id, "ООО «Ромашка»")
+    assert seen == ["withdrawn"]  # committed before the staff chat is told
+    posted = desk.representatives_posted[0]
+    async with db.session_maker() as s:
+        rep = await s.get(Representative, rep_id)
+        assert rep is not None and desk.withdrawn == [(rep.staff_chat_id, rep.staff_message_id)]
+        audit = (await s.execute(select(AuditLog.action, AuditLog.actor_id))).all()
+    assert ("representative_withdrawn", 1) in audit and posted.rep_id == rep_id
+    async with UnitOfWork(db.session_maker) as uow:
+        reps = representatives_service(uow, clock, desk=desk, notifier=notifier)
+        assert await reps.withdraw(user_id=1, rep_id=rep_id) is None  # twice: once
+        outcome = await reps.decide(
+            rep_id=rep_id, role=RepresentativeRole.MANAGER, operator_id=10, operator_name="Оля"
+        )
+        assert outcome.result is Result.WITHDRAWN
+        assert await reps.pending_of(1) == []
+    assert notifier.representatives_told == [] and len(desk.withdrawn) == 1
+    assert await count(db, AccountLink) == 0 and await status_of(db, rep_id) == "withdrawn"
+
+
+async def test_a_withdrawal_and_a_decision_at_once_one_wins(
+    db: Database, clock: FrozenClock
+) -> None:
+    await seed(db)
+    desk, notifier = RecordingDesk(), RecordingNotifier()
+    rep_id = await submitted(db, clock, desk)
+
+    async def withdraw() -> bool:
+        async with UnitOfWork(db.session_maker) as uow:
+            reps = representatives_service(uow, clock, desk=desk, notifier=notifier)
+            return await reps.withdraw(user_id=1, rep_id=rep_id) is not None
+
+    async def decide() -> Result:
+        async with UnitOfWork(db.session_maker) as uow:
+            reps = representatives_service(uow, clock, desk=desk, notifier=notifier)
+            outcome = await reps.decide(
+                rep_id=rep_id, role=None, operator_id=10, operator_name="Оля", reason="нет"
+            )
+            return outcome.result
+
+    withdrawn, decided = await asyncio.gather(withdraw(), decide())
+    status = await status_of(db, rep_id)
+    if withdrawn:
+        assert (decided, status, len(notifier.representatives_told)) == (
+            Result.WITHDRAWN,
+            "withdrawn",
+            0,
+        )
+    else:
+        assert (decided, status, len(notifier.representatives_told)) == (Result.DONE, "rejected", 1)
+    assert len(desk.withdrawn) == int(withdrawn)
+
+
+async def test_an_own_reason_is_stored_as_written_within_the_limit(
+    db: Database, clock: FrozenClock
+) -> None:
+    await seed(db)
+    desk, notifier = RecordingDesk(), RecordingNotifier()
+    rep_id = await submitted(db, clock, desk)
+    async with UnitOfWork(db.session_maker) as uow:
+        reps = representatives_service(uow, clock, desk=desk, notifier=notifier)
+        outcome = await reps.decide(
+            rep_id=rep_id,
+            role=None,
+            operator_id=10,
+            operator_name="Оля",
+            reason="  <b>Не та</b> организация" + "!" * MAX_REASON_LENGTH,
+        )
+    assert outcome.result is Result.DONE and outcome.card is not None
+    stored = outcome.card.reason or ""
+    assert stored.startswith("<b>Не та</b> организация") and len(stored) == MAX_REASON_LENGTH
+    [(_, _, told)] = notifier.representatives_told
+    assert told.reason == stored
+
+
+async def test_two_revokes_at_once_one_wins(db: Database, clock: FrozenClock) -> None:
+    await seed(db)
+    desk, notifier = RecordingDesk(), RecordingNotifier()
+    rep_id = await submitted(db, clock, desk)
+    async with UnitOfWork(db.session_maker) as uow:
+        reps = representatives_service(uow, clock, desk=desk, notifier=notifier)
+        await reps.decide(
+            rep_id=rep_id, role=RepresentativeRole.MANAGER, operator_id=10, operator_name="Оля"
+        )
+
+    async def revoke(who: int) -> Result:
+        async with UnitOfWork(db.session_maker) as uow:
+            reps = representatives_service(uow, clock, desk=desk, notifier=notifier)
+            outcome = await reps.revoke(rep_id=rep_id, operator_id=who, operator_name=str(who))
+            return outcome.result
+
+    assert sorted(await asyncio.gather(revoke(10), revoke(11))) == [Result.ALREADY, Result.DONE]
+    assert len(notifier.representatives_told) == 2  # approved, then revoked once
+    assert await count(db, AccountLink) == 0 and await status_of(db, rep_id) == "revoked"

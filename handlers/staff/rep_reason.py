@@ -1,0 +1,123 @@
+"""«✍️ Other reason» on a representative's card: the operator's own words as the reason.
+
+As for link requests (router.py): the press opens a reply-forced prompt; the operator's reply
+to it is the reason (cut to linking.MAX_REASON_LENGTH, escaped wherever it is shown), and
+reaches the representative as written; /cancel (router.cancel_reason) keeps the request
+pending. Several prompts — of links and of representatives — may be open at once: a reply
+goes to its own prompt's request; a message that replies to none goes to the latest prompt.
+The prompts of representatives are kept in the operator's FSM data beside the links' ones.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram import F, Router
+from aiogram.filters import Filter, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, ForceReply, Message
+from aiogram.utils.i18n import gettext as _
+
+from bot.services.linking import MAX_REASON_LENGTH
+from bot.services.representatives import RepresentativesService, Result
+from handlers.common.states import StaffReject
+from handlers.staff.access import DECISION
+from handlers.staff.representatives import (
+    RepAction,
+    StaffRepCb,
+    answer_text,
+    operator_name,
+    still_pending,
+)
+
+LINK_PROMPTS_KEY = "prompts"  # router.PROMPTS_KEY: {prompt message id: link id}
+REP_PROMPTS_KEY = "rep_prompts"  # {prompt message id: representative id}
+
+
+def rep_prompt(data: dict[str, Any], message: Message) -> tuple[str, int] | None:
+    """The open representative prompt this message answers: (its message id, rep id)."""
+    reps: dict[str, int] = data.get(REP_PROMPTS_KEY) or {}
+    if not reps:
+        return None
+    links: dict[str, int] = data.get(LINK_PROMPTS_KEY) or {}
+    replied = message.reply_to_message
+    key = str(replied.message_id) if replied is not None else None
+    if key is None or (key not in reps and key not in links):
+        key = max([*reps, *links], key=int)  # not a reply to an open prompt: the latest
+    return (key, reps[key]) if key in reps else None
+
+
+class RepReason(Filter):
+    """The message answers an open representative prompt (`rep_prompt` goes to data)."""
+
+    async def __call__(self, message: Message, state: FSMContext) -> bool | dict[str, Any]:
+        found = rep_prompt(await state.get_data(), message)
+        return False if found is None else {"rep_prompt": found}
+
+
+async def ask_own_reason(
+    query: CallbackQuery,
+    callback_data: StaffRepCb,
+    state: FSMContext,
+    representatives: RepresentativesService,
+) -> None:
+    rep_id = callback_data.rep_id
+    if not await still_pending(query, representatives, rep_id):
+        return
+    await query.answer()
+    if not isinstance(query.message, Message):
+        return
+    prompt = await query.message.reply(
+        _(
+            "{who}, reply to this message with the reason for rejecting representative "
+            "request #{id} (it is sent to the representative). /cancel — do not reject."
+        ).format(who=query.from_user.mention_html(), id=rep_id),
+        reply_markup=ForceReply(selective=True),  # selective: the mention
+    )
+    await state.set_state(StaffReject.reason)
+    prompts = (await state.get_data()).get(REP_PROMPTS_KEY) or {}
+    prompts[str(prompt.message_id)] = rep_id
+    await state.update_data({REP_PROMPTS_KEY: prompts})
+
+
+async def reason_given(
+    message: Message,
+    state: FSMContext,
+    representatives: RepresentativesService,
+    rep_prompt: tuple[str, int],
+) -> None:
+    assert message.from_user is not None
+    text = (message.text or "").strip()
+    if not text:
+        await message.reply(_("Please write the reason as text, or /cancel."))
+        return
+    key, rep_id = rep_prompt
+    data = await state.get_data()
+    reps = {k: v for k, v in (data.get(REP_PROMPTS_KEY) or {}).items() if k != key}
+    if reps or data.get(LINK_PROMPTS_KEY):  # the other open prompts still take their replies
+        await state.update_data({REP_PROMPTS_KEY: reps})
+    else:
+        await state.clear()
+    outcome = await representatives.decide(
+        rep_id=rep_id,
+        role=None,
+        operator_id=message.from_user.id,
+        operator_name=operator_name(message.from_user),
+        reason=text,
+    )
+    answer = answer_text(outcome, _("Rejected."))
+    if outcome.result is Result.DONE and len(text) > MAX_REASON_LENGTH:
+        answer += " " + _(
+            "The reason was longer than {limit} characters: the resident got its first {limit}."
+        ).format(limit=MAX_REASON_LENGTH)
+    await message.reply(answer)
+
+
+def register(router: Router) -> None:
+    """After router.cancel_reason (so /cancel is not taken as a reason), before the links'
+    reason handler (which takes what is not a representative's)."""
+    flags = {DECISION: True}  # STAFF_ADMINS_ONLY: administrators only
+    router.callback_query.register(
+        ask_own_reason, StaffRepCb.filter(F.action == RepAction.OTHER), flags=flags
+    )
+    router.message.register(reason_given, StateFilter(StaffReject.reason), RepReason(), flags=flags)
