@@ -4,8 +4,11 @@ As for link requests (router.py): the press opens a reply-forced prompt; the ope
 to it is the reason (cut to linking.MAX_REASON_LENGTH, escaped wherever it is shown), and
 reaches the representative as written; /cancel (router.cancel_reason) keeps the request
 pending. Several prompts — of links and of representatives — may be open at once: a reply
-goes to its own prompt's request; a message that replies to none goes to the latest prompt.
-The prompts of representatives are kept in the operator's FSM data beside the links' ones.
+goes to its own prompt's request; a message that replies to none, written where the latest
+prompt is (its forum topic, or the chat's main thread), goes to the latest prompt. Anything
+else — an answer in another resident's topic, a reply to a resident's message in a plain chat
+— is not a reason and goes on to support (`answered_prompt`). The prompts of representatives
+are kept in the operator's FSM data beside the links' ones, with the topic of each prompt.
 """
 
 from __future__ import annotations
@@ -32,19 +35,49 @@ from handlers.staff.representatives import (
 
 LINK_PROMPTS_KEY = "prompts"  # router.PROMPTS_KEY: {prompt message id: link id}
 REP_PROMPTS_KEY = "rep_prompts"  # {prompt message id: representative id}
+THREADS_KEY = "prompt_threads"  # {prompt message id: its forum topic, None outside topics}
+
+
+def topic_of(message: Message) -> int | None:
+    """The forum topic a message is in (None: a plain chat, or a forum's General topic; a
+    plain supergroup's reply threads are not topics)."""
+    return message.message_thread_id if message.is_topic_message else None
+
+
+def remember_prompt(data: dict[str, Any], prompt: Message) -> dict[str, int | None]:
+    """The prompts' topics with this prompt's added (the FSM data's THREADS_KEY)."""
+    threads: dict[str, int | None] = dict(data.get(THREADS_KEY) or {})
+    threads[str(prompt.message_id)] = topic_of(prompt)
+    return threads
+
+
+def answered_prompt(data: dict[str, Any], message: Message) -> str | None:
+    """The open prompt (of a link or a representative) this message answers, or None.
+
+    A reply to an open prompt answers it. A message that replies to nothing (in a forum
+    topic: to the topic's start, as Telegram marks every message there) answers the latest
+    prompt when written in that prompt's topic. Anything else — a reply to another message,
+    a message in another topic — is not a reason (an operator answering a resident)."""
+    reps: dict[str, int] = data.get(REP_PROMPTS_KEY) or {}
+    links: dict[str, int] = data.get(LINK_PROMPTS_KEY) or {}
+    if not reps and not links:
+        return None
+    replied = message.reply_to_message
+    if replied is not None and str(replied.message_id) in {*reps, *links}:
+        return str(replied.message_id)
+    topic = topic_of(message)
+    if replied is not None and (topic is None or replied.message_id != topic):
+        return None  # a reply to something else
+    latest = max([*reps, *links], key=int)
+    threads: dict[str, int | None] = data.get(THREADS_KEY) or {}
+    return latest if threads.get(latest, topic) == topic else None
 
 
 def rep_prompt(data: dict[str, Any], message: Message) -> tuple[str, int] | None:
     """The open representative prompt this message answers: (its message id, rep id)."""
     reps: dict[str, int] = data.get(REP_PROMPTS_KEY) or {}
-    if not reps:
-        return None
-    links: dict[str, int] = data.get(LINK_PROMPTS_KEY) or {}
-    replied = message.reply_to_message
-    key = str(replied.message_id) if replied is not None else None
-    if key is None or (key not in reps and key not in links):
-        key = max([*reps, *links], key=int)  # not a reply to an open prompt: the latest
-    return (key, reps[key]) if key in reps else None
+    key = answered_prompt(data, message)
+    return (key, reps[key]) if key is not None and key in reps else None
 
 
 class RepReason(Filter):
@@ -77,7 +110,8 @@ async def ask_own_reason(
     await state.set_state(StaffReject.reason)
     prompts = (await state.get_data()).get(REP_PROMPTS_KEY) or {}
     prompts[str(prompt.message_id)] = rep_id
-    await state.update_data({REP_PROMPTS_KEY: prompts})
+    threads = remember_prompt(await state.get_data(), prompt)
+    await state.update_data({REP_PROMPTS_KEY: prompts, THREADS_KEY: threads})
 
 
 async def reason_given(

@@ -13,9 +13,10 @@ told the outcome in their own language by the service.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from aiogram import F, Router
-from aiogram.filters import Command, StateFilter
+from aiogram.filters import Command, Filter, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, ForceReply, Message
 from aiogram.utils.i18n import gettext as _
@@ -143,7 +144,8 @@ async def ask_own_reason(
     # several prompts may be open: a reply goes to its own request
     prompts = (await state.get_data()).get(PROMPTS_KEY) or {}
     prompts[str(prompt.message_id)] = link_id
-    await state.update_data({PROMPTS_KEY: prompts})
+    threads = rep_reason.remember_prompt(await state.get_data(), prompt)
+    await state.update_data({PROMPTS_KEY: prompts, rep_reason.THREADS_KEY: threads})
 
 
 async def cancel_reason(message: Message, state: FSMContext) -> None:
@@ -151,7 +153,23 @@ async def cancel_reason(message: Message, state: FSMContext) -> None:
     await message.reply(_("OK, the request stays open."))
 
 
-async def reason_given(message: Message, state: FSMContext, linking: LinkingService) -> None:
+class LinkReason(Filter):
+    """The message answers an open link prompt (`link_prompt`, its message id, goes to data):
+    a reply to it, or (the latest prompt) a message replying to none where that prompt is."""
+
+    async def __call__(self, message: Message, state: FSMContext) -> bool | dict[str, Any]:
+        data = await state.get_data()
+        key = rep_reason.answered_prompt(data, message)
+        return (
+            False
+            if key is None or key not in (data.get(PROMPTS_KEY) or {})
+            else {"link_prompt": key}
+        )
+
+
+async def reason_given(
+    message: Message, state: FSMContext, linking: LinkingService, link_prompt: str
+) -> None:
     assert message.from_user is not None
     text = (message.text or "").strip()
     if not text:
@@ -159,10 +177,7 @@ async def reason_given(message: Message, state: FSMContext, linking: LinkingServ
         return
     data = await state.get_data()
     prompts: dict[str, int] = data.get(PROMPTS_KEY) or {}
-    replied = message.reply_to_message
-    link_id = data.get("link_id")  # the last prompt, when the reason is not a reply
-    if replied is not None and str(replied.message_id) in prompts:
-        link_id = prompts[str(replied.message_id)]
+    link_id = prompts[link_prompt]
     prompts = {k: v for k, v in prompts.items() if v != link_id}
     if prompts:  # the other open prompts still take their replies
         await state.update_data({PROMPTS_KEY: prompts, "link_id": [*prompts.values()][-1]})
@@ -209,7 +224,9 @@ def create_router(staff_chat_id: int, default_locale: str, *, admins_only: bool 
     representatives.register(router)  # organisations' representatives (issue 14)
     router.message.register(cancel_reason, StateFilter(StaffReject.reason), Command("cancel"))
     rep_reason.register(router)  # a representative's own reject reason (issue 14)
-    router.message.register(reason_given, StateFilter(StaffReject.reason), flags=decision)
+    router.message.register(
+        reason_given, StateFilter(StaffReject.reason), LinkReason(), flags=decision
+    )
     return router
 
 
