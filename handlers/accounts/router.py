@@ -169,6 +169,7 @@ async def keep(
 async def ask_withdraw(
     query: CallbackQuery,
     callback_data: OrgRequestCb,
+    linking: LinkingService,
     representatives: RepresentativesService,
     resident: Resident,
 ) -> None:
@@ -177,8 +178,9 @@ async def ask_withdraw(
     if message is None:
         return
     request = await representatives.pending_request(resident.id, callback_data.rep_id)
-    if request is None:
+    if request is None:  # an old list: drawn again as it stands
         await query.answer(org_texts.not_waiting(), show_alert=True)
+        await show_accounts(message, linking, representatives, resident, edit=True)
         return
     await query.answer()
     await message.edit_text(

@@ -251,7 +251,10 @@ async def test_an_operator_revokes_one_of_two_representatives(
     # «🚫 Revoke» only asks; «Back» puts the card back as it was
     calls = await harness.press(OLGA, revoke, chat_id=STAFF_CHAT_ID, message_id=message_id)
     [asked] = [c for c in calls if c.method == "editMessageText"]
-    question = "Отозвать право Петрова Мария Ивановна действовать от имени ООО «Ромашка»?"
+    question = (
+        "Отозвать право действовать от имени ООО «Ромашка»?</b> Представитель Петрова Мария "
+        "Ивановна сразу потеряет доступ к счетам организации."
+    )
     assert question in (asked.text or "") and "Заявка представителя организации №1" in (
         asked.text or ""
     )
@@ -603,6 +606,11 @@ async def test_withdrawing_in_english(harness: BotHarness, db: Database) -> None
     assert said.text == "↩️ Житель отозвал эту заявку."
     calls = await harness.press(emily, asked.callback_of("Yes, withdraw"))
     assert answers(calls)[0].params["text"].startswith("This request is no longer waiting")
+    # an older list's «Withdraw» button: the alert, and that list drawn as it stands now
+    calls = await harness.press(emily, listed.callback_of(button))
+    assert answers(calls)[0].params["text"].startswith("This request is no longer waiting")
+    [redrawn] = [c for c in calls if c.method == "editMessageText"]
+    assert "waits" not in (redrawn.text or "") and button not in redrawn.button_texts()
 
 
 async def test_revoking_and_own_reason_in_english_staff_chat(
