@@ -73,7 +73,9 @@ class ResidentI18nMiddleware(I18nMiddleware):
             if uow is None:
                 return fallback
             registered, language = await uow.users.language_of(user.id)
-            if registered and language is None and _in_private(data):
+            if registered and language is None:
+                if not _in_private(data):  # not remembered: their next private message stores it
+                    return fallback
                 # registered before registration stored it: keep what they are answered in,
                 # so notices and reminders (sent with no update to read it from) match
                 language = fallback

@@ -247,3 +247,21 @@ async def test_a_resident_registered_without_a_language_gets_the_one_they_are_an
     await harness.send(operator, "Коллеги, привет", chat_id=STAFF_CHAT_ID)
     languages = {u: (await _user(db, u)).language for u in (521, 522, 523, 524)}  # type: ignore[union-attr]
     assert languages == {521: "en", 522: "ru", 523: "ru", 524: None}
+
+
+async def test_a_language_is_stored_in_private_after_a_message_in_the_staff_chat(
+    harness: BotHarness, db: Database
+) -> None:
+    """An operator who is also a resident registered without a language writes in the staff
+    chat first: that is not remembered as «no language», so their next private message
+    still stores the one they are answered in (before: not for the cache's 5 minutes, and
+    notices went out in the default language meanwhile)."""
+    from tests.conftest import STAFF_CHAT_ID
+    from tests.support import factories as f
+
+    olga = Person(525, first_name="Olga", language_code="en", phone="+79160000525")
+    await f.add(db, f.resident(olga.id, olga.phone))
+    await harness.send(olga, "Коллеги, привет", chat_id=STAFF_CHAT_ID)
+    calls = await harness.send(olga, "/start")
+    assert "💳 Balance" in calls[-1].button_texts()
+    assert (await _user(db, olga.id)).language == "en"  # type: ignore[union-attr]
