@@ -17,7 +17,15 @@ from bot.services.representatives import (
 )
 from handlers.accounts.callbacks import OrgAction, OrgBranchCb, OrgCb
 from handlers.common.callbacks import CancelCb
-from handlers.common.texts import BTN_CANCEL, N_, NAME_LIMIT, cut, esc, reason_text
+from handlers.common.texts import (
+    BTN_CANCEL,
+    N_,
+    NAME_LIMIT,
+    REP_REJECT_REASONS,
+    cut,
+    esc,
+    reason_text,
+)
 
 BTN_ORGANISATION = N_("🏢 I represent an organisation")
 #: accounts a message lists (the rest are counted)
@@ -203,7 +211,7 @@ def decision_text(card: RepresentativeCard) -> str:
     return _(
         "❌ Your request to represent {org} was rejected.\nReason: {reason}\n\nYou can send "
         "a new request with a clear copy of the power of attorney."
-    ).format(org=org, reason=reason_text(card.reason))
+    ).format(org=org, reason=reason_text(card.reason, presets=REP_REJECT_REASONS))
 
 
 # --------------------------------------------------------------------------- withdrawing

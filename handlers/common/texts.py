@@ -42,6 +42,14 @@ REJECT_REASONS = {
     "unreadable": N_("The photo of the receipt is unreadable"),
 }
 
+#: the same presets for a representative's request: it proves a power of attorney, not a
+#: receipt (shown to operators on the card's reasons and to the representative)
+REP_REJECT_REASONS = {
+    "mismatch": N_("The power of attorney does not match the organisation or the person"),
+    "no_proof": N_("The power of attorney does not give the right to act for the organisation"),
+    "unreadable": N_("The copy of the power of attorney is unreadable"),
+}
+
 MOSCOW_FORMAT = "%d.%m.%Y %H:%M"
 
 
@@ -73,14 +81,18 @@ def moscow_time(moment: dt.datetime) -> str:
 
 
 def reason_text(
-    reason: str | None, limit: int | None = None, preset_prefix: str = "preset:"
+    reason: str | None,
+    limit: int | None = None,
+    preset_prefix: str = "preset:",
+    presets: dict[str, str] = REJECT_REASONS,
 ) -> str:
-    """A stored rejection reason in the current language: presets translated, an operator's
-    own text escaped (and cut to `limit` characters)."""
+    """A stored rejection reason in the current language: presets (of a link request by
+    default; REP_REJECT_REASONS for a representative) translated, an operator's own text
+    escaped (and cut to `limit` characters)."""
     if not reason:
         return "—"
     if reason.startswith(preset_prefix):
-        msgid = REJECT_REASONS.get(reason.removeprefix(preset_prefix))
+        msgid = presets.get(reason.removeprefix(preset_prefix))
         if msgid:
             return _(msgid)
     return esc(reason, limit)

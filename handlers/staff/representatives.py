@@ -29,7 +29,14 @@ from bot.services.representatives import (
     Result,
 )
 from handlers.common.callbacks import DbId
-from handlers.common.texts import BTN_BACK, REJECT_REASONS, cut, esc, moscow_time, reason_text
+from handlers.common.texts import (
+    BTN_BACK,
+    REP_REJECT_REASONS,
+    cut,
+    esc,
+    moscow_time,
+    reason_text,
+)
 from handlers.staff.access import DECISION
 
 
@@ -55,6 +62,9 @@ class RepReason(enum.StrEnum):
     UNREADABLE = "unreadable"
 
 
+assert {r.value for r in RepReason} == set(REP_REJECT_REASONS)
+
+
 class StaffRepRejectCb(CallbackData, prefix="srepr"):
     rep_id: DbId
     reason: RepReason
@@ -76,7 +86,7 @@ def _decided(card: RepresentativeCard) -> str | None:
         )
     if card.status is RepresentativeStatus.REJECTED:
         return _("❌ Rejected by {who}, {when}. Reason: {reason}").format(
-            who=who, when=when, reason=reason_text(card.reason, 200)
+            who=who, when=when, reason=reason_text(card.reason, 200, presets=REP_REJECT_REASONS)
         )
     if card.status is RepresentativeStatus.REVOKED:
         return _("🚫 Revoked by {who}, {when}").format(who=who, when=when)
@@ -143,7 +153,7 @@ def card_keyboard(card: RepresentativeCard) -> InlineKeyboardMarkup | None:
 
 def reasons_keyboard(rep_id: int) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
-    for code, msgid in REJECT_REASONS.items():
+    for code, msgid in REP_REJECT_REASONS.items():
         kb.button(
             text=_(msgid), callback_data=StaffRepRejectCb(rep_id=rep_id, reason=RepReason(code))
         )

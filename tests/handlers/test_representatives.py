@@ -651,3 +651,26 @@ async def test_revoking_and_own_reason_in_english_staff_chat(
     finally:
         await dp.storage.close()
         await h.bot.session.close()
+
+
+async def test_preset_reasons_speak_of_the_power_of_attorney(
+    harness: BotHarness, db: Database
+) -> None:
+    """A representative proved a power of attorney, not a receipt: the card's presets and the
+    reason the representative is told are about the power of attorney."""
+    card, message_id = await requested(harness, db)
+    reasons = (await staff_press(harness, card, "❌ Отклонить", message_id))[-1]
+    unreadable = "Копия доверенности не читается"
+    assert reasons.button_texts() == [
+        "Доверенность не соответствует организации или представителю",
+        "Доверенность не даёт права действовать от имени организации",
+        unreadable,
+        OTHER,
+        "⬅️ Назад",
+    ]
+    calls = await staff_press(harness, reasons, unreadable, message_id)
+    [told] = texts([c for c in calls if c.chat_id == ANNA.id])
+    assert f"Причина: {unreadable}" in told and "квитанц" not in told
+    [edited] = [c for c in calls if c.method == "editMessageText"]
+    assert f"Причина: {unreadable}" in (edited.text or "")
+    assert await rep_state(db) == [(ANNA.id, "rejected", "preset:unreadable")]
