@@ -5,9 +5,9 @@ to it is the reason (cut to linking.MAX_REASON_LENGTH, escaped wherever it is sh
 reaches the representative as written; /cancel (router.cancel_reason) keeps the request
 pending. Several prompts — of links and of representatives — may be open at once: a reply
 goes to its own prompt's request; a message that replies to none, written where the latest
-prompt is (its forum topic, or the chat's main thread), goes to the latest prompt. Anything
-else — an answer in another resident's topic, a reply to a resident's message in a plain chat
-— is not a reason and goes on to support (`answered_prompt`). The prompts of representatives
+prompt is (its forum topic; outside topics, the chat), goes to the latest prompt. A message in
+another resident's topic, or a reply to a resident's message (a support conversation's), is not
+a reason and goes on to support (`answered_prompt`). The prompts of representatives
 are kept in the operator's FSM data beside the links' ones, with the topic of each prompt.
 """
 
@@ -23,6 +23,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.services.linking import MAX_REASON_LENGTH
 from bot.services.representatives import RepresentativesService, Result
+from bot.services.support import SupportService
 from handlers.common.states import StaffReject
 from handlers.staff.access import DECISION
 from handlers.staff.representatives import (
@@ -51,13 +52,15 @@ def remember_prompt(data: dict[str, Any], prompt: Message) -> dict[str, int | No
     return threads
 
 
-def answered_prompt(data: dict[str, Any], message: Message) -> str | None:
+def answered_prompt(
+    data: dict[str, Any], message: Message, *, answers_resident: bool = False
+) -> str | None:
     """The open prompt (of a link or a representative) this message answers, or None.
 
-    A reply to an open prompt answers it. A message that replies to nothing (in a forum
-    topic: to the topic's start, as Telegram marks every message there) answers the latest
-    prompt when written in that prompt's topic. Anything else — a reply to another message,
-    a message in another topic — is not a reason (an operator answering a resident)."""
+    A reply to an open prompt answers it. A reply to a resident's message of a support
+    conversation (`answers_resident`) does not: it is that resident's answer. Any other
+    message answers the latest prompt when written in that prompt's forum topic (or, outside
+    topics, in the chat); in another resident's topic it is not a reason."""
     reps: dict[str, int] = data.get(REP_PROMPTS_KEY) or {}
     links: dict[str, int] = data.get(LINK_PROMPTS_KEY) or {}
     if not reps and not links:
@@ -65,26 +68,42 @@ def answered_prompt(data: dict[str, Any], message: Message) -> str | None:
     replied = message.reply_to_message
     if replied is not None and str(replied.message_id) in {*reps, *links}:
         return str(replied.message_id)
-    topic = topic_of(message)
-    if replied is not None and (topic is None or replied.message_id != topic):
-        return None  # a reply to something else
+    if answers_resident:
+        return None
     latest = max([*reps, *links], key=int)
+    topic = topic_of(message)
     threads: dict[str, int | None] = data.get(THREADS_KEY) or {}
     return latest if threads.get(latest, topic) == topic else None
 
 
-def rep_prompt(data: dict[str, Any], message: Message) -> tuple[str, int] | None:
+async def answers_resident(message: Message, support: SupportService | None) -> bool:
+    """The message replies to a resident's message (or its header) of a support conversation."""
+    replied = message.reply_to_message
+    if support is None or replied is None or replied.message_id == topic_of(message):
+        return False  # not a reply (a forum topic's messages all point at the topic's start)
+    return await support.resident_of(thread_id=None, reply_to=replied.message_id) is not None
+
+
+def rep_prompt(
+    data: dict[str, Any], message: Message, *, answers_resident: bool = False
+) -> tuple[str, int] | None:
     """The open representative prompt this message answers: (its message id, rep id)."""
     reps: dict[str, int] = data.get(REP_PROMPTS_KEY) or {}
-    key = answered_prompt(data, message)
+    key = answered_prompt(data, message, answers_resident=answers_resident)
     return (key, reps[key]) if key is not None and key in reps else None
 
 
 class RepReason(Filter):
     """The message answers an open representative prompt (`rep_prompt` goes to data)."""
 
-    async def __call__(self, message: Message, state: FSMContext) -> bool | dict[str, Any]:
-        found = rep_prompt(await state.get_data(), message)
+    async def __call__(
+        self, message: Message, state: FSMContext, support: SupportService | None = None
+    ) -> bool | dict[str, Any]:
+        data = await state.get_data()
+        if not data.get(REP_PROMPTS_KEY):
+            return False
+        to_resident = await answers_resident(message, support)
+        found = rep_prompt(data, message, answers_resident=to_resident)
         return False if found is None else {"rep_prompt": found}
 
 

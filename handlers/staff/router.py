@@ -24,6 +24,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.services import linking as linking_rules
 from bot.services.enums import LinkStatus
 from bot.services.linking import MAX_REASON_LENGTH, Decision, DecisionOutcome, LinkingService
+from bot.services.support import SupportService
 from handlers.common.filters import ChatId
 from handlers.common.staff_locale import StaffLocale
 from handlers.common.states import StaffReject
@@ -155,11 +156,17 @@ async def cancel_reason(message: Message, state: FSMContext) -> None:
 
 class LinkReason(Filter):
     """The message answers an open link prompt (`link_prompt`, its message id, goes to data):
-    a reply to it, or (the latest prompt) a message replying to none where that prompt is."""
+    a reply to it, or (the latest prompt) another message where that prompt is, unless it
+    answers a resident (rep_reason.answered_prompt)."""
 
-    async def __call__(self, message: Message, state: FSMContext) -> bool | dict[str, Any]:
+    async def __call__(
+        self, message: Message, state: FSMContext, support: SupportService | None = None
+    ) -> bool | dict[str, Any]:
         data = await state.get_data()
-        key = rep_reason.answered_prompt(data, message)
+        if not data.get(PROMPTS_KEY):
+            return False
+        to_resident = await rep_reason.answers_resident(message, support)
+        key = rep_reason.answered_prompt(data, message, answers_resident=to_resident)
         return (
             False
             if key is None or key not in (data.get(PROMPTS_KEY) or {})

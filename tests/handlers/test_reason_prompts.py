@@ -21,7 +21,6 @@ from tests.handlers.test_representatives import (
     OTHER,
     open_prompt,
     rep_state,
-    reply_to,
     requested,
 )
 from tests.handlers.test_staff import card_of as link_card_of
@@ -63,10 +62,9 @@ async def test_a_reply_to_a_residents_message_is_an_answer_not_the_reason(
     await answer_vera(harness, db)
     [(_, status, reason)] = await rep_state(db)
     assert (status, reason) == ("pending", None)
-    # the prompt is still open: its reply is the reason
-    await harness.send(
-        OLGA, "Не та доверенность", chat_id=STAFF_CHAT_ID, reply_to_message=reply_to(7001)
-    )
+    # the prompt is still open: a reply to the card (not a resident's message) is the reason
+    the_card = {"message_id": message_id, "date": 0, "chat": STAFF_CHAT}
+    await harness.send(OLGA, "Не та доверенность", chat_id=STAFF_CHAT_ID, reply_to_message=the_card)
     [(_, status, reason)] = await rep_state(db)
     assert (status, reason) == ("rejected", "Не та доверенность")
 
