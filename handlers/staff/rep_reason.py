@@ -84,27 +84,23 @@ async def answers_resident(message: Message, support: SupportService | None) -> 
     return await support.resident_of(thread_id=None, reply_to=replied.message_id) is not None
 
 
-def rep_prompt(
-    data: dict[str, Any], message: Message, *, answers_resident: bool = False
-) -> tuple[str, int] | None:
-    """The open representative prompt this message answers: (its message id, rep id)."""
-    reps: dict[str, int] = data.get(REP_PROMPTS_KEY) or {}
-    key = answered_prompt(data, message, answers_resident=answers_resident)
-    return (key, reps[key]) if key is not None and key in reps else None
+class PromptReason(Filter):
+    """The message answers an open prompt of one kind (`kind`: the FSM data's key of those
+    prompts); the handler gets `found` = (the prompt's message id, its request's id)."""
 
-
-class RepReason(Filter):
-    """The message answers an open representative prompt (`rep_prompt` goes to data)."""
+    def __init__(self, kind: str, found: str) -> None:
+        self.kind, self.found = kind, found
 
     async def __call__(
         self, message: Message, state: FSMContext, support: SupportService | None = None
     ) -> bool | dict[str, Any]:
         data = await state.get_data()
-        if not data.get(REP_PROMPTS_KEY):
+        prompts: dict[str, int] = data.get(self.kind) or {}
+        if not prompts:
             return False
         to_resident = await answers_resident(message, support)
-        found = rep_prompt(data, message, answers_resident=to_resident)
-        return False if found is None else {"rep_prompt": found}
+        key = answered_prompt(data, message, answers_resident=to_resident)
+        return False if key is None or key not in prompts else {self.found: (key, prompts[key])}
 
 
 async def ask_own_reason(
@@ -173,4 +169,5 @@ def register(router: Router) -> None:
     router.callback_query.register(
         ask_own_reason, StaffRepCb.filter(F.action == RepAction.OTHER), flags=flags
     )
-    router.message.register(reason_given, StateFilter(StaffReject.reason), RepReason(), flags=flags)
+    answers = PromptReason(REP_PROMPTS_KEY, "rep_prompt")
+    router.message.register(reason_given, StateFilter(StaffReject.reason), answers, flags=flags)

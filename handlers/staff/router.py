@@ -13,10 +13,9 @@ told the outcome in their own language by the service.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from aiogram import F, Router
-from aiogram.filters import Command, Filter, StateFilter
+from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, ForceReply, Message
 from aiogram.utils.i18n import gettext as _
@@ -24,7 +23,6 @@ from aiogram.utils.i18n import gettext as _
 from bot.services import linking as linking_rules
 from bot.services.enums import LinkStatus
 from bot.services.linking import MAX_REASON_LENGTH, Decision, DecisionOutcome, LinkingService
-from bot.services.support import SupportService
 from handlers.common.filters import ChatId
 from handlers.common.staff_locale import StaffLocale
 from handlers.common.states import StaffReject
@@ -154,28 +152,8 @@ async def cancel_reason(message: Message, state: FSMContext) -> None:
     await message.reply(_("OK, the request stays open."))
 
 
-class LinkReason(Filter):
-    """The message answers an open link prompt (`link_prompt`, its message id, goes to data):
-    a reply to it, or (the latest prompt) another message where that prompt is, unless it
-    answers a resident (rep_reason.answered_prompt)."""
-
-    async def __call__(
-        self, message: Message, state: FSMContext, support: SupportService | None = None
-    ) -> bool | dict[str, Any]:
-        data = await state.get_data()
-        if not data.get(PROMPTS_KEY):
-            return False
-        to_resident = await rep_reason.answers_resident(message, support)
-        key = rep_reason.answered_prompt(data, message, answers_resident=to_resident)
-        return (
-            False
-            if key is None or key not in (data.get(PROMPTS_KEY) or {})
-            else {"link_prompt": key}
-        )
-
-
 async def reason_given(
-    message: Message, state: FSMContext, linking: LinkingService, link_prompt: str
+    message: Message, state: FSMContext, linking: LinkingService, link_prompt: tuple[str, int]
 ) -> None:
     assert message.from_user is not None
     text = (message.text or "").strip()
@@ -184,7 +162,7 @@ async def reason_given(
         return
     data = await state.get_data()
     prompts: dict[str, int] = data.get(PROMPTS_KEY) or {}
-    link_id = prompts[link_prompt]
+    link_id = link_prompt[1]
     prompts = {k: v for k, v in prompts.items() if v != link_id}
     if prompts:  # the other open prompts still take their replies
         await state.update_data({PROMPTS_KEY: prompts, "link_id": [*prompts.values()][-1]})
@@ -232,7 +210,10 @@ def create_router(staff_chat_id: int, default_locale: str, *, admins_only: bool 
     router.message.register(cancel_reason, StateFilter(StaffReject.reason), Command("cancel"))
     rep_reason.register(router)  # a representative's own reject reason (issue 14)
     router.message.register(
-        reason_given, StateFilter(StaffReject.reason), LinkReason(), flags=decision
+        reason_given,
+        StateFilter(StaffReject.reason),
+        rep_reason.PromptReason(PROMPTS_KEY, "link_prompt"),  # a link's, unless a resident's
+        flags=decision,
     )
     return router
 
