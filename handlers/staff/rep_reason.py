@@ -140,9 +140,10 @@ async def reason_given(
     if not text:
         await message.reply(_("Please write the reason as text, or /cancel."))
         return
-    key, rep_id = rep_prompt
+    rep_id = rep_prompt[1]
     data = await state.get_data()
-    reps = {k: v for k, v in (data.get(REP_PROMPTS_KEY) or {}).items() if k != key}
+    # every prompt of this request closes (a double press opens two), the others stay open
+    reps = {k: v for k, v in (data.get(REP_PROMPTS_KEY) or {}).items() if v != rep_id}
     if reps or data.get(LINK_PROMPTS_KEY):  # the other open prompts still take their replies
         await state.update_data({REP_PROMPTS_KEY: reps})
     else:

@@ -21,6 +21,7 @@ from tests.handlers.test_representatives import (
     OTHER,
     open_prompt,
     rep_state,
+    reply_to,
     requested,
 )
 from tests.handlers.test_staff import card_of as link_card_of
@@ -112,3 +113,20 @@ async def test_a_link_prompt_does_not_take_an_answer_to_a_resident_either(
     async with db.session_maker() as s:
         link = (await s.execute(select(AccountLink))).scalar_one()
     assert (link.status, link.reason) == ("rejected", "Квитанция не читается")
+
+
+async def test_a_second_prompt_of_the_same_request_closes_with_the_first(
+    harness: BotHarness, db: Database
+) -> None:
+    """«✍️ Other reason» pressed twice opens two prompts of one request; once the reason is
+    given, the other prompt does not stay open to swallow the operator's next messages."""
+    card, message_id = await requested(harness, db)
+    await open_prompt(harness, card, message_id, 7001)
+    calls = await staff_press(harness, OLGA, card, "❌ Отклонить", message_id)
+    harness.session.queue("sendMessage", bot_message(7002))
+    await staff_press(harness, OLGA, calls[-1], OTHER, message_id)
+    await harness.send(
+        OLGA, "Не та доверенность", chat_id=STAFF_CHAT_ID, reply_to_message=reply_to(7001)
+    )
+    assert (await rep_state(db))[0][1:] == ("rejected", "Не та доверенность")
+    assert await harness.send(OLGA, "Коллеги, я на обед", chat_id=STAFF_CHAT_ID) == []
