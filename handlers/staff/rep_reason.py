@@ -52,6 +52,25 @@ def remember_prompt(data: dict[str, Any], prompt: Message) -> dict[str, int | No
     return threads
 
 
+async def open_prompt(
+    query: CallbackQuery, state: FSMContext, text: str, key: str, object_id: int
+) -> None:
+    """Post an operator's reply-forced «own reason» prompt under the card and remember it in
+    the FSM data under `key` ({prompt message id: request id}; several may be open at once),
+    with its topic. Used for link and representative requests alike."""
+    if not isinstance(query.message, Message):
+        return
+    prompt = await query.message.reply(
+        text,
+        reply_markup=ForceReply(selective=True),  # selective: the mention
+    )
+    await state.set_state(StaffReject.reason)
+    data = await state.get_data()
+    prompts = dict(data.get(key) or {})
+    prompts[str(prompt.message_id)] = object_id
+    await state.update_data({key: prompts, THREADS_KEY: remember_prompt(data, prompt)})
+
+
 def answered_prompt(
     data: dict[str, Any], message: Message, *, answers_resident: bool = False
 ) -> str | None:
@@ -113,20 +132,11 @@ async def ask_own_reason(
     if not await still_pending(query, representatives, rep_id):
         return
     await query.answer()
-    if not isinstance(query.message, Message):
-        return
-    prompt = await query.message.reply(
-        _(
-            "{who}, reply to this message with the reason for rejecting representative "
-            "request #{id} (it is sent to the representative). /cancel — do not reject."
-        ).format(who=query.from_user.mention_html(), id=rep_id),
-        reply_markup=ForceReply(selective=True),  # selective: the mention
-    )
-    await state.set_state(StaffReject.reason)
-    prompts = (await state.get_data()).get(REP_PROMPTS_KEY) or {}
-    prompts[str(prompt.message_id)] = rep_id
-    threads = remember_prompt(await state.get_data(), prompt)
-    await state.update_data({REP_PROMPTS_KEY: prompts, THREADS_KEY: threads})
+    text = _(
+        "{who}, reply to this message with the reason for rejecting representative "
+        "request #{id} (it is sent to the representative). /cancel — do not reject."
+    ).format(who=query.from_user.mention_html(), id=rep_id)
+    await open_prompt(query, state, text, REP_PROMPTS_KEY, rep_id)
 
 
 async def reason_given(

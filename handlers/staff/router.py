@@ -17,7 +17,7 @@ import logging
 from aiogram import F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, ForceReply, Message
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.services import linking as linking_rules
@@ -130,21 +130,13 @@ async def ask_own_reason(
     await state.set_state(StaffReject.reason)
     await state.update_data(link_id=link_id)
     await query.answer()
-    if not isinstance(query.message, Message):
-        return
-    prompt = await query.message.reply(
-        _(
-            "{who}, reply to this message with the reason for rejecting "
-            "request #{id} (it is sent to the resident). /cancel — do not "
-            "reject."
-        ).format(who=query.from_user.mention_html(), id=link_id),
-        reply_markup=ForceReply(selective=True),  # selective: the mention
-    )
+    text = _(
+        "{who}, reply to this message with the reason for rejecting "
+        "request #{id} (it is sent to the resident). /cancel — do not "
+        "reject."
+    ).format(who=query.from_user.mention_html(), id=link_id)
     # several prompts may be open: a reply goes to its own request
-    prompts = (await state.get_data()).get(PROMPTS_KEY) or {}
-    prompts[str(prompt.message_id)] = link_id
-    threads = rep_reason.remember_prompt(await state.get_data(), prompt)
-    await state.update_data({PROMPTS_KEY: prompts, rep_reason.THREADS_KEY: threads})
+    await rep_reason.open_prompt(query, state, text, PROMPTS_KEY, link_id)
 
 
 async def cancel_reason(message: Message, state: FSMContext) -> None:
