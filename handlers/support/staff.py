@@ -35,8 +35,20 @@ def _where(message: Message) -> tuple[int | None, int | None]:
 async def answer(message: Message, support: SupportService) -> None:
     """An operator's message in a conversation reaches the resident; a problem is said."""
     thread, replied = _where(message)
-    answered = await support.answer(message.message_id, thread_id=thread, reply_to=replied)
-    if answered.outcome is AnswerOutcome.BLOCKED:
+    reply = message.reply_to_message
+    to_bot = bool(
+        replied is not None
+        and reply is not None
+        and reply.from_user is not None
+        and message.bot is not None
+        and reply.from_user.id == message.bot.id
+    )
+    answered = await support.answer(
+        message.message_id, thread_id=thread, reply_to=replied, reply_to_bot=to_bot
+    )
+    if answered.outcome is AnswerOutcome.KEPT_AMONG_STAFF:
+        await message.reply(texts.kept_among_staff())
+    elif answered.outcome is AnswerOutcome.BLOCKED:
         await message.reply(texts.blocked())
     elif answered.outcome is AnswerOutcome.FAILED:
         await message.reply(texts.not_delivered())

@@ -160,6 +160,13 @@ def not_delivered() -> str:
     return _("⚠️ Telegram did not deliver this message to the resident. Try again later.")
 
 
+def kept_among_staff() -> str:
+    return _(
+        "🔒 Not sent to the resident: this replies to the bot's message. To answer the "
+        "resident, write in the topic without a reply, or reply to their message."
+    )
+
+
 def reopened(ticket_id: int) -> str:
     return _("🟢 Ticket #{id} opened by this answer.").format(id=ticket_id)
 

@@ -269,3 +269,35 @@ async def test_an_answer_after_closing_opens_a_ticket_with_its_card(
     close = TicketCb(action=TicketAction.CLOSE, ticket_id=2).pack()
     calls = await harness.press(OLGA, close, chat_id=STAFF_CHAT_ID)
     assert "✅ Обращение №2 закрыто" in texts(calls, "sendMessage")[-1]
+
+
+async def test_a_reply_to_the_bots_card_in_a_topic_stays_among_operators(
+    harness: BotHarness, db: Database
+) -> None:
+    """Forum: a reply to the bot's card (or a prompt, a note) speaks to the bot or to
+    colleagues — not copied to the resident, the operator told; a reply to the resident's
+    own message is an answer, quoting it."""
+    harness.session.forum = True
+    calls = await talking(harness, ANNA)
+    async with db.session_maker() as s:
+        thread = (await s.execute(select(SupportTopic.thread_id))).scalar_one()
+    card = (await tickets(db))[0].staff_message_id
+    [copy_in] = of(calls, "copyMessage")
+    async with db.session_maker() as s:
+        copy_id = (await s.execute(select(TicketMessage.staff_message_id))).scalars().first()
+    staff_chat = {"id": STAFF_CHAT_ID, "type": "supergroup", "title": "Staff", "is_forum": True}
+    bot = {"id": harness.bot.id, "is_bot": True, "first_name": "Kabinet"}
+    to_card = {"message_id": card, "date": 0, "chat": staff_chat, "from": bot,
+               "message_thread_id": thread}  # fmt: skip
+    calls = await in_topic(harness, thread, "Павел, посмотри карточку", reply_to_message=to_card)
+    assert not of(calls, "copyMessage")
+    assert texts(calls, "sendMessage") == [
+        "🔒 Жителю не отправлено: это ответ на сообщение бота. Чтобы ответить жителю, "
+        "напишите в теме без ответа или ответьте на его сообщение."
+    ]
+    to_copy = {**to_card, "message_id": copy_id}
+    calls = await in_topic(harness, thread, "Отвечаю на ваш вопрос", reply_to_message=to_copy)
+    [out] = of(calls, "copyMessage")
+    assert out.params["chat_id"] == ANNA.id
+    assert copy_in.params["chat_id"] == STAFF_CHAT_ID
+    assert [t.status for t in await tickets(db)] == ["open"]

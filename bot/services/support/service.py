@@ -89,6 +89,7 @@ class AnswerOutcome(enum.StrEnum):
     BLOCKED = "blocked"  # the resident blocked the bot: marked inactive
     FAILED = "failed"
     NOT_A_CONVERSATION = "not_a_conversation"  # General, someone else's topic, a plain message
+    KEPT_AMONG_STAFF = "kept_among_staff"  # a reply to the bot's card, prompt or note in a topic
 
 
 @dataclass(frozen=True)
@@ -360,13 +361,28 @@ class SupportService:
         return resident, await repo.open_ticket(resident)
 
     async def answer(
-        self, message_id: int, *, thread_id: int | None, reply_to: int | None
+        self,
+        message_id: int,
+        *,
+        thread_id: int | None,
+        reply_to: int | None,
+        reply_to_bot: bool = False,
     ) -> Answered:
-        """An operator's message copied to the resident (a ticket opened if none is)."""
+        """An operator's message copied to the resident (a ticket opened if none is).
+
+        In a resident's topic, a reply to one of the bot's own messages there that is not a
+        copy of the resident's (a card, a reason prompt, a note) speaks to the bot or to
+        colleagues: it is kept among the operators (KEPT_AMONG_STAFF), nothing is opened."""
         desk = self.desk
         found = await self.resident_of(thread_id=thread_id, reply_to=reply_to)
         if desk is None or found is None:
             return Answered(AnswerOutcome.NOT_A_CONVERSATION)
+        if (
+            reply_to_bot
+            and thread_id is not None
+            and await self._resident_message(reply_to) is None
+        ):
+            return Answered(AnswerOutcome.KEPT_AMONG_STAFF)
         resident, ticket = found
         reopened = False
         if ticket is None:
