@@ -19,6 +19,7 @@ from bot.services.ports import Delivery, EditResult
 from bot.services.support import AnswerOutcome, CloseOutcome, SupportService
 from handlers.common.filters import ChatId
 from handlers.common.staff_locale import StaffLocale
+from handlers.common.texts import stale_button
 from handlers.support import texts
 from handlers.support.callbacks import TicketAction, TicketCb
 from handlers.support.filters import OperatorAnswer
@@ -100,7 +101,10 @@ async def close_button(
     """«Close ticket #N»: an old button (already closed) is told so, nothing else happens."""
     ticket_id = callback_data.ticket_id
     if not await support.is_open(ticket_id):
-        await query.answer(texts.already_closed(ticket_id), show_alert=True)
+        known = await support.exists(ticket_id)  # a forged id is not "already closed"
+        await query.answer(
+            texts.already_closed(ticket_id) if known else stale_button(), show_alert=True
+        )
         return
     await query.answer()  # before the Telegram calls of closing
     closed = await support.close(ticket_id=ticket_id, operator_id=query.from_user.id)

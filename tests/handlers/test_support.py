@@ -148,6 +148,9 @@ async def test_rating_is_the_residents_own_and_once(harness: BotHarness, db: Dat
     calls = await harness.press(OLGA, close, chat_id=STAFF_CHAT_ID)  # an old button
     assert answers(calls)[0].params["text"] == "Обращение №1 уже закрыто."
     assert answers(calls)[0].params["show_alert"] is True
+    forged = TicketCb(action=TicketAction.CLOSE, ticket_id=999).pack()  # never existed
+    calls = await harness.press(OLGA, forged, chat_id=STAFF_CHAT_ID)
+    assert answers(calls)[0].params["text"] == "Эта кнопка больше не действует."
     calls = await harness.press(BORIS, RateCb(ticket_id=1, stars=5).pack())  # forged
     assert answers(calls)[0].params["text"] == "Эта кнопка больше не действует."
     calls = await harness.press(ANNA, RateCb(ticket_id=1, stars=5).pack())

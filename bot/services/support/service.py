@@ -164,6 +164,10 @@ class SupportService:
         ticket = await self.uow.support.ticket(ticket_id)
         return ticket is not None and ticket.status == TicketStatus.OPEN.value
 
+    async def exists(self, ticket_id: int) -> bool:
+        """Whether a support ticket with this id was ever opened (a forged button: False)."""
+        return await self.uow.support.ticket(ticket_id) is not None
+
     async def has_open_ticket(self, resident_id: int) -> bool:
         return await self.uow.support.open_ticket(resident_id) is not None
 
