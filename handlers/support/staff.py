@@ -49,6 +49,8 @@ async def answer(message: Message, support: SupportService) -> None:
     )
     if answered.outcome is AnswerOutcome.KEPT_AMONG_STAFF:
         await message.reply(texts.kept_among_staff())
+    elif answered.outcome is AnswerOutcome.RESIDENT_GONE:
+        await message.reply(texts.resident_gone())
     elif answered.outcome is AnswerOutcome.BLOCKED:
         await message.reply(texts.blocked())
     elif answered.outcome is AnswerOutcome.FAILED:

@@ -167,6 +167,10 @@ def kept_among_staff() -> str:
     )
 
 
+def resident_gone() -> str:
+    return _("🗑 This resident has deleted their data: nothing was sent to them.")
+
+
 def reopened(ticket_id: int) -> str:
     return _("🟢 Ticket #{id} opened by this answer.").format(id=ticket_id)
 

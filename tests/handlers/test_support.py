@@ -304,3 +304,21 @@ async def test_a_reply_to_the_bots_card_in_a_topic_stays_among_operators(
     assert out.params["chat_id"] == ANNA.id
     assert copy_in.params["chat_id"] == STAFF_CHAT_ID
     assert [t.status for t in await tickets(db)] == ["open"]
+
+
+async def test_a_reply_to_a_resident_who_deleted_their_data_is_said_not_sent(
+    harness: BotHarness, db: Database
+) -> None:
+    """Plain chat: the resident deleted their data (152-ФЗ) — an operator's reply to their old
+    header is not silence: the bot says nothing was sent."""
+    await talking(harness, ANNA)
+    async with db.session_maker() as s:
+        header = (await s.execute(select(TicketMessage.staff_message_id))).scalars().first()
+    calls = await harness.send(ANNA, "⚙️ Настройки")
+    calls = await harness.press(ANNA, calls[0].callback_of("🗑 Удалить мои данные"))
+    await harness.press(ANNA, calls[-1].callback_of("Да, удалить мои данные"))
+    staff_chat = {"id": STAFF_CHAT_ID, "type": "supergroup", "title": "Staff"}
+    replied = {"message_id": header, "date": 0, "chat": staff_chat}
+    calls = await harness.send(OLGA, "Анна, ответ", chat_id=STAFF_CHAT_ID, reply_to_message=replied)
+    assert not of(calls, "copyMessage")
+    assert texts(calls, "sendMessage") == ["🗑 Житель удалил свои данные: ему ничего не отправлено."]

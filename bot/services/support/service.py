@@ -90,6 +90,7 @@ class AnswerOutcome(enum.StrEnum):
     FAILED = "failed"
     NOT_A_CONVERSATION = "not_a_conversation"  # General, someone else's topic, a plain message
     KEPT_AMONG_STAFF = "kept_among_staff"  # a reply to the bot's card, prompt or note in a topic
+    RESIDENT_GONE = "resident_gone"  # a reply to a conversation whose resident deleted their data
 
 
 @dataclass(frozen=True)
@@ -379,6 +380,8 @@ class SupportService:
         colleagues: it is kept among the operators (KEPT_AMONG_STAFF), nothing is opened."""
         desk = self.desk
         found = await self.resident_of(thread_id=thread_id, reply_to=reply_to)
+        if desk is not None and found is None and await self._resident_gone(reply_to):
+            return Answered(AnswerOutcome.RESIDENT_GONE)
         if desk is None or found is None:
             return Answered(AnswerOutcome.NOT_A_CONVERSATION)
         if (
@@ -432,6 +435,15 @@ class SupportService:
             ticket.staff_message_id = await desk.post_card(thread, card, ticket_id=ticket.id)
         except (DeskUnavailable, ThreadGone) as exc:  # the answer still goes; /close works
             log.warning("no card for ticket %s opened by an answer: %s", ticket.id, exc)
+
+    async def _resident_gone(self, staff_message_id: int | None) -> bool:
+        """The staff message belongs to a conversation whose resident deleted their data
+        (152-ФЗ: the ticket stays, its resident is gone)."""
+        if staff_message_id is None or self.desk is None:
+            return False
+        mapped = await self.uow.support.by_staff_message(self.desk.chat_id, staff_message_id)
+        ticket = await self.uow.support.ticket(mapped.ticket_id) if mapped is not None else None
+        return ticket is not None and ticket.user_id is None
 
     async def _resident_message(self, staff_message_id: int | None) -> int | None:
         """The resident's own message an operator replied to (their copy quotes it)."""
