@@ -11,7 +11,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.config import Settings
 from bot.services.linking import LinkingService, Outcome
 from bot.services.registration import Resident
-from bot.services.representatives import RepresentativesService
+from bot.services.representatives import PendingRequest, RepresentativesService
 from handlers.accounts import conversation, keyboards, org_texts, organisation, routes, texts
 from handlers.accounts.callbacks import (
     AccountAction,
@@ -166,6 +166,23 @@ async def keep(
     await _redraw(query, linking, representatives, resident, note=_("Nothing was changed."))
 
 
+async def _still_pending(
+    query: CallbackQuery,
+    message: Message,
+    callback_data: OrgRequestCb,
+    linking: LinkingService,
+    representatives: RepresentativesService,
+    resident: Resident,
+) -> PendingRequest | None:
+    """The resident's own pending request the button names; otherwise (decided, withdrawn,
+    forged) an alert and the list drawn again as it stands, and None."""
+    request = await representatives.pending_request(resident.id, callback_data.rep_id)
+    if request is None:
+        await query.answer(org_texts.not_waiting(), show_alert=True)
+        await show_accounts(message, linking, representatives, resident, edit=True)
+    return request
+
+
 async def ask_withdraw(
     query: CallbackQuery,
     callback_data: OrgRequestCb,
@@ -177,10 +194,10 @@ async def ask_withdraw(
     message = await _message_of(query)
     if message is None:
         return
-    request = await representatives.pending_request(resident.id, callback_data.rep_id)
-    if request is None:  # an old list: drawn again as it stands
-        await query.answer(org_texts.not_waiting(), show_alert=True)
-        await show_accounts(message, linking, representatives, resident, edit=True)
+    request = await _still_pending(
+        query, message, callback_data, linking, representatives, resident
+    )
+    if request is None:
         return
     await query.answer()
     await message.edit_text(
@@ -199,9 +216,10 @@ async def withdraw(
     message = await _message_of(query)
     if message is None:
         return
-    if await representatives.pending_request(resident.id, callback_data.rep_id) is None:
-        await query.answer(org_texts.not_waiting(), show_alert=True)
-        await show_accounts(message, linking, representatives, resident, edit=True)
+    if (
+        await _still_pending(query, message, callback_data, linking, representatives, resident)
+        is None
+    ):
         return
     await query.answer(_("Done."))  # before the staff chat is told: it may be slow
     done = await representatives.withdraw(user_id=resident.id, rep_id=callback_data.rep_id)
