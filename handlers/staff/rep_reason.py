@@ -71,6 +71,20 @@ async def open_prompt(
     await state.update_data({key: prompts, THREADS_KEY: remember_prompt(data, prompt)})
 
 
+async def close_prompts(state: FSMContext, key: str, request_id: int) -> dict[str, int]:
+    """Close every open prompt of this request (a double press opens two); the other open
+    prompts, of links and of representatives, still take their replies; none left: the
+    operator's state ends. Returns the prompts left under `key`."""
+    data = await state.get_data()
+    left = {k: v for k, v in (data.get(key) or {}).items() if v != request_id}
+    other = REP_PROMPTS_KEY if key == LINK_PROMPTS_KEY else LINK_PROMPTS_KEY
+    if left or data.get(other):
+        await state.update_data({key: left})
+    else:
+        await state.clear()
+    return left
+
+
 def answered_prompt(
     data: dict[str, Any], message: Message, *, answers_resident: bool = False
 ) -> str | None:
@@ -151,13 +165,7 @@ async def reason_given(
         await message.reply(_("Please write the reason as text, or /cancel."))
         return
     rep_id = rep_prompt[1]
-    data = await state.get_data()
-    # every prompt of this request closes (a double press opens two), the others stay open
-    reps = {k: v for k, v in (data.get(REP_PROMPTS_KEY) or {}).items() if v != rep_id}
-    if reps or data.get(LINK_PROMPTS_KEY):  # the other open prompts still take their replies
-        await state.update_data({REP_PROMPTS_KEY: reps})
-    else:
-        await state.clear()
+    await close_prompts(state, REP_PROMPTS_KEY, rep_id)
     outcome = await representatives.decide(
         rep_id=rep_id,
         role=None,

@@ -152,16 +152,10 @@ async def reason_given(
     if not text:
         await message.reply(_("Please write the reason as text, or /cancel."))
         return
-    data = await state.get_data()
-    prompts: dict[str, int] = data.get(PROMPTS_KEY) or {}
     link_id = link_prompt[1]
-    prompts = {k: v for k, v in prompts.items() if v != link_id}
-    if prompts:  # the other open prompts still take their replies
-        await state.update_data({PROMPTS_KEY: prompts, "link_id": [*prompts.values()][-1]})
-    elif data.get(rep_reason.REP_PROMPTS_KEY):  # a representative's prompt is still open
-        await state.update_data({PROMPTS_KEY: {}, "link_id": None})
-    else:
-        await state.clear()
+    left = await rep_reason.close_prompts(state, PROMPTS_KEY, link_id)
+    if await state.get_state() is not None:  # the latest link prompt left, if any
+        await state.update_data(link_id=[*left.values()][-1] if left else None)
     if not isinstance(link_id, int):
         return
     decision = await linking.decide(
