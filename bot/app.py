@@ -22,6 +22,7 @@ from bot.middlewares import (
     CommitBeforeSend,
     PortsFactory,
     RetryAfter,
+    ReturnedAnswer,
     ServicesMiddleware,
     UnitOfWorkMiddleware,
 )
@@ -139,6 +140,7 @@ def create_dispatcher(
     dp.update.outer_middleware(UnitOfWorkMiddleware(db.session_maker))
     setup_once(dp, settings, clock, db)
     dp.update.outer_middleware(ServicesMiddleware(settings, clock, gateways, ports, renderer))
+    dp.update.outer_middleware(ReturnedAnswer())  # inside the unit of work: its docstring
     dp.shutdown.register(renderer.close)
     ResidentI18nMiddleware(i18n, lang_cache).setup(dp)
     # --- staff: banned residents reach nothing; notices run in tasks of their own ---

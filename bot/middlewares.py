@@ -1,5 +1,5 @@
-"""Middlewares: the unit of work of an update, the services built over it, and committing it
-before the bot speaks."""
+"""Middlewares: the unit of work of an update, the services built over it, committing it
+before the bot speaks, and the answer a handler returns instead of sending."""
 
 from __future__ import annotations
 
@@ -36,6 +36,7 @@ from bot.services.representatives import RepresentativesService
 from bot.services.staff_lookup import StaffLookupService  # staff
 from bot.services.staff_stats import StaffStatsService  # staff
 from bot.services.support import SupportService, parse_hours
+from bot.telegram.pressure import PRESSURE
 from storage.locks import create_keyed_lock
 from storage.uow import UnitOfWork, current_uow
 
@@ -43,6 +44,50 @@ from storage.uow import UnitOfWork, current_uow
 PortsFactory = Callable[[Bot], Any]
 
 log = logging.getLogger("kabinet")
+
+
+#: in `data` of an update that came by webhook and waits for its HTTP reply (bot/web/webhook.py)
+WEBHOOK_REPLY = "webhook_reply"
+
+
+class ReturnedAnswer(BaseMiddleware):
+    """A handler may *return* its last answer — a Bot API method built and not awaited,
+    e.g. `return message.answer(text)` — instead of sending it.
+
+    - An update that came by webhook and is handled before its HTTP reply (`WEBHOOK_REPLY`
+      in `data`): the method goes back to aiogram, which writes it into the webhook's
+      reply. Telegram executes it ("Making requests when getting updates",
+      https://core.telegram.org/bots/api#making-requests-when-getting-updates): one HTTP
+      request of the bot's fewer, a third of a balance press's CPU (bench/README.md). Its
+      result is not known to the bot, so only an answer whose result nothing needs (no
+      message_id kept) is returned.
+    - Otherwise — long polling, tests, or a webhook update while the bot sends near
+      Telegram's limits (bulk messages going, a recent 429: `bot.telegram.pressure`, as a
+      refused reply would be lost) — it is sent here, as an awaited call would be, with
+      our request middlewares (429 waited out, 5xx retried, blocked residents marked) and
+      its failure reaching the error handler (aiogram itself would send it and only log a
+      failure).
+
+    Registered after the unit of work and the update_id claim, so the update is still
+    counted in flight while its answer is sent: the send commits the update's writes first
+    (`CommitBeforeSend`) as an awaited answer does, and a webhook reply is written only after
+    the unit of work has committed.
+    """
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        result = await handler(event, data)
+        if not isinstance(result, TelegramMethod):
+            return result
+        if data.get(WEBHOOK_REPLY) and PRESSURE.calm():
+            return result
+        bot: Bot = data["bot"]
+        await bot(result)
+        return None
 
 
 class UnitOfWorkMiddleware(BaseMiddleware):
@@ -202,6 +247,7 @@ class RetryAfter(BaseRequestMiddleware):
             try:
                 return await make_request(bot, method)
             except TelegramRetryAfter as exc:
+                PRESSURE.flooded(exc.retry_after)
                 if attempt == self.tries or exc.retry_after > self.max_wait:
                     raise
                 log.warning(

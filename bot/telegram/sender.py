@@ -39,6 +39,7 @@ from aiogram.exceptions import (
 from aiogram.types import InlineKeyboardMarkup
 
 from bot.services.ports import Delivery
+from bot.telegram.pressure import PRESSURE
 
 log = logging.getLogger("kabinet.sender")
 
@@ -114,6 +115,7 @@ class BulkSender:
     def _answered(self, chat_id: int) -> None:
         """A request is answered: its permit comes back a window later; the chat's clock."""
         self._last[chat_id] = self._clock()
+        PRESSURE.bulk_sent()
         if len(self._last) > 100_000:
             self._last = {chat_id: self._last[chat_id]}
         asyncio.get_running_loop().call_later(self._window, self._permits.release)
@@ -132,6 +134,7 @@ class BulkSender:
             self._answered(message.chat_id)
 
     def _pause(self, seconds: float) -> None:
+        PRESSURE.flooded(seconds)
         resume = self._clock() + seconds
         if resume > self._resume_at:
             self._resume_at = resume

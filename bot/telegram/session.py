@@ -28,9 +28,10 @@ JSON_HEADERS = {"Content-Type": "application/json"}
 class JsonAiohttpSession(AiohttpSession):
     """`AiohttpSession` sending JSON bodies; multipart only when a file is uploaded."""
 
-    def build_json(self, bot: Bot, method: TelegramMethod[Any]) -> str | None:
-        """The call's parameters as one JSON object (unset and empty ones left out, as the
-        form leaves them out), or None when the call uploads a file."""
+    def parameters(self, bot: Bot, method: TelegramMethod[Any]) -> dict[str, Any] | None:
+        """The call's parameters, JSON-ready (the bot's defaults such as parse_mode filled
+        in; unset and empty ones left out, as the form leaves them out), or None when the
+        call uploads a file."""
         files: dict[str, Any] = {}
         payload: dict[str, Any] = {}
         for key, value in method.model_dump(warnings=False).items():
@@ -38,9 +39,12 @@ class JsonAiohttpSession(AiohttpSession):
             if prepared is None or prepared == "":
                 continue
             payload[key] = prepared
-        if files:
-            return None
-        return cast(str, self.json_dumps(payload))
+        return None if files else payload
+
+    def build_json(self, bot: Bot, method: TelegramMethod[Any]) -> str | None:
+        """The call's parameters as one JSON object, or None when the call uploads a file."""
+        payload = self.parameters(bot, method)
+        return None if payload is None else cast(str, self.json_dumps(payload))
 
     async def make_request(
         self,

@@ -81,9 +81,9 @@ def create_web_app(
     if bot is not None and dispatcher is not None and settings.webhook_url is not None:
         secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
         if LIFECYCLE_KEY in app:  # production: handled before 200, 503 while stopping
-            ProductionWebhook(dispatcher, bot, app[LIFECYCLE_KEY], secret).register(
-                app, path=settings.webhook_path
-            )
+            ProductionWebhook(
+                dispatcher, bot, app[LIFECYCLE_KEY], secret, metrics=app[METRICS_KEY]
+            ).register(app, path=settings.webhook_path)
         else:
             SimpleRequestHandler(dispatcher=dispatcher, bot=bot, secret_token=secret).register(
                 app, path=settings.webhook_path

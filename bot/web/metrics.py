@@ -46,7 +46,7 @@ class Metrics:
         )
         self.api_calls = Counter(
             "kabinet_telegram_requests",
-            "Bot API requests by method and outcome (ok, error, flood)",
+            "Bot API requests by method and outcome (ok, error, flood; reply: in a webhook reply)",
             ["method", "outcome"],
             registry=r,
         )

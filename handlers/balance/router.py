@@ -6,6 +6,7 @@ from __future__ import annotations
 from aiogram import F, Router
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
+from aiogram.methods import SendMessage
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.config import Settings
@@ -53,19 +54,21 @@ async def open_balance(
     balance: BalanceService,
     resident: Resident,
     settings: Settings,
-) -> None:
+) -> SendMessage | None:
+    """The balance of the resident's only account, or the picker of their accounts. The
+    screen is returned, not sent (bot.middlewares.ReturnedAnswer): in webhook mode it goes
+    as the webhook's reply."""
     await state.clear()
     account = await pick_account(message, linking, resident, PickPurpose.BALANCE)
     if account is None:
-        return
+        return None
     statement = await balance.statement(resident.id, account.id)
     if statement is None:  # unlinked between the two reads
-        await message.answer(not_available())
-        return
+        return message.answer(not_available())
     # pick_account answers an account only when it is the resident's only one (it has just
     # read the links in this transaction): no second read of them for «other accounts»
     text, markup = await screen(statement, linking, resident, settings, several=False)
-    await message.answer(text, reply_markup=markup)
+    return message.answer(text, reply_markup=markup)
 
 
 async def _show(

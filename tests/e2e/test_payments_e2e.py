@@ -107,3 +107,44 @@ async def test_a_checkout_for_an_account_unlinked_meanwhile_is_refused(world: Wo
         assert await payments(db, account) == []
     finally:
         await db.dispose()
+
+
+async def replies(world: World) -> float:
+    """How many answers the running bot gave as webhook replies (its /metrics)."""
+    import aiohttp
+
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(f"http://127.0.0.1:{world.bot.web_port}/metrics") as response,
+    ):
+        text = await response.text()
+    prefix = 'kabinet_telegram_requests_total{method="sendMessage",outcome="reply"} '
+    return sum(float(line[len(prefix) :]) for line in text.splitlines() if line.startswith(prefix))
+
+
+async def test_the_balance_screen_comes_once_by_webhook_reply_or_request(world: World) -> None:
+    """Webhook: the screen is the reply to Telegram's request (bot.middlewares.ReturnedAnswer).
+    Long polling: the bot sends it, a 429 waited out like any answer's."""
+    user, _account, db = await linked_resident(world, "debtor")
+    try:
+        before = await replies(world)
+        if world.mode == "polling":
+            world.sb.simulate_flood("sendMessage", retry_after=1, times=1, chat_id=user.id)
+        await user.send(BALANCE)
+        shown = await user.next_message()
+        assert "Задолженность сейчас:" in shown.text and shown.buttons
+        assert await replies(world) - before == (1 if world.mode == "webhook" else 0)
+        screens = [
+            call
+            for call in world.sb.sent(chat_id=user.id, method="sendMessage", ok=True)
+            if "Задолженность сейчас:" in call.params["text"]
+        ]
+        assert len(screens) == 1
+        refused = world.sb.sent(chat_id=user.id, method="sendMessage", ok=False)
+        assert [c.error_code for c in refused] == ([429] if world.mode == "polling" else [])
+        await user.press("💳 Оплатить в Telegram", message=shown)  # its buttons work
+        assert any(
+            b.startswith("Оплатить долг") for row in (await user.next_edit()).buttons for b in row
+        )
+    finally:
+        await db.dispose()

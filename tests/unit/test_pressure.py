@@ -1,0 +1,54 @@
+"""When the bot counts as sending near Telegram's limits (bot.telegram.pressure): then a
+handler's returned answer is not risked as a webhook reply, which cannot be retried."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.services.ports import Delivery
+from bot.telegram import pressure
+from bot.telegram.sender import BulkSender, Outgoing
+from sandbox import Sandbox
+from tests.sandbox.conftest import make_bot
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_busy_after_bulk_messages_and_after_a_429() -> None:
+    clock = Clock()
+    watch = pressure.SendingPressure(clock)
+    assert watch.calm()
+    watch.bulk_sent()
+    clock.now += pressure.AFTER_BULK - 0.1
+    assert not watch.calm()
+    clock.now += 0.2
+    assert watch.calm()
+    watch.flooded(5)
+    clock.now += 5 + pressure.AFTER_FLOOD - 0.1
+    assert not watch.calm()
+    clock.now += 0.2
+    assert watch.calm()
+
+
+async def test_the_bulk_sender_marks_the_bot_busy(monkeypatch: pytest.MonkeyPatch) -> None:
+    watch = pressure.SendingPressure()
+    monkeypatch.setattr("bot.telegram.sender.PRESSURE", watch)
+    async with Sandbox() as sb:
+        user = sb.user("Анна")
+        await user.send("/start")
+        bot = make_bot(sb)
+        try:
+            sender = BulkSender(bot, rate=30)
+            assert watch.calm()
+            assert await sender.send(Outgoing(user.id, "Отключение воды 2 декабря")) is (
+                Delivery.SENT
+            )
+            assert not watch.calm()
+        finally:
+            await bot.session.close()
