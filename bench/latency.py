@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
 """Latency of one resident step over HTTP: the real bot process against sandbox/ (bench/README.md).
 
-    .venv/bin/python bench/latency.py [--levels 1,50,200] [--steps 2000]
+    .venv/bin/python bench/latency.py [--levels 1,50,200] [--steps 2000] [--modes polling,webhook]
 
-Two processes poll one sandbox/ (this process, loopback HTTP), each with its own token:
-- **ours**: `python run_bot.py run` (long polling) on a SQLite file with the migrations
-  applied and N registered residents, each with one active account and a year of its charges and
+Two bot processes talk to one sandbox/ (this process, loopback HTTP), each with its own
+token, in each mode in turn — long polling, then a webhook (WEBHOOK_URL: the sandbox POSTs
+each update, up to setWebhook's max_connections at once, and the answer comes back in the
+HTTP reply, as Telegram allows):
+- **ours**: `python run_bot.py run` on a SQLite file with the migrations applied and N
+  registered residents, each with one active account and a year of its charges and
   payments;
 - **bare**: bench/bare_bot.py, a bare aiogram Dispatcher answering any text with one
   message (the baseline: aiogram, aiohttp and the sandbox, none of our code).
@@ -15,10 +18,10 @@ At each level L, L residents press «💳 Баланс», each pressing again `-
 latency is mostly the queue, L / throughput) — until about `steps` presses were answered
 (at least 3 each; one resident alone presses without pausing). A press's latency runs
 from the update being queued in the sandbox to the bot's answer arriving there
-(getUpdates → the bot → sendMessage over HTTP). Ours and bare alternate at every level,
-so both see the same machine load. Printed: p50 and p99 of both and their
-ratios, and the CPU time each bot process spent per press (user + system, from /proc: on a
-noisy machine a steadier figure than the latency) — no verdicts.
+(getUpdates → the bot → sendMessage over HTTP; or POST → the bot → the reply). Ours and
+bare alternate at every level, so both see the same machine load. Printed: p50 and p99 of
+both and their ratios, and the CPU time each bot process spent per press (user + system,
+from /proc: on a noisy machine a steadier figure than the latency) — no verdicts.
 """
 
 from __future__ import annotations
@@ -193,57 +196,83 @@ async def run(args: argparse.Namespace) -> None:
             env = {k: v for k, v in os.environ.items() if not k.startswith(("TEST_", "PYTEST"))}
             env.pop("REDIS_URL", None)
             env.pop("WEBHOOK_URL", None)
-            port = free_port()
-            ours_env = env | {
-                "BOT_TOKEN": sb.token, "TELEGRAM_API_URL": sb.url, "DATABASE_URL": url,
-                "DEFAULT_LOCALE": "ru", "WEB_HOST": "127.0.0.1", "WEB_PORT": str(port),
-                "LOG_LEVEL": "WARNING", "CONSENT_VERSION": "1", "PYTHONUNBUFFERED": "1",
-            }  # fmt: skip
-            bare_env = env | {"BOT_TOKEN": bare_token, "TELEGRAM_API_URL": sb.url}
-            ours = await start([sys.executable, "run_bot.py", "run"], ours_env, tmp / "ours.log")
-            bare = await start([sys.executable, "bench/bare_bot.py"], bare_env, tmp / "bare.log")
-            try:
-                await wait_healthy(port, ours, tmp / "ours.log")
-                await sb.wait_until_receiving(timeout=60)
-                await sb.wait_until_receiving(timeout=60, bot=bare_token)
-                # warm-up: every resident once (the first press fills the caches)
-                await load(ours_users, top, 0)
-                await load(bare_users, top, 0)
-                print(
-                    f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, "
-                    f"load {os.getloadavg()[0]:.1f}; long polling, SQLite; "
-                    f"«{BALANCE}» of a resident with one account; "
-                    + (
-                        f"a press every {args.think:g} s (±50 %) per resident"
-                        if args.think
-                        else "closed loop (the next press as soon as the answer came)"
-                    )
-                )
-                print(
-                    f"  {'residents':>9} {'presses':>8} {'ours p50':>9} {'p99 ms':>7} "
-                    f"{'bare p50':>9} {'p99 ms':>7} {'× p50':>6} {'× p99':>6} {'ours/s':>7} "
-                    f"{'bare/s':>7} {'CPU ms/press ours':>17} {'bare':>5}"
-                )
-                for level in args.levels:
-                    t, cpu = time.perf_counter(), cpu_seconds(ours.pid)
-                    mine = await load(ours_users[:level], args.steps, args.think)
-                    mine_rate = len(mine) / (time.perf_counter() - t)
-                    mine_cpu = (cpu_seconds(ours.pid) - cpu) / len(mine) * 1e3
-                    t, cpu = time.perf_counter(), cpu_seconds(bare.pid)
-                    base = await load(bare_users[:level], args.steps, args.think)
-                    base_rate = len(base) / (time.perf_counter() - t)
-                    base_cpu = (cpu_seconds(bare.pid) - cpu) / len(base) * 1e3
-                    o50, o99 = pct(mine, 0.5) * 1e3, pct(mine, 0.99) * 1e3
-                    b50, b99 = pct(base, 0.5) * 1e3, pct(base, 0.99) * 1e3
-                    print(
-                        f"  {level:>9} {len(mine):>8} {o50:>9.1f} {o99:>7.1f} {b50:>9.1f} "
-                        f"{b99:>7.1f} {o50 / b50:>6.2f} {o99 / b99:>6.2f} {mine_rate:>7.0f} "
-                        f"{base_rate:>7.0f} {mine_cpu:>17.1f} {base_cpu:>5.1f}",
-                        flush=True,
-                    )
-            finally:
-                await stop(ours)
-                await stop(bare)
+            for mode in args.modes:
+                await one_mode(args, mode, sb, tmp, env, url, bare_token, ours_users, bare_users)
+
+
+async def one_mode(
+    args: argparse.Namespace,
+    mode: str,
+    sb: Sandbox,
+    tmp: Path,
+    env: dict[str, str],
+    url: str,
+    bare_token: str,
+    ours_users: list[User],
+    bare_users: list[User],
+) -> None:
+    """Both bots in one mode (long polling, or a webhook answered in its HTTP reply), every
+    level; the processes are started for the mode and stopped after it."""
+    top = max(args.levels)
+    port = free_port()
+    ours_env = env | {
+        "BOT_TOKEN": sb.token, "TELEGRAM_API_URL": sb.url, "DATABASE_URL": url,
+        "DEFAULT_LOCALE": "ru", "WEB_HOST": "127.0.0.1", "WEB_PORT": str(port),
+        "LOG_LEVEL": "WARNING", "CONSENT_VERSION": "1", "PYTHONUNBUFFERED": "1",
+    }  # fmt: skip
+    bare_env = env | {"BOT_TOKEN": bare_token, "TELEGRAM_API_URL": sb.url}
+    if mode == "webhook":
+        ours_env["WEBHOOK_URL"] = f"http://127.0.0.1:{port}/tg/webhook"
+        bare_env["WEBHOOK_URL"] = f"http://127.0.0.1:{free_port()}/bare/webhook"
+    ours = await start([sys.executable, "run_bot.py", "run"], ours_env, tmp / "ours.log")
+    bare = await start([sys.executable, "bench/bare_bot.py"], bare_env, tmp / "bare.log")
+    try:
+        await wait_healthy(port, ours, tmp / "ours.log")
+        await sb.wait_until_receiving(timeout=60)
+        await sb.wait_until_receiving(timeout=60, bot=bare_token)
+        # warm-up: every resident once (the first press fills the caches)
+        await load(ours_users, top, 0)
+        await load(bare_users, top, 0)
+        how = (
+            "long polling"
+            if mode == "polling"
+            else "webhook (handled before the HTTP reply, the answer in it)"
+        )
+        print(
+            f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, "
+            f"load {os.getloadavg()[0]:.1f}; {how}, SQLite; "
+            f"«{BALANCE}» of a resident with one account; "
+            + (
+                f"a press every {args.think:g} s (±50 %) per resident"
+                if args.think
+                else "closed loop (the next press as soon as the answer came)"
+            )
+        )
+        print(
+            f"  {'residents':>9} {'presses':>8} {'ours p50':>9} {'p99 ms':>7} "
+            f"{'bare p50':>9} {'p99 ms':>7} {'× p50':>6} {'× p99':>6} {'ours/s':>7} "
+            f"{'bare/s':>7} {'CPU ms/press ours':>17} {'bare':>5}"
+        )
+        for level in args.levels:
+            t, cpu = time.perf_counter(), cpu_seconds(ours.pid)
+            mine = await load(ours_users[:level], args.steps, args.think)
+            mine_rate = len(mine) / (time.perf_counter() - t)
+            mine_cpu = (cpu_seconds(ours.pid) - cpu) / len(mine) * 1e3
+            t, cpu = time.perf_counter(), cpu_seconds(bare.pid)
+            base = await load(bare_users[:level], args.steps, args.think)
+            base_rate = len(base) / (time.perf_counter() - t)
+            base_cpu = (cpu_seconds(bare.pid) - cpu) / len(base) * 1e3
+            o50, o99 = pct(mine, 0.5) * 1e3, pct(mine, 0.99) * 1e3
+            b50, b99 = pct(base, 0.5) * 1e3, pct(base, 0.99) * 1e3
+            print(
+                f"  {level:>9} {len(mine):>8} {o50:>9.1f} {o99:>7.1f} {b50:>9.1f} "
+                f"{b99:>7.1f} {o50 / b50:>6.2f} {o99 / b99:>6.2f} {mine_rate:>7.0f} "
+                f"{base_rate:>7.0f} {mine_cpu:>17.1f} {base_cpu:>5.1f}",
+                flush=True,
+            )
+    finally:
+        await stop(ours)
+        await stop(bare)
 
 
 def numbers(text: str) -> list[int]:
@@ -253,6 +282,12 @@ def numbers(text: str) -> list[int]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--levels", type=numbers, default=[1, 50, 200])
+    parser.add_argument(
+        "--modes",
+        type=lambda text: [m.strip() for m in text.split(",") if m.strip()],
+        default=["polling", "webhook"],
+        help="polling, webhook or both (comma-separated)",
+    )
     parser.add_argument(
         "--steps", type=int, default=300, help="presses per level and bot (≥ 3 per resident)"
     )
