@@ -59,14 +59,17 @@ async def open_balance(
     screen is returned, not sent (bot.middlewares.ReturnedAnswer): in webhook mode it goes
     as the webhook's reply."""
     await state.clear()
-    account = await pick_account(message, linking, resident, PickPurpose.BALANCE)
-    if account is None:
-        return None
-    statement = await balance.statement(resident.id, account.id)
+    # one account (most residents): one read of it, not the picker's and then the account's
+    statement = await balance.only_statement(resident.id)
+    if statement is None:  # none or several: the picker says so or asks which
+        account = await pick_account(message, linking, resident, PickPurpose.BALANCE)
+        if account is None:
+            return None
+        statement = await balance.statement(resident.id, account.id)
     if statement is None:  # unlinked between the two reads
         return message.answer(not_available())
-    # pick_account answers an account only when it is the resident's only one (it has just
-    # read the links in this transaction): no second read of them for «other accounts»
+    # only one account is linked (either read above said so, in this transaction): no
+    # second read of the links for «other accounts»
     text, markup = await screen(statement, linking, resident, settings, several=False)
     return message.answer(text, reply_markup=markup)
 

@@ -110,6 +110,19 @@ _LINKED_ACCOUNT = (
         AccountLink.status == LinkStatus.ACTIVE.value,
     )
 )
+# The accounts a resident has an ACTIVE link to, with their suppliers — at most two rows: a
+# resident with one account (most) gets the balance from this read without the picker's.
+_ACTIVE_ACCOUNT_ROWS = (
+    select(*_ACCOUNT_COLUMNS)
+    .join(Supplier, Supplier.id == Account.supplier_id)
+    .join(AccountLink, AccountLink.account_id == Account.id)
+    .where(
+        AccountLink.user_id == bindparam("user_id"),
+        AccountLink.status == LinkStatus.ACTIVE.value,
+    )
+    .order_by(AccountLink.id)
+    .limit(2)
+)
 _CHARGES = (
     select(Charge.id, Charge.period, Charge.service, Charge.charged, Charge.paid)
     .where(Charge.account_id == bindparam("account_id"))
@@ -163,6 +176,12 @@ class BalanceRepository:
         )
         row = result.first()
         return None if row is None else AccountRow(*tuple(row))
+
+    async def only_active_account(self, user_id: int) -> AccountRow | None:
+        """The account (with its supplier) when it is the only one the user has an ACTIVE
+        link to; None when they have none or several."""
+        rows = (await read_columns(self.session, _ACTIVE_ACCOUNT_ROWS, {"user_id": user_id})).all()
+        return AccountRow(*tuple(rows[0])) if len(rows) == 1 else None
 
     async def charges(self, account_id: int) -> list[ChargeRow]:
         """Every charge of the account, oldest period first (a few hundred rows at most)."""

@@ -16,6 +16,7 @@ from storage.repositories import balance, links
 
 HOT_READS = {
     "the picker's accounts": links._ACTIVE_ACCOUNTS,
+    "the only account with its supplier": balance._ACTIVE_ACCOUNT_ROWS,
     "the account with its supplier": balance._LINKED_ACCOUNT,
     "the charges": balance._CHARGES,
     "the payments and the last import": balance._PAYMENTS_AS_OF,

@@ -110,6 +110,12 @@ class BalanceService:
             return None
         return await self.statement_of(account, period)
 
+    async def only_statement(self, user_id: int) -> Statement | None:
+        """The latest month of the resident's account when they have exactly one active
+        link; None when they have none or several (then the account picker asks)."""
+        account = await self.uow.balance.only_active_account(user_id)
+        return None if account is None else await self.statement_of(account)
+
     async def statement_of(self, account: AccountRow, period: str | None = None) -> Statement:
         repo = self.uow.balance
         charges = await repo.charges(account.id)
