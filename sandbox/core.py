@@ -321,6 +321,9 @@ class BotState:
         self.poll_generation = 0
         self.polling_seen = False
         self.webhook: Webhook | None = None
+        #: update_id -> the request POSTing it to a webhook, the current one's or an old one's
+        #: still finishing (sandbox.delivery); such an update is handed to nobody else meanwhile
+        self.webhook_posts: dict[int, asyncio.Task[None]] = {}
         self._webhook_generation = 0
         self.last_error_date: int | None = None
         self.last_error_message: str | None = None
@@ -434,6 +437,10 @@ class BotState:
         return update
 
     def all_delivered(self) -> bool:
+        """Every update was handed to the bot: with a webhook, accepted by it (nothing pending,
+        an update sent again included); with getUpdates, returned by it."""
+        if self.webhook is not None:
+            return not self.pending
         return all(u["update_id"] <= self.delivered_upto for u in self.pending)
 
     # ----- files

@@ -173,6 +173,9 @@ class CallbackRecord:
 
 @dataclass
 class Webhook:
+    """A bot's webhook as setWebhook set it; ``task`` is its delivery (sandbox.delivery), which
+    keeps up to ``max_connections`` (1..100) requests in flight, one chat's updates in order."""
+
     url: str
     secret_token: str | None
     max_connections: int

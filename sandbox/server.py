@@ -11,7 +11,9 @@ through :mod:`sandbox.testing`, in the same event loop as the server.
 
 This module is the HTTP side: routing, dispatching a call to the method registered for it
 (:mod:`sandbox.methods`, one module per method group), recording calls and simulated flood
-limits. What the methods share is in :mod:`sandbox.core` and :mod:`sandbox.records`.
+limits. What the methods share is in :mod:`sandbox.core` and :mod:`sandbox.records`. Updates
+go to a webhook as Telegram sends them — up to ``max_connections`` at once, each chat's in
+order — by :mod:`sandbox.delivery`.
 """
 
 from __future__ import annotations
@@ -28,9 +30,9 @@ import aiohttp
 from aiohttp import web
 
 from sandbox.core import METHODS, ApiError, BotState, Notifier, Params, read_params
+from sandbox.delivery import deliver
 from sandbox.limits import too_many
 from sandbox.methods import load_method_groups
-from sandbox.methods.updates import deliver
 from sandbox.records import ApiCall, BotInfo, FaultRule, GroupRecord, UserRecord, Webhook
 
 __all__ = ["METHOD_GROUPS", "ApiCall", "BotState", "SandboxServer", "supported_methods"]
@@ -106,6 +108,7 @@ class SandboxServer:
         self.closing = True
         self.notifier.notify()
         tasks = [st.webhook.task for st in self.bots.values() if st.webhook and st.webhook.task]
+        tasks += [post for st in self.bots.values() for post in st.webhook_posts.values()]
         for task in tasks:
             task.cancel()
         for task in tasks:
@@ -276,7 +279,7 @@ class SandboxServer:
             state.flood = [r for r in state.flood if r.times > 0]
             raise too_many(rule.retry_after)
 
-    # ----- webhooks (delivery itself is sandbox.methods.updates.deliver)
+    # ----- webhooks (delivery itself is sandbox.delivery.deliver)
 
     def client(self) -> aiohttp.ClientSession:
         if self._client is None:
@@ -284,6 +287,8 @@ class SandboxServer:
         return self._client
 
     def start_webhook(self, state: BotState, hook: Webhook) -> None:
+        """``hook`` becomes the bot's webhook; the old one starts no more requests (those in
+        flight finish: sandbox.delivery)."""
         old = state.webhook
         if old is not None and old.task is not None:
             old.task.cancel()

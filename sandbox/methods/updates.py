@@ -1,20 +1,21 @@
-"""Getting updates: long polling (getUpdates), the webhook (set, delete, info) and the delivery
-of pending updates to a webhook."""
+"""Getting updates: long polling (getUpdates) and the webhook (set, delete, info). The delivery of
+pending updates to a webhook — concurrent up to ``max_connections``, in order per chat — is
+:mod:`sandbox.delivery`."""
 
 from __future__ import annotations
 
-import json
 import re
 from typing import TYPE_CHECKING, Any
 
-import aiohttp
-
-from sandbox.core import ApiError, BotState, Params, api_method, bad, now
-from sandbox.records import Upload, Webhook
+from sandbox.core import ApiError, BotState, Params, api_method, bad
+from sandbox.records import Webhook
 
 if TYPE_CHECKING:
     from sandbox.server import SandboxServer
 
+#: setWebhook's max_connections: the default and the most Telegram allows (it clamps to 1..100)
+DEFAULT_MAX_CONNECTIONS = 40
+MAX_CONNECTIONS = 100
 CONFLICT_WEBHOOK = (
     "Conflict: can't use getUpdates method while webhook is active; "
     "use deleteWebhook to delete the webhook first"
@@ -30,6 +31,10 @@ async def get_updates(srv: SandboxServer, st: BotState, p: Params) -> Any:
     if st.webhook is not None:
         raise ApiError(409, CONFLICT_WEBHOOK)
     st.polling_seen = True
+    if st.webhook_posts:  # a deleted webhook's requests in flight settle their updates first
+        await srv.notifier.wait_for(
+            lambda: not st.webhook_posts or srv.closing, srv.webhook_timeout
+        )
     st.poll_generation += 1
     generation = st.poll_generation
     offset = p.integer("offset")
@@ -91,7 +96,7 @@ async def set_webhook(srv: SandboxServer, st: BotState, p: Params) -> Any:
     hook = Webhook(
         url=url,
         secret_token=secret or None,
-        max_connections=p.integer("max_connections") or 40,
+        max_connections=_max_connections(p),
         allowed_updates=[str(a) for a in allowed] if isinstance(allowed, list) else None,
         generation=st._webhook_generation,
     )
@@ -99,6 +104,13 @@ async def set_webhook(srv: SandboxServer, st: BotState, p: Params) -> Any:
     st.last_error_message = None
     srv.start_webhook(st, hook)
     return True
+
+
+def _max_connections(p: Params) -> int:
+    """Like Telegram (Client::get_webhook_max_connections): 40 when not given, and a value out of
+    1..100 is brought into it rather than refused."""
+    value = p.integer("max_connections")
+    return DEFAULT_MAX_CONNECTIONS if value is None else max(1, min(MAX_CONNECTIONS, value))
 
 
 @api_method("deleteWebhook", describe=_webhook_deleted)
@@ -125,89 +137,3 @@ async def get_webhook_info(srv: SandboxServer, st: BotState, p: Params) -> Any:
         info["last_error_date"] = st.last_error_date
         info["last_error_message"] = st.last_error_message
     return info
-
-
-# --------------------------------------------------------------------------- webhook delivery
-
-
-async def deliver(srv: SandboxServer, state: BotState, hook: Webhook) -> None:
-    """POST pending updates to the webhook one at a time, in order, retrying with backoff."""
-    attempt = 0
-    while not srv.closing and state.webhook is hook:
-        await srv.notifier.wait_for(
-            lambda: bool(state.pending) or srv.closing or state.webhook is not hook, None
-        )
-        if srv.closing or state.webhook is not hook:
-            return
-        update = state.pending[0]
-        error = await _post_update(srv, state, hook, update)
-        if error is None:
-            attempt = 0
-            state.pending = [u for u in state.pending if u["update_id"] != update["update_id"]]
-            state.delivered_upto = max(state.delivered_upto, update["update_id"])
-            state.notify()
-            continue
-        state.last_error_date = now()
-        state.last_error_message = error
-        state.notify()
-        delays = srv.webhook_retry_delays or (1.0,)
-        delay = delays[min(attempt, len(delays) - 1)]
-        attempt += 1
-        await srv.notifier.wait_for(lambda: srv.closing or state.webhook is not hook, timeout=delay)
-
-
-async def _post_update(
-    srv: SandboxServer, state: BotState, hook: Webhook, update: dict[str, Any]
-) -> str | None:
-    """POST one update; None when the webhook took it, else the error getWebhookInfo shows."""
-    headers = {"Content-Type": "application/json"}
-    if hook.secret_token:
-        headers["X-Telegram-Bot-Api-Secret-Token"] = hook.secret_token
-    try:
-        async with srv.client().post(
-            hook.url,
-            data=json.dumps(update, ensure_ascii=False).encode("utf-8"),
-            headers=headers,
-            timeout=aiohttp.ClientTimeout(total=srv.webhook_timeout),
-        ) as resp:
-            if not 200 <= resp.status < 300:
-                return f"Wrong response from the webhook: {resp.status} {resp.reason}"
-            reply = await _read_webhook_reply(resp)
-    except TimeoutError:
-        return "Read timeout expired"
-    except aiohttp.ClientConnectorError:
-        return "Connection refused"
-    except aiohttp.ClientError as exc:
-        return f"Connection error: {exc}"
-    if reply is not None and isinstance(reply.fields.get("method"), str):
-        method = str(reply.fields.pop("method"))
-        await srv.call(state, method, reply)
-    return None
-
-
-async def _read_webhook_reply(resp: aiohttp.ClientResponse) -> Params | None:
-    """A bot may answer a webhook request with a method call (JSON or multipart)."""
-    ctype = resp.content_type
-    if ctype == "application/json":
-        try:
-            body = await resp.json()
-        except ValueError:
-            return None
-        return Params(body) if isinstance(body, dict) else None
-    if ctype.startswith("multipart/"):
-        fields: dict[str, Any] = {}
-        files: dict[str, Upload] = {}
-        reader = aiohttp.MultipartReader.from_response(resp)
-        while True:
-            part = await reader.next()
-            if part is None:
-                break
-            if not isinstance(part, aiohttp.BodyPartReader) or not part.name:
-                continue
-            payload = await part.read()
-            if part.filename:
-                files[part.name] = Upload(bytes(payload), part.filename, None)
-            else:
-                fields[part.name] = bytes(payload).decode("utf-8", "replace")
-        return Params(fields, files)
-    return None
