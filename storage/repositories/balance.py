@@ -100,19 +100,8 @@ def _payment_row(p: Payment) -> PaymentRow:
 
 # The balance screen's reads, built once (bindparams): a press of «💳 Баланс» runs them all,
 # and building a SELECT costs more CPU than SQLite's answer to it (bench/README.md, "Latency").
-_LINKED_ACCOUNT = (
-    select(*_ACCOUNT_COLUMNS)
-    .join(Supplier, Supplier.id == Account.supplier_id)
-    .join(AccountLink, AccountLink.account_id == Account.id)
-    .where(
-        AccountLink.user_id == bindparam("user_id"),
-        AccountLink.account_id == bindparam("account_id"),
-        AccountLink.status == LinkStatus.ACTIVE.value,
-    )
-)
-# The accounts a resident has an ACTIVE link to, with their suppliers — at most two rows: a
-# resident with one account (most) gets the balance from this read without the picker's.
-_ACTIVE_ACCOUNT_ROWS = (
+# The accounts (with their suppliers) a resident has an ACTIVE link to.
+_ACTIVE_LINKED = (
     select(*_ACCOUNT_COLUMNS)
     .join(Supplier, Supplier.id == Account.supplier_id)
     .join(AccountLink, AccountLink.account_id == Account.id)
@@ -120,9 +109,12 @@ _ACTIVE_ACCOUNT_ROWS = (
         AccountLink.user_id == bindparam("user_id"),
         AccountLink.status == LinkStatus.ACTIVE.value,
     )
-    .order_by(AccountLink.id)
-    .limit(2)
 )
+# one of them, by id (a button's account)
+_LINKED_ACCOUNT = _ACTIVE_LINKED.where(AccountLink.account_id == bindparam("account_id"))
+# at most two of them: a resident with one account (most) gets the balance from this read,
+# without the picker's
+_ACTIVE_ACCOUNT_ROWS = _ACTIVE_LINKED.order_by(AccountLink.id).limit(2)
 _CHARGES = (
     select(Charge.id, Charge.period, Charge.service, Charge.charged, Charge.paid)
     .where(Charge.account_id == bindparam("account_id"))
