@@ -45,8 +45,8 @@ def account_line(account: AccountRef) -> str:
 def window_rule(account: AccountRef) -> str:
     start, end = account.window_start_day, account.window_end_day
     if start <= end:
-        return _("from the {start} to the {end} day of each month").format(start=start, end=end)
-    return _("from the {start} day of a month to the {end} day of the next one").format(
+        return _("from day {start} to day {end} of each month").format(start=start, end=end)
+    return _("from day {start} of a month to day {end} of the next one").format(
         start=start, end=end
     )
 

@@ -280,3 +280,21 @@ def test_reminders_of_short_and_wrapped_windows() -> None:
     assert reminder_due(day("2026-11-28"), wrapped) is ReminderKind.START
     assert reminder_due(day("2026-12-02"), wrapped) is ReminderKind.START
     assert reminder_due(day("2026-12-03"), wrapped) is ReminderKind.END
+
+
+def test_the_window_rule_reads_right_in_both_languages() -> None:
+    """QA found «from the 15 to the 25 day of each month» in English."""
+    from types import SimpleNamespace
+
+    from bot.i18n import create_i18n
+    from handlers.readings.texts import window_rule
+
+    i18n = create_i18n("ru")
+    within = SimpleNamespace(window_start_day=15, window_end_day=25)
+    across = SimpleNamespace(window_start_day=25, window_end_day=5)
+    with i18n.context(), i18n.use_locale("en"):
+        assert window_rule(within) == "from day 15 to day 25 of each month"  # type: ignore[arg-type]
+        assert window_rule(across) == "from day 25 of a month to day 5 of the next one"  # type: ignore[arg-type]
+    with i18n.context(), i18n.use_locale("ru"):
+        assert window_rule(within) == "с 15 по 25 число каждого месяца"  # type: ignore[arg-type]
+        assert window_rule(across) == "с 25 числа месяца по 5 число следующего"  # type: ignore[arg-type]
