@@ -31,6 +31,7 @@ from bot.services.receipts import Renderer
 from bot.telegram import create_ports
 from bot.telegram.errors import QuietCallbackAnswers
 from bot.telegram.notice_board import NoticeRunner  # staff
+from bot.telegram.pressure import CountMessages
 from bot.telegram.response_types import KeepResponseTypes
 from bot.telegram.retry import TelegramRetry, Unreachable
 from bot.telegram.session import JsonAiohttpSession
@@ -74,6 +75,7 @@ def setup_bot(bot: Bot) -> Bot:
     bot.session.middleware(CommitBeforeSend())
     bot.session.middleware(RetryAfter())
     bot.session.middleware(QuietCallbackAnswers())
+    bot.session.middleware(CountMessages())
     return bot
 
 

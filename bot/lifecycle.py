@@ -19,6 +19,9 @@ graceful stop.
     Update_ids that wrote nothing are written in one batch a second (and at shutdown), so a
     restart's re-delivered batch (polling) is not answered again either; after a kill -9 at
     most the last second of read-only answers can be repeated — never a write.
+  * an update answered in its webhook's reply (bot.middlewares.ReturnedAnswer: only one
+    that stored nothing) is not remembered at all: the reply travels with the 200, so
+    Telegram sends the update again only if the reply was lost, and then it is answered.
 
   A private message or button press from a resident Telegram had refused to deliver to
   (users.inactive_since) marks them reachable again (checked once a minute per resident).
@@ -36,6 +39,7 @@ from typing import Any
 
 from aiogram import BaseMiddleware, Bot
 from aiogram.dispatcher.event.bases import UNHANDLED
+from aiogram.methods import TelegramMethod
 from aiogram.types import TelegramObject, Update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -151,7 +155,10 @@ class OncePerUpdate(BaseMiddleware):
         if first is not None:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.shield(first), DUPLICATE_WAIT)
-            return self._duplicate(update_id, "being handled")
+            if update_id in self.done or update_id in self.running:
+                return self._duplicate(update_id, "being handled")
+            # the first copy left it unremembered: answered in a webhook reply that did not
+            # reach Telegram (it sends an update again only then), or failed — handled again
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.running[update_id] = future
         self.lifecycle.enter()
@@ -187,6 +194,11 @@ class OncePerUpdate(BaseMiddleware):
             await uow.rollback()  # nothing of this copy is kept; the final commit is empty
             self._remember(event.update_id)
             return self._duplicate(event.update_id, "handled by another instance or run")
+        if isinstance(result, TelegramMethod) and not claim.made:
+            # answered in the webhook's reply (bot.middlewares.ReturnedAnswer) and nothing
+            # stored: not remembered, so that if the reply is lost with its HTTP response,
+            # Telegram's next delivery of the update is answered, not skipped
+            return result
         self._remember(event.update_id)
         if not claim.made:
             self.read_only.append((bot.id, event.update_id, self.clock.now()))

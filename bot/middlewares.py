@@ -61,12 +61,18 @@ class ReturnedAnswer(BaseMiddleware):
       request of the bot's fewer, a third of a balance press's CPU (bench/README.md). Its
       result is not known to the bot, so only an answer whose result nothing needs (no
       message_id kept) is returned.
-    - Otherwise — long polling, tests, or a webhook update while the bot sends near
-      Telegram's limits (bulk messages going, a recent 429: `bot.telegram.pressure`, as a
-      refused reply would be lost) — it is sent here, as an awaited call would be, with
-      our request middlewares (429 waited out, 5xx retried, blocked residents marked) and
-      its failure reaching the error handler (aiogram itself would send it and only log a
-      failure).
+      Only an update that stored nothing is answered so: the reply travels with the 200,
+      so if it is lost (a timeout, a dropped connection) Telegram sends the update again,
+      and `OncePerUpdate` leaves such an update unremembered — it is answered again, not
+      skipped as handled. An update that stored something was claimed with its writes;
+      its answer goes as a request before the 200, as every other answer does.
+    - Otherwise — long polling, tests, an update that stored something (always with
+      several instances: the claim is made first), or a webhook update whose reply could
+      meet Telegram's limits (`bot.telegram.pressure`: bulk messages going, a recent 429,
+      20 messages in the last second, a message to the chat in the last second — a refused
+      reply would be lost) — it is sent here, as an awaited call would be, with our request
+      middlewares (429 waited out, 5xx retried, blocked residents marked) and its failure
+      reaching the error handler (aiogram itself would send it and only log a failure).
 
     Registered after the unit of work and the update_id claim, so the update is still
     counted in flight while its answer is sent: the send commits the update's writes first
@@ -83,8 +89,11 @@ class ReturnedAnswer(BaseMiddleware):
         result = await handler(event, data)
         if not isinstance(result, TelegramMethod):
             return result
-        if data.get(WEBHOOK_REPLY) and PRESSURE.calm():
-            return result
+        if data.get(WEBHOOK_REPLY) and not data["uow"].has_writes:
+            chat_id = getattr(result, "chat_id", None)
+            if PRESSURE.may_reply(chat_id):
+                PRESSURE.message_to(chat_id)
+                return result
         bot: Bot = data["bot"]
         await bot(result)
         return None

@@ -36,6 +36,26 @@ def test_busy_after_bulk_messages_and_after_a_429() -> None:
     assert watch.calm()
 
 
+def test_no_reply_past_20_messages_a_second_or_a_second_message_to_a_chat() -> None:
+    """Telegram's limits (Bot API FAQ): about 30 messages a second, one a second in a chat;
+    a reply refused by them would be lost, so the process keeps well inside them."""
+    clock = Clock()
+    watch = pressure.SendingPressure(clock)
+    assert watch.may_reply(1)
+    watch.message_to(1)
+    assert not watch.may_reply(1) and watch.may_reply(2)
+    clock.now += pressure.PER_CHAT
+    assert watch.may_reply(1)
+    for chat in range(100, 100 + pressure.REPLIES_PER_SECOND - 1):
+        watch.message_to(chat)
+    assert watch.may_reply(3)  # 19 in the last second
+    watch.message_to(4)
+    assert not watch.may_reply(3)  # 20
+    clock.now += 1.0
+    assert watch.may_reply(3)  # a second later the window is empty again
+    assert watch.calm()
+
+
 async def test_the_bulk_sender_marks_the_bot_busy(monkeypatch: pytest.MonkeyPatch) -> None:
     watch = pressure.SendingPressure()
     monkeypatch.setattr("bot.telegram.sender.PRESSURE", watch)

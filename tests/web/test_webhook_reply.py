@@ -2,9 +2,10 @@
 
 The production web app over the production Dispatcher, its Bot talking real HTTP to
 sandbox/: the balance screen of a resident comes back in the reply to the webhook request
-as one JSON method call, and the bot makes no request of its own for it — unless the bot is
-sending near Telegram's limits, when a refused reply would be lost: then it sends the
-screen itself, and the reply is empty.
+as one JSON method call, and the bot makes no request of its own for it — unless a refused
+or lost reply could not be made good: near Telegram's limits, or when the update stored
+something (it is then remembered as handled). Then the bot sends the screen itself, and the
+reply is empty.
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from aiogram import Dispatcher
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import create_bot, create_dispatcher
@@ -42,10 +45,24 @@ def balance_press(user_id: int) -> dict[str, Any]:
     }
 
 
+@pytest.fixture(autouse=True)
+def fresh_pressure(monkeypatch: pytest.MonkeyPatch) -> pressure.SendingPressure:
+    """Each test starts calm: what other tests sent is not counted against it."""
+    watch = pressure.SendingPressure()
+    monkeypatch.setattr(pressure, "PRESSURE", watch)
+    monkeypatch.setattr("bot.middlewares.PRESSURE", watch)
+    return watch
+
+
+@dataclass
+class Web:
+    client: TestClient[Any, Any]
+    sb: Sandbox
+    dp: Dispatcher
+
+
 @pytest.fixture
-async def web(
-    make_settings: Any, db: Database
-) -> AsyncIterator[tuple[TestClient[Any, Any], Sandbox]]:
+async def web(make_settings: Any, db: Database) -> AsyncIterator[Web]:
     async with Sandbox() as sb:
         sb.user("Анна", id=RESIDENT)
         sb.state.started.add(RESIDENT)  # she has written to the bot: it may write to her
@@ -66,7 +83,7 @@ async def web(
         )
         await client.start_server()
         try:
-            yield client, sb
+            yield Web(client, sb, dp)
         finally:
             await client.close()
             await bot.session.close()
@@ -74,9 +91,9 @@ async def web(
 
 
 async def test_the_balance_screen_is_the_webhook_reply(
-    web: tuple[TestClient[Any, Any], Sandbox],
+    web: Web,
 ) -> None:
-    client, sb = web
+    client, sb = web.client, web.sb
     r = await client.post("/tg/hook", json=balance_press(RESIDENT), headers=HEADERS)
     assert r.status == 200 and r.content_type == "application/json"
     reply = await r.json()
@@ -91,13 +108,78 @@ async def test_the_balance_screen_is_the_webhook_reply(
 
 
 async def test_near_telegrams_limits_the_bot_sends_the_screen_itself(
-    web: tuple[TestClient[Any, Any], Sandbox], monkeypatch: pytest.MonkeyPatch
+    web: Web, fresh_pressure: pressure.SendingPressure
 ) -> None:
-    client, sb = web
-    monkeypatch.setattr(pressure, "PRESSURE", pressure.SendingPressure())
-    monkeypatch.setattr("bot.middlewares.PRESSURE", pressure.PRESSURE)
-    pressure.PRESSURE.flooded(1.0)  # a 429 was just answered
+    client, sb = web.client, web.sb
+    fresh_pressure.flooded(1.0)  # a 429 was just answered
     r = await client.post("/tg/hook", json=balance_press(RESIDENT), headers=HEADERS)
     assert r.status == 200 and await r.json() == {}  # nothing for Telegram to execute
     [sent] = sb.sent(chat_id=RESIDENT, method="sendMessage", ok=True)
     assert sent.params["text"].startswith("<b>Баланс</b> · лицевой счёт № 1000000001")
+
+
+async def test_a_second_answer_to_a_chat_within_a_second_is_a_request(
+    web: Web,
+) -> None:
+    """Telegram allows about one message a second in a chat: a second reply could be refused
+    unseen, so the second quick press is answered by a request (429 waited out)."""
+    client, sb = web.client, web.sb
+    first = await client.post("/tg/hook", json=balance_press(RESIDENT), headers=HEADERS)
+    second = await client.post("/tg/hook", json=balance_press(RESIDENT), headers=HEADERS)
+    assert (await first.json())["method"] == "sendMessage"
+    assert await second.json() == {}
+    [sent] = sb.sent(chat_id=RESIDENT, method="sendMessage", ok=True)
+    assert sent.params["text"].startswith("<b>Баланс</b>")
+
+
+async def test_an_update_answered_by_reply_is_answered_again_when_redelivered(
+    web: Web, fresh_pressure: pressure.SendingPressure
+) -> None:
+    """The reply travels with the 200: Telegram sends the update again only if it did not get
+    it (a timeout, a dropped connection), so the second delivery must not be skipped."""
+    client = web.client
+    press = balance_press(RESIDENT)
+    first = await client.post("/tg/hook", json=press, headers=HEADERS)
+    assert (await first.json())["text"].startswith("<b>Баланс</b>")
+    fresh_pressure._chats.clear()  # a redelivery comes seconds later, past the chat's second
+    again = await client.post("/tg/hook", json=press, headers=HEADERS)
+    assert (await again.json())["text"].startswith("<b>Баланс</b>")
+
+
+async def test_an_update_that_stored_something_answers_by_request_and_once(
+    web: Web,
+) -> None:
+    """The press clears a conversation the resident had begun (a write): its update is claimed
+    with that write, so its answer goes before the 200, and a redelivery is skipped."""
+    from aiogram.fsm.storage.base import StorageKey
+
+    client, sb = web.client, web.sb
+    dp = web.dp
+    key = StorageKey(bot_id=int(sb.token.split(":")[0]), chat_id=RESIDENT, user_id=RESIDENT)
+    await dp.storage.set_state(key, "BalanceSum:amount")
+    press = balance_press(RESIDENT)
+    r = await client.post("/tg/hook", json=press, headers=HEADERS)
+    assert r.status == 200 and await r.json() == {}
+    assert await dp.storage.get_state(key) is None
+    again = await client.post("/tg/hook", json=press, headers=HEADERS)
+    assert again.status == 200 and await again.json() == {}
+    [sent] = sb.sent(chat_id=RESIDENT, method="sendMessage", ok=True)
+    assert sent.params["text"].startswith("<b>Баланс</b>")
+
+
+async def test_a_message_the_bot_just_sent_by_request_counts_too(web: Web) -> None:
+    """/start answers by request (the main menu); a balance press right after it in the same
+    chat is answered by request as well (bot.telegram.pressure.CountMessages)."""
+    client, sb = web.client, web.sb
+    start = balance_press(RESIDENT)
+    start["message"]["text"] = "/start"
+    r = await client.post("/tg/hook", json=start, headers=HEADERS)
+    assert r.status == 200 and await r.json() == {}
+    assert sb.sent(chat_id=RESIDENT, method="sendMessage", ok=True)  # the menu, by request
+    r = await client.post("/tg/hook", json=balance_press(RESIDENT), headers=HEADERS)
+    assert await r.json() == {}
+    assert (
+        sb.sent(chat_id=RESIDENT, method="sendMessage", ok=True)[-1]
+        .params["text"]
+        .startswith("<b>Баланс</b>")
+    )
