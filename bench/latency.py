@@ -166,6 +166,15 @@ async def load(users: list[User], steps: int, think: float) -> list[float]:
     return latencies
 
 
+async def replies(port: int) -> float:
+    """Answers our bot gave in a webhook's reply so far (its /metrics): the rest went as
+    requests of its own (bot/telegram/pressure.py says when)."""
+    prefix = 'kabinet_telegram_requests_total{method="sendMessage",outcome="reply"} '
+    async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{port}/metrics") as r:
+        text = await r.text()
+    return sum(float(line[len(prefix) :]) for line in text.splitlines() if line.startswith(prefix))
+
+
 def cpu_seconds(pid: int) -> float:
     """CPU time (user + system) a process has used so far; NaN where /proc is not."""
     try:
@@ -251,11 +260,13 @@ async def one_mode(
         print(
             f"  {'residents':>9} {'presses':>8} {'ours p50':>9} {'p99 ms':>7} "
             f"{'bare p50':>9} {'p99 ms':>7} {'× p50':>6} {'× p99':>6} {'ours/s':>7} "
-            f"{'bare/s':>7} {'CPU ms/press ours':>17} {'bare':>5}"
+            f"{'bare/s':>7} {'CPU ms/press ours':>17} {'bare':>5} {'ours by reply':>13}"
         )
         for level in args.levels:
             t, cpu = time.perf_counter(), cpu_seconds(ours.pid)
+            replied = await replies(port)
             mine = await load(ours_users[:level], args.steps, args.think)
+            by_reply = (await replies(port) - replied) / len(mine) * 100
             mine_rate = len(mine) / (time.perf_counter() - t)
             mine_cpu = (cpu_seconds(ours.pid) - cpu) / len(mine) * 1e3
             t, cpu = time.perf_counter(), cpu_seconds(bare.pid)
@@ -267,7 +278,7 @@ async def one_mode(
             print(
                 f"  {level:>9} {len(mine):>8} {o50:>9.1f} {o99:>7.1f} {b50:>9.1f} "
                 f"{b99:>7.1f} {o50 / b50:>6.2f} {o99 / b99:>6.2f} {mine_rate:>7.0f} "
-                f"{base_rate:>7.0f} {mine_cpu:>17.1f} {base_cpu:>5.1f}",
+                f"{base_rate:>7.0f} {mine_cpu:>17.1f} {base_cpu:>5.1f} {by_reply:>12.0f}%",
                 flush=True,
             )
     finally:

@@ -183,3 +183,49 @@ async def test_a_message_the_bot_just_sent_by_request_counts_too(web: Web) -> No
         .params["text"]
         .startswith("<b>Баланс</b>")
     )
+
+
+async def test_sixty_residents_at_once_over_telegrams_limits_all_get_their_screen(
+    make_settings: Any, db: Database
+) -> None:
+    """QA: 60 presses in the same moment, Telegram's limits on (30 a second): 30 replies were
+    refused unseen and lost. Now the first ones go as replies, the rest as requests whose 429
+    is waited out — every resident gets the screen once. The sandbox delivers the updates to
+    the web app and executes the replies, as Telegram does."""
+    async with Sandbox() as sb:
+        settings = make_settings(
+            bot_token=sb.token,
+            telegram_api_url=sb.url,
+            webhook_url="https://bot.example.org/tg/hook",
+            webhook_secret="s3cret",
+        )
+        voda = f.supplier()
+        people = [sb.user(f"Житель {n}", id=RESIDENT + n) for n in range(60)]
+        accounts = [f.account(voda, f"{1_000_000_100 + n}") for n in range(60)]
+        residents = [
+            f.resident(p.id, f"+7916{p.id % 10_000_000:07d}", language="ru") for p in people
+        ]
+        await f.add(db, voda, *accounts, *residents)
+        await f.add(db, *(f.link(p.id, a.id, "active") for p, a in zip(people, accounts)))
+        dp = create_dispatcher(settings, db)
+        bot = create_bot(settings)
+        client: TestClient[Any, Any] = TestClient(
+            TestServer(create_web_app(settings, db, bot=bot, dispatcher=dp))
+        )
+        await client.start_server()
+        try:
+            await bot.set_webhook(str(client.make_url("/tg/hook")), secret_token="s3cret")
+            limits = sb.enforce_limits()
+            for person in people:
+                await person.send("💳 Баланс")
+            screens = [await person.next_message(timeout=30) for person in people]
+            assert all(s.text.startswith("Баланс · лицевой счёт № 10000001") for s in screens)
+            for person in people:
+                await person.expect_no_message(within=0.01)
+            assert limits.refused > 0  # the limit was met: some requests waited out a 429
+            sent = sb.sent(method="sendMessage", ok=True)
+            assert sorted(c.chat_id for c in sent) == sorted(p.id for p in people)  # once each
+        finally:
+            await client.close()
+            await bot.session.close()
+            await dp.storage.close()
