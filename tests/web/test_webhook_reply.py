@@ -206,7 +206,9 @@ async def test_sixty_residents_at_once_over_telegrams_limits_all_get_their_scree
             f.resident(p.id, f"+7916{p.id % 10_000_000:07d}", language="ru") for p in people
         ]
         await f.add(db, voda, *accounts, *residents)
-        await f.add(db, *(f.link(p.id, a.id, "active") for p, a in zip(people, accounts)))
+        await f.add(
+            db, *(f.link(p.id, a.id, "active") for p, a in zip(people, accounts, strict=True))
+        )
         dp = create_dispatcher(settings, db)
         bot = create_bot(settings)
         client: TestClient[Any, Any] = TestClient(
