@@ -69,7 +69,7 @@ class ReturnedAnswer(BaseMiddleware):
     - Otherwise — long polling, tests, an update that stored something (always with
       several instances: the claim is made first), or a webhook update whose reply could
       meet Telegram's limits (`bot.telegram.pressure`: bulk messages going, a recent 429,
-      20 messages in the last second, a message to the chat in the last second — a refused
+      28 messages in the last second, a message to the chat in the last second — a refused
       reply would be lost) — it is sent here, as an awaited call would be, with our request
       middlewares (429 waited out, 5xx retried, blocked residents marked) and its failure
       reaching the error handler (aiogram itself would send it and only log a failure).
