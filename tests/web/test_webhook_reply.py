@@ -10,6 +10,7 @@ reply is empty.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import time
 from collections.abc import AsyncIterator
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from aiogram import Dispatcher
+from aiogram import Bot, Dispatcher
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import create_bot, create_dispatcher
@@ -61,33 +62,42 @@ class Web:
     dp: Dispatcher
 
 
+@contextlib.asynccontextmanager
+async def served(
+    sb: Sandbox, make_settings: Any, db: Database
+) -> AsyncIterator[tuple[TestClient[Any, Any], Bot, Dispatcher]]:
+    """The production web app with its webhook, the Bot talking to `sb`."""
+    settings = make_settings(
+        bot_token=sb.token,
+        telegram_api_url=sb.url,
+        webhook_url="https://bot.example.org/tg/hook",
+        webhook_secret="s3cret",
+    )
+    dp = create_dispatcher(settings, db)
+    bot = create_bot(settings)
+    client: TestClient[Any, Any] = TestClient(
+        TestServer(create_web_app(settings, db, bot=bot, dispatcher=dp))
+    )
+    await client.start_server()
+    try:
+        yield client, bot, dp
+    finally:
+        await client.close()
+        await bot.session.close()
+        await dp.storage.close()
+
+
 @pytest.fixture
 async def web(make_settings: Any, db: Database) -> AsyncIterator[Web]:
     async with Sandbox() as sb:
         sb.user("Анна", id=RESIDENT)
         sb.state.started.add(RESIDENT)  # she has written to the bot: it may write to her
-        settings = make_settings(
-            bot_token=sb.token,
-            telegram_api_url=sb.url,
-            webhook_url="https://bot.example.org/tg/hook",
-            webhook_secret="s3cret",
-        )
         voda = f.supplier()
         account = f.account(voda, "1000000001")
         await f.add(db, voda, account, f.resident(RESIDENT, language="ru"))
         await f.add(db, f.link(RESIDENT, account.id, "active"))
-        dp = create_dispatcher(settings, db)
-        bot = create_bot(settings)
-        client: TestClient[Any, Any] = TestClient(
-            TestServer(create_web_app(settings, db, bot=bot, dispatcher=dp))
-        )
-        await client.start_server()
-        try:
+        async with served(sb, make_settings, db) as (client, _bot, dp):
             yield Web(client, sb, dp)
-        finally:
-            await client.close()
-            await bot.session.close()
-            await dp.storage.close()
 
 
 async def test_the_balance_screen_is_the_webhook_reply(
@@ -193,12 +203,6 @@ async def test_sixty_residents_at_once_over_telegrams_limits_all_get_their_scree
     is waited out — every resident gets the screen once. The sandbox delivers the updates to
     the web app and executes the replies, as Telegram does."""
     async with Sandbox() as sb:
-        settings = make_settings(
-            bot_token=sb.token,
-            telegram_api_url=sb.url,
-            webhook_url="https://bot.example.org/tg/hook",
-            webhook_secret="s3cret",
-        )
         voda = f.supplier()
         people = [sb.user(f"Житель {n}", id=RESIDENT + n) for n in range(60)]
         accounts = [f.account(voda, f"{1_000_000_100 + n}") for n in range(60)]
@@ -209,13 +213,7 @@ async def test_sixty_residents_at_once_over_telegrams_limits_all_get_their_scree
         await f.add(
             db, *(f.link(p.id, a.id, "active") for p, a in zip(people, accounts, strict=True))
         )
-        dp = create_dispatcher(settings, db)
-        bot = create_bot(settings)
-        client: TestClient[Any, Any] = TestClient(
-            TestServer(create_web_app(settings, db, bot=bot, dispatcher=dp))
-        )
-        await client.start_server()
-        try:
+        async with served(sb, make_settings, db) as (client, bot, _dp):
             await bot.set_webhook(str(client.make_url("/tg/hook")), secret_token="s3cret")
             limits = sb.enforce_limits()
             for person in people:
@@ -227,7 +225,3 @@ async def test_sixty_residents_at_once_over_telegrams_limits_all_get_their_scree
             assert limits.refused > 0  # the limit was met: some requests waited out a 429
             sent = sb.sent(method="sendMessage", ok=True)
             assert sorted(c.chat_id for c in sent) == sorted(p.id for p in people)  # once each
-        finally:
-            await client.close()
-            await bot.session.close()
-            await dp.storage.close()
