@@ -80,10 +80,6 @@ class SendingPressure:
         while self._sent and self._sent[0] <= moment:
             self._sent.popleft()
 
-    def calm(self) -> bool:
-        """No bulk messages and no 429 lately."""
-        return self._clock() >= self._busy_until
-
     def may_reply(self, chat_id: int | str | None) -> bool:
         """Whether an answer to this chat may go as a webhook reply now."""
         now = self._clock()
