@@ -28,6 +28,25 @@ class ChargeRow:
 
 
 @dataclass(frozen=True, slots=True)
+class PeriodSummary:
+    """An account's charges as a balance screen needs them: one period's lines, and the
+    sums that make the rest (money in roubles, kopecks exact)."""
+
+    periods: tuple[str, ...]  # months with charges (YYYY-MM), newest first
+    period: str | None  # the period of `lines`: the one asked when it has charges, else the latest
+    lines: tuple[ChargeRow, ...]  # its charges by service
+    opening: Decimal  # Σ(charged − paid) of the months before `period`
+    everything: Decimal  # Σ(charged − paid) of every month
+
+
+@dataclass(frozen=True, slots=True)
+class MonthRow:
+    period: str  # YYYY-MM
+    charged: Decimal
+    paid: Decimal
+
+
+@dataclass(frozen=True, slots=True)
 class PaymentRow:
     id: int
     paid_at: dt.date
@@ -115,10 +134,50 @@ _LINKED_ACCOUNT = _ACTIVE_LINKED.where(AccountLink.account_id == bindparam("acco
 # at most two of them: a resident with one account (most) gets the balance from this read,
 # without the picker's
 _ACTIVE_ACCOUNT_ROWS = _ACTIVE_LINKED.order_by(AccountLink.id).limit(2)
-_CHARGES = (
-    select(Charge.id, Charge.period, Charge.service, Charge.charged, Charge.paid)
+# An account's months with what each left owing (Σ charged − paid). A sum keeps its columns'
+# Numeric(14, 2): on SQLite, where money is stored as REAL, it comes back rounded to the
+# kopeck as each value does (tests/unit/test_balance_sums.py sums a thousand awkward amounts).
+_MONTHS = (
+    select(
+        Charge.period.label("period"),
+        func.sum(Charge.charged - Charge.paid).label("owed"),
+    )
     .where(Charge.account_id == bindparam("account_id"))
-    .order_by(Charge.period, Charge.service, Charge.id)
+    .group_by(Charge.period)
+    .cte("months")
+)
+# the month shown: the one asked when it has charges, else the latest
+_SHOWN = func.coalesce(
+    select(_MONTHS.c.period).where(_MONTHS.c.period == bindparam("period")).scalar_subquery(),
+    select(func.max(_MONTHS.c.period)).scalar_subquery(),
+)
+# One row per month, newest first, with the shown month's charges joined (one row per
+# service): the rows grow by one a month, not by every service of every month, and only
+# the shown month's amounts are converted to Decimal in Python.
+_PERIOD_SUMMARY = (
+    select(_MONTHS.c.period, _MONTHS.c.owed, Charge.id, Charge.service, Charge.charged, Charge.paid)
+    .select_from(
+        _MONTHS.outerjoin(
+            Charge,
+            and_(
+                Charge.account_id == bindparam("account_id"),
+                Charge.period == _MONTHS.c.period,
+                _MONTHS.c.period == _SHOWN,
+            ),
+        )
+    )
+    .order_by(_MONTHS.c.period.desc(), Charge.service, Charge.id)
+)
+# Charged and paid per month, oldest first (the history chart)
+_MONTH_TOTALS = (
+    select(
+        Charge.period,
+        func.sum(Charge.charged),
+        func.sum(Charge.paid),
+    )
+    .where(Charge.account_id == bindparam("account_id"))
+    .group_by(Charge.period)
+    .order_by(Charge.period)
 )
 # The moment of the last import as a one-row table, joined to the account's payments a
 # balance needs: its last one (by the date paid) and those made in Telegram since that
@@ -175,10 +234,31 @@ class BalanceRepository:
         rows = (await read_columns(self.session, _ACTIVE_ACCOUNT_ROWS, {"user_id": user_id})).all()
         return AccountRow(*tuple(rows[0])) if len(rows) == 1 else None
 
-    async def charges(self, account_id: int) -> list[ChargeRow]:
-        """Every charge of the account, oldest period first (a few hundred rows at most)."""
-        rows = await read_columns(self.session, _CHARGES, {"account_id": account_id})
-        return [ChargeRow(*row) for row in rows]
+    async def period_summary(self, account_id: int, period: str | None = None) -> PeriodSummary:
+        """The account's charges in `period` (YYYY-MM; None or a month without charges: the
+        latest month with charges) and the sums around it. One statement, one row per
+        month plus one per service of the shown month."""
+        params = {"account_id": account_id, "period": period}
+        rows = (await read_columns(self.session, _PERIOD_SUMMARY, params)).all()
+        periods: list[str] = []
+        lines: list[ChargeRow] = []
+        shown: str | None = None
+        opening = everything = Decimal(0)
+        for month, owed, charge_id, service, charged, paid in rows:
+            if not periods or periods[-1] != month:
+                periods.append(month)
+                everything += owed
+                if shown is not None:
+                    opening += owed
+            if charge_id is not None:
+                shown = month
+                lines.append(ChargeRow(charge_id, month, service, charged, paid))
+        return PeriodSummary(tuple(periods), shown, tuple(lines), opening, everything)
+
+    async def month_totals(self, account_id: int) -> list[MonthRow]:
+        """Charged and paid per month with charges, oldest first."""
+        rows = await read_columns(self.session, _MONTH_TOTALS, {"account_id": account_id})
+        return [MonthRow(*row) for row in rows]
 
     async def payments(self, account_id: int) -> tuple[dt.datetime | None, list[PaymentRow]]:
         """When billing's charges were last imported (None: never), and the account's

@@ -248,9 +248,9 @@ async def test_a_read_on_the_connection_sees_what_the_same_unit_of_work_added(
                                charged=Decimal("1500.00"), paid=Decimal(0)))  # fmt: skip
         uow.session.add(Payment(account_id=account, paid_at=dt.date(2026, 11, 20),
                                 amount=Decimal("700.00"), source="Сбербанк"))  # fmt: skip
-        charges = await uow.balance.charges(account)
+        summary = await uow.balance.period_summary(account)
         _, payments = await uow.balance.payments(account)
         statement = await BalanceService(uow, clock).statement(900, account)
-    assert [(c.service, c.charged) for c in charges] == [("Отопление", Decimal("1500.00"))]
+    assert [(c.service, c.charged) for c in summary.lines] == [("Отопление", Decimal("1500.00"))]
     assert [p.amount for p in payments] == [Decimal("700.00")]
     assert statement is not None and statement.charged == Decimal("1500.00")

@@ -18,7 +18,8 @@ HOT_READS = {
     "the picker's accounts": links._ACTIVE_ACCOUNTS,
     "the only account with its supplier": balance._ACTIVE_ACCOUNT_ROWS,
     "the account with its supplier": balance._LINKED_ACCOUNT,
-    "the charges": balance._CHARGES,
+    "the shown month and the sums": balance._PERIOD_SUMMARY,
+    "the month totals (history)": balance._MONTH_TOTALS,
     "the payments and the last import": balance._PAYMENTS_AS_OF,
 }
 GROWING = ("accounts", "account_links", "charges", "payments", "audit_log")

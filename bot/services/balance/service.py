@@ -7,7 +7,6 @@ resident's id and answers None for any other account (a forged button, an unlink
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -25,7 +24,7 @@ from bot.services.balance.statement import (
     months_before,
 )
 from bot.services.clock import Clock
-from storage.repositories.balance import AccountRow, ChargeRow, PaymentRow
+from storage.repositories.balance import AccountRow, PaymentRow
 from storage.uow import UnitOfWork
 
 #: months of the history chart
@@ -118,30 +117,22 @@ class BalanceService:
 
     async def statement_of(self, account: AccountRow, period: str | None = None) -> Statement:
         repo = self.uow.balance
-        charges = await repo.charges(account.id)
+        summary = await repo.period_summary(account.id, period)
         as_of, payments = await repo.payments(account.id)
         pending = sum((p.amount for p in payments if _not_in_billing_yet(p, as_of)), ZERO)
         last = _payment_info(payments[0] if payments else None)
         card = account_card(account)
-        periods = tuple(sorted({c.period for c in charges}, reverse=True))
-        if not periods:
+        if summary.period is None:
             return Statement(card, None, (), pending=pending, balance_now=-pending,
                              last_payment=last, as_of=as_of)  # fmt: skip
-        if period not in periods:
-            period = periods[0]
-        opening = sum((c.charged - c.paid for c in charges if c.period < period), ZERO)
-        everything = sum((c.charged - c.paid for c in charges), ZERO)
-        lines = tuple(
-            ServiceLine(c.id, c.service, c.charged, c.paid) for c in charges if c.period == period
-        )
         return Statement(
             account=card,
-            period=period,
-            periods=periods,
-            lines=lines,
-            opening=opening,
+            period=summary.period,
+            periods=summary.periods,
+            lines=tuple(ServiceLine(c.id, c.service, c.charged, c.paid) for c in summary.lines),
+            opening=summary.opening,
             pending=pending,
-            balance_now=everything - pending,
+            balance_now=summary.everything - pending,
             last_payment=last,
             as_of=as_of,
         )
@@ -154,18 +145,15 @@ class BalanceService:
         account = await self._account(user_id, account_id)
         if account is None:
             return None
-        charges: list[ChargeRow] = await self.uow.balance.charges(account.id)
+        totals = {m.period: m for m in await self.uow.balance.month_totals(account.id)}
         card = account_card(account)
-        if not charges:
+        if not totals:
             return History(card, (), None)
-        totals: dict[str, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
-        for c in charges:
-            totals[c.period][0] += c.charged
-            totals[c.period][1] += c.paid
-        latest = max(totals)
-        shown = [
-            MonthTotals(p, *totals.get(p, [ZERO, ZERO])) for p in months_before(latest, months)
-        ]
+        shown: list[MonthTotals] = []
+        for p in months_before(max(totals), months):
+            month = totals.get(p)
+            charged, paid = (month.charged, month.paid) if month else (ZERO, ZERO)
+            shown.append(MonthTotals(p, charged, paid))
         return History(card, tuple(shown), _trend(shown))
 
     async def history_chart(
