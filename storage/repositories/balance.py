@@ -222,24 +222,23 @@ class BalanceRepository:
 
     async def linked_account(self, user_id: int, account_id: int) -> AccountRow | None:
         """The account (with its supplier) when the user has an ACTIVE link to it."""
-        result = await read_columns(
+        rows = await read_columns(
             self.session, _LINKED_ACCOUNT, {"user_id": user_id, "account_id": account_id}
         )
-        row = result.first()
-        return None if row is None else AccountRow(*tuple(row))
+        return AccountRow(*rows[0]) if rows else None
 
     async def only_active_account(self, user_id: int) -> AccountRow | None:
         """The account (with its supplier) when it is the only one the user has an ACTIVE
         link to; None when they have none or several."""
-        rows = (await read_columns(self.session, _ACTIVE_ACCOUNT_ROWS, {"user_id": user_id})).all()
-        return AccountRow(*tuple(rows[0])) if len(rows) == 1 else None
+        rows = await read_columns(self.session, _ACTIVE_ACCOUNT_ROWS, {"user_id": user_id})
+        return AccountRow(*rows[0]) if len(rows) == 1 else None
 
     async def period_summary(self, account_id: int, period: str | None = None) -> PeriodSummary:
         """The account's charges in `period` (YYYY-MM; None or a month without charges: the
         latest month with charges) and the sums around it. One statement, one row per
         month plus one per service of the shown month."""
         params = {"account_id": account_id, "period": period}
-        rows = (await read_columns(self.session, _PERIOD_SUMMARY, params)).all()
+        rows = await read_columns(self.session, _PERIOD_SUMMARY, params)
         periods: list[str] = []
         lines: list[ChargeRow] = []
         shown: str | None = None
@@ -265,7 +264,7 @@ class BalanceRepository:
         payments a balance needs, the latest first (by the date paid, then the order
         recorded): the last one, and the ones made in Telegram and recorded after that
         import. One statement: the balance screen needs both."""
-        rows = (await read_columns(self.session, _PAYMENTS_AS_OF, {"account_id": account_id})).all()
+        rows = await read_columns(self.session, _PAYMENTS_AS_OF, {"account_id": account_id})
         as_of = rows[0][0] if rows else None
         return as_of, [PaymentRow(*row[1:]) for row in rows if row[1] is not None]
 

@@ -99,8 +99,7 @@ class LinkRepository:
         """(account id, supplier's name, number, address) of the accounts the user has an
         ACTIVE link to, in the order they were linked. Columns only, one SELECT: the
         account picker of balance and readings asks on every press."""
-        rows = await read_columns(self.session, _ACTIVE_ACCOUNTS, {"user_id": user_id})
-        return [tuple(row) for row in rows]  # type: ignore[misc]
+        return list(await read_columns(self.session, _ACTIVE_ACCOUNTS, {"user_id": user_id}))
 
     async def links_of_account(self, account_id: int) -> list[AccountLink]:
         result = await self.session.execute(
