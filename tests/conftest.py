@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -125,3 +126,14 @@ async def pg_database_url(postgres_url: str) -> AsyncIterator[str]:
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await conn.close()
+
+
+@pytest.fixture
+async def pg(pg_database_url: str) -> AsyncIterator[Database]:
+    """A migrated PostgreSQL database (`pg_database_url`) for one test."""
+    import storage.migrate
+
+    await asyncio.to_thread(storage.migrate.upgrade, pg_database_url)
+    database = Database(pg_database_url)
+    yield database
+    await database.dispose()

@@ -4,13 +4,10 @@ PostgreSQL, whose NUMERIC is decimal."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
 from decimal import Decimal
 
 import pytest
 
-import storage.migrate
 from bot.services.balance import BalanceService
 from bot.services.clock import FrozenClock
 from storage.db import Database
@@ -28,14 +25,6 @@ def _amounts(month: int, service: int) -> tuple[Decimal, Decimal]:
     charged = Decimal(AWKWARD[(month + service) % len(AWKWARD)])
     paid = Decimal(AWKWARD[(month * 7 + service) % len(AWKWARD)]) if month % 3 else Decimal(0)
     return charged, paid
-
-
-@pytest.fixture
-async def pg(pg_database_url: str) -> AsyncIterator[Database]:
-    await asyncio.to_thread(storage.migrate.upgrade, pg_database_url)
-    database = Database(pg_database_url)
-    yield database
-    await database.dispose()
 
 
 async def test_a_thousand_awkward_charges_sum_to_the_kopeck_on_sqlite(

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
-from collections.abc import AsyncIterator
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
 
-import storage.migrate
 from bot.services.billing import (
     CsvFile,
     ImportRejected,
@@ -36,14 +33,6 @@ from tests.support.billing_files import (
 )
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-async def pg(pg_database_url: str) -> AsyncIterator[Database]:
-    await asyncio.to_thread(storage.migrate.upgrade, pg_database_url)
-    database = Database(pg_database_url)
-    yield database
-    await database.dispose()
 
 
 async def load(

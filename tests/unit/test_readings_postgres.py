@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import AsyncIterator
 
 import pytest
 
-import storage.migrate
 from bot.services.clock import FrozenClock
 from bot.services.readings import DecisionOutcome, SubmitOutcome
 from bot.services.readings_rules import Caution
@@ -23,14 +21,6 @@ from tests.unit.test_reminders import run as remind
 from tests.unit.test_reminders import seed as seed_reminders
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-async def pg(pg_database_url: str) -> AsyncIterator[Database]:
-    await asyncio.to_thread(storage.migrate.upgrade, pg_database_url)
-    database = Database(pg_database_url)
-    yield database
-    await database.dispose()
 
 
 async def test_submit_correct_and_decide(pg: Database, monkeypatch: pytest.MonkeyPatch) -> None:
