@@ -39,6 +39,9 @@ class _Plan:
 
 
 _PLANS: dict[int, tuple[Select[*tuple[Any, ...]], _Plan | None]] = {}
+#: the hot reads are a handful of module-level SELECTs; a caller building its statement on
+#: every call would otherwise grow the cache without end
+MAX_PLANS = 64
 
 
 def _plan(statement: Select[*tuple[Any, ...]], dialect: Dialect) -> _Plan | None:
@@ -60,6 +63,8 @@ def _plan(statement: Select[*tuple[Any, ...]], dialect: Dialect) -> _Plan | None
         results = tuple(column.type.dialect_impl(dialect).result_processor(dialect, None)
                         for column in statement.selected_columns)  # fmt: skip
         plan = _Plan(compiled.string, compiled.construct_params, names, binds, results)
+    if len(_PLANS) >= MAX_PLANS:
+        _PLANS.clear()
     _PLANS[id(statement)] = (statement, plan)  # the statement is kept: its id stays its own
     return plan
 

@@ -15,7 +15,7 @@ from sqlalchemy.sql import Select
 from bot.services.clock import FrozenClock
 from storage.db import Database
 from storage.models import Account
-from storage.repositories import balance, links
+from storage.repositories import balance, columns, links
 from storage.repositories.columns import read_columns
 from storage.uow import UnitOfWork
 from tests.support.balance import seed_linked
@@ -105,3 +105,11 @@ async def test_statement_counters_see_each_read(db: Database, clock: FrozenClock
     finally:
         event.remove(db.engine.sync_engine, "before_cursor_execute", count)
     assert len(seen) == 1 and "FROM payments" in seen[0]
+
+
+async def test_statements_built_on_every_call_do_not_grow_the_cache(db: Database) -> None:
+    async with UnitOfWork(db.session_maker) as uow:
+        for n in range(3 * columns.MAX_PLANS):
+            rows = await read_columns(uow.session, select(Account.id).where(Account.id == n), {})
+            assert rows == []
+    assert len(columns._PLANS) <= columns.MAX_PLANS
