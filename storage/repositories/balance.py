@@ -216,6 +216,15 @@ _PAYMENTS_AS_OF = (
 )
 
 
+_CENTS = Decimal("0.00")
+
+
+def _money(total: Decimal) -> Decimal:
+    """A sum the database made, without a sign on zero: on SQLite −0.10 − 0.20 + 0.30 sums
+    to −5.6e-17 in floating point, rounded to Decimal('-0.00')."""
+    return total + _CENTS
+
+
 class BalanceRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -242,8 +251,9 @@ class BalanceRepository:
         periods: list[str] = []
         lines: list[ChargeRow] = []
         shown: str | None = None
-        opening = everything = Decimal(0)
-        for month, owed, charge_id, service, charged, paid in rows:
+        opening = everything = _CENTS
+        for month, owed_sum, charge_id, service, charged, paid in rows:
+            owed = _money(owed_sum)
             if not periods or periods[-1] != month:
                 periods.append(month)
                 everything += owed
@@ -257,7 +267,7 @@ class BalanceRepository:
     async def month_totals(self, account_id: int) -> list[MonthRow]:
         """Charged and paid per month with charges, oldest first."""
         rows = await read_columns(self.session, _MONTH_TOTALS, {"account_id": account_id})
-        return [MonthRow(*row) for row in rows]
+        return [MonthRow(period, _money(charged), _money(paid)) for period, charged, paid in rows]
 
     async def payments(self, account_id: int) -> tuple[dt.datetime | None, list[PaymentRow]]:
         """When billing's charges were last imported (None: never), and the account's

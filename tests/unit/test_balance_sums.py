@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 
 from bot.services.balance import BalanceService
+from bot.services.balance.money import format_money
 from bot.services.clock import FrozenClock
 from storage.db import Database
 from storage.models import Charge
@@ -76,3 +77,29 @@ async def a_thousand_awkward_charges(store: Database, clock: FrozenClock) -> Non
         assert month.charged == sum((c.charged for c in of_month), Decimal(0))
         assert month.paid == sum((c.paid for c in of_month), Decimal(0))
     assert [m.period for m in history.months] == MONTHS[-12:]
+
+
+async def test_amounts_that_cancel_out_sum_to_an_unsigned_zero(
+    db: Database, clock: FrozenClock
+) -> None:
+    """SQLite sums −0.10, −0.20 and 0.30 to −5.6e-17: rounded, that would be −0.00, which a
+    sum formatted on its own shows as "−0,00 ₽"."""
+    supplier = f.supplier()
+    account = f.account(supplier, "1000000002")
+    await f.add(db, supplier, account, f.resident(900))
+    await f.add(db, f.link(900, account.id, "active", "phone"))
+    await f.add(db, *(
+        Charge(account_id=account.id, period=month, service=f"Перерасчёт {n}",
+               charged=Decimal(amount), paid=Decimal(amount))
+        for month in ("2026-10", "2026-11")
+        for n, amount in enumerate(("-0.10", "-0.20", "0.30"))
+    ))  # fmt: skip
+    async with UnitOfWork(db.session_maker) as uow:
+        service = BalanceService(uow, clock)
+        statement = await service.statement(900, account.id)
+        history = await service.history(900, account.id)
+    assert statement is not None and history is not None
+    sums = [statement.opening, statement.balance_now]
+    sums += [v for m in history.months[-2:] for v in (m.charged, m.paid)]
+    assert [str(v) for v in sums] == ["0.00"] * 6
+    assert format_money(history.months[-1].charged, "ru") == "0,00\xa0₽"
