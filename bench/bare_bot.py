@@ -45,6 +45,9 @@ async def main() -> None:
         return None
 
     if not hook:
+        # a webhook left by a webhook-mode run would make getUpdates fail (409), as
+        # `run_bot.py run` knows too
+        await bot.delete_webhook(drop_pending_updates=False)
         await dp.start_polling(bot, handle_signals=True, close_bot_session=True)
         return
     url = urlsplit(hook)
