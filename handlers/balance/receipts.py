@@ -72,13 +72,18 @@ async def _make(
     message = await message_of(query)
     if message is None:
         return
+    draft = await receipts.draft(resident.id, account_id, period or None, kind, charge_id=charge_id)
+    if draft.outcome is ReceiptOutcome.UNAVAILABLE:  # a forged or stale button
+        await query.answer(not_available(), show_alert=True)
+        return
+    if draft.outcome is not ReceiptOutcome.READY:
+        await query.answer()
+        await send(message, ReceiptResult(draft.outcome))
+        return
     await query.answer(texts.preparing_text())  # before the PDF is drawn
     if message.bot is not None:
         await message.bot.send_chat_action(message.chat.id, ChatAction.UPLOAD_DOCUMENT)
-    result = await receipts.receipt(
-        resident.id, account_id, period or None, kind, charge_id=charge_id
-    )
-    await send(message, result)
+    await send(message, await receipts.render(draft))
 
 
 async def due(
@@ -126,12 +131,13 @@ async def sum_given(
         return
     data = await state.get_data()
     await state.clear()
-    await message.answer(texts.preparing_text())
-    result = await receipts.receipt(
+    draft = await receipts.draft(
         resident.id,
         int(data.get("account_id", 0)),
         str(data.get("period") or "") or None,
         ReceiptKind.SUM,
         amount=amount,
     )
-    await send(message, result)
+    if draft.outcome is ReceiptOutcome.READY:
+        await message.answer(texts.preparing_text())
+    await send(message, await receipts.render(draft))

@@ -10,7 +10,7 @@ from typing import Any
 from pypdf import PdfReader
 
 from bot.services.clock import FrozenClock
-from handlers.balance.callbacks import BalanceAction, BalanceCb
+from handlers.balance.callbacks import BalanceAction, BalanceCb, ServiceReceiptCb
 from storage.db import Database
 from tests.support.balance import seed_linked
 from tests.support.fake_session import Call
@@ -121,8 +121,15 @@ async def test_another_residents_account_is_not_shown(
     await f.add(db, f.resident(EVE.id, EVE.phone))
     forged = BalanceCb(action=BalanceAction.RECEIPT_DUE, account_id=seeded.ids["debtor"]).pack()
     calls = await harness.press(EVE, forged)
-    assert not [c for c in calls if c.method == "sendDocument"]
-    assert "Недоступно." in texts(calls)
+    assert not [c for c in calls if c.method in ("sendDocument", "sendPhoto", "sendChatAction")]
+    # refused at once, in an alert: never "preparing the receipt" first
+    [answer] = answers(calls)
+    assert answer.params["text"] == "Недоступно." and answer.params["show_alert"] is True
+    assert not [c for c in calls if "Готовлю" in str(c.params)]
+    service = ServiceReceiptCb(account_id=seeded.ids["debtor"], period="2026-11", charge_id=1)
+    calls = await harness.press(EVE, service.pack())
+    assert [a.params["text"] for a in answers(calls)] == ["Недоступно."]
+    assert not [c for c in calls if c.method in ("sendDocument", "sendChatAction")]
     forged = BalanceCb(action=BalanceAction.SHOW, account_id=seeded.ids["debtor"]).pack()
     assert answers(await harness.press(EVE, forged))[0].params["text"] == "Недоступно."
 

@@ -2,6 +2,7 @@
 
 from bot.services.balance.render import Renderer
 from bot.services.receipts.service import (
+    ReceiptDraft,
     ReceiptFile,
     ReceiptKind,
     ReceiptOutcome,
@@ -10,6 +11,7 @@ from bot.services.receipts.service import (
 )
 
 __all__ = [
+    "ReceiptDraft",
     "ReceiptFile",
     "ReceiptKind",
     "ReceiptOutcome",

@@ -70,6 +70,17 @@ class ReceiptResult:
     file: ReceiptFile | None = None
 
 
+@dataclass(frozen=True)
+class ReceiptDraft:
+    """A receipt checked and computed, not drawn yet (`ReceiptService.draft`)."""
+
+    outcome: ReceiptOutcome
+    user_id: int
+    kind: ReceiptKind
+    statement: Statement | None = None
+    data: ReceiptData | None = None
+
+
 def period_label(period: str) -> str:
     """'2026-11' → 'ноябрь 2026 г.'"""
     return f"{format_date(period_date(period), 'LLLL yyyy', locale='ru')} г."
@@ -189,18 +200,50 @@ class ReceiptService:
         charge_id: int | None = None,
         amount: Decimal | None = None,
     ) -> ReceiptResult:
+        """`draft`, then `render` when the draft is ready."""
+        draft = await self.draft(
+            user_id, account_id, period, kind, charge_id=charge_id, amount=amount
+        )
+        return await self.render(draft)
+
+    async def draft(
+        self,
+        user_id: int,
+        account_id: int,
+        period: str | None,
+        kind: ReceiptKind,
+        *,
+        charge_id: int | None = None,
+        amount: Decimal | None = None,
+    ) -> ReceiptDraft:
+        """What the receipt would say, without drawing it (a few milliseconds of reads).
+
+        `period` None means the latest month with charges; `amount` is roubles (kind SUM
+        only); `charge_id` names the service (kind SERVICE only). Anything but a READY
+        draft says why no receipt can be made: the caller answers that at once, before
+        telling the resident a PDF is on its way.
+        """
         statement = await self.balance.statement(user_id, account_id, period)
         if statement is None:
-            return ReceiptResult(ReceiptOutcome.UNAVAILABLE)
+            return ReceiptDraft(ReceiptOutcome.UNAVAILABLE, user_id, kind)
         if statement.period is None:
-            return ReceiptResult(ReceiptOutcome.NO_CHARGES)
+            return ReceiptDraft(ReceiptOutcome.NO_CHARGES, user_id, kind)
         if kind is ReceiptKind.SERVICE and statement.line(charge_id or 0) is None:
-            return ReceiptResult(ReceiptOutcome.UNAVAILABLE)
+            return ReceiptDraft(ReceiptOutcome.UNAVAILABLE, user_id, kind)
         data = receipt_data(
             statement, kind, now=self.clock.now(), charge_id=charge_id, amount=amount
         )
         if data is None:
-            return ReceiptResult(ReceiptOutcome.NOTHING_DUE)
+            return ReceiptDraft(ReceiptOutcome.NOTHING_DUE, user_id, kind)
+        return ReceiptDraft(ReceiptOutcome.READY, user_id, kind, statement, data)
+
+    async def render(self, draft: ReceiptDraft) -> ReceiptResult:
+        """The PDF and the QR code of a READY draft (hundreds of milliseconds, off the
+        event loop), recorded in the audit log; any other draft's outcome as it is."""
+        statement, data = draft.statement, draft.data
+        if draft.outcome is not ReceiptOutcome.READY or statement is None or data is None:
+            return ReceiptResult(draft.outcome)
+        assert statement.period is not None
         # a named commit point: nothing is written yet, but the session's connection goes
         # back to the pool for the render's hundreds of milliseconds (20 residents
         # rendering at once would otherwise hold the pool and stall everyone's menu)
@@ -219,10 +262,14 @@ class ReceiptService:
         self.uow.audit.add(
             ISSUED,
             actor_kind="resident",
-            actor_id=user_id,
+            actor_id=draft.user_id,
             object_type="account",
-            object_id=account_id,
-            details={"period": statement.period, "kind": kind.value, "amount": str(data.total)},
+            object_id=statement.account.id,
+            details={
+                "period": statement.period,
+                "kind": draft.kind.value,
+                "amount": str(data.total),
+            },
             at=self.clock.now(),
         )
         return ReceiptResult(
