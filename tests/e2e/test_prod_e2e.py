@@ -21,6 +21,7 @@ import pytest_asyncio
 from sqlalchemy import func, select
 
 import storage.migrate
+from bot.cli_billing import PROGRESS_EVERY
 from sandbox.testing import Sandbox
 from storage.db import Database
 from storage.models import Account, ReminderLog
@@ -288,7 +289,8 @@ async def test_kill_9_mid_import_leaves_nothing_half_applied(tmp_path: Path) -> 
     env.update(DATABASE_URL=database_url, PYTHONUNBUFFERED="1")
     run = [sys.executable, str(ROOT / "run_bot.py"), "import"]
     suppliers = bf.write_csv(tmp_path / "suppliers.csv", "suppliers", [bf.supplier()])
-    rows = [bf.account(f"{10_000_000 + n}") for n in range(100_000)]
+    # two progress lines' worth (bot/cli_billing.py prints one every 100,000 rows read)
+    rows = [bf.account(f"{10_000_000 + n}") for n in range(2 * PROGRESS_EVERY)]
     accounts = bf.write_csv(tmp_path / "accounts.csv", "accounts", rows)
     proc = await asyncio.create_subprocess_exec(*run, "suppliers", str(suppliers), env=env)
     assert await proc.wait() == 0
@@ -302,17 +304,26 @@ async def test_kill_9_mid_import_leaves_nothing_half_applied(tmp_path: Path) -> 
             await db.dispose()
 
     proc = await asyncio.create_subprocess_exec(
-        *run, "accounts", str(accounts), env=env, stdout=asyncio.subprocess.DEVNULL
+        *run,
+        "accounts",
+        str(accounts),
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
     )
-    await asyncio.sleep(2.0)  # well into the file
-    killed = proc.returncode is None
-    if killed:
-        proc.send_signal(signal.SIGKILL)
+    assert proc.stderr is not None
+    # killed when half the file is read, however fast the machine: a fixed sleep let a fast
+    # one finish first; all-or-nothing means nothing can be committed before the last row
+    said: list[bytes] = []
+    while not said or b"rows read" not in said[-1]:
+        said.append(await asyncio.wait_for(proc.stderr.readline(), timeout=120))
+        assert said[-1], f"the import ended before its first progress line: {said}"
+    assert b"100,000 rows read" in said[-1], said
+    proc.send_signal(signal.SIGKILL)
     await proc.wait()
-    assert await count() in (0, len(rows))  # all or nothing, never a part
+    assert await count() == 0  # nothing of the half read
     proc = await asyncio.create_subprocess_exec(
         *run, "accounts", str(accounts), env=env, stdout=asyncio.subprocess.DEVNULL
     )
     assert await proc.wait() == 0
     assert await count() == len(rows)
-    assert killed, "the import finished before the kill: make the file bigger"
