@@ -109,7 +109,9 @@ async def _receipt(
     async with UnitOfWork(db.session_maker) as uow:
         renderer = Renderer(workers=0)
         service = ReceiptService(uow, clock, renderer, BalanceService(uow, clock, renderer))
-        return seeded, await service.receipt(900, seeded.ids[case], None, kind, **kw)
+        return seeded, await service.render(
+            await service.draft(900, seeded.ids[case], None, kind, **kw)
+        )
 
 
 async def test_the_qr_code_on_the_page_decodes_to_the_payload(
@@ -170,7 +172,9 @@ async def test_a_supplier_without_bank_details_gets_a_receipt_without_qr(
         async with UnitOfWork(db.session_maker) as uow:
             service = ReceiptService(uow, clock, renderer, BalanceService(uow, clock, renderer))
             with caplog.at_level(logging.WARNING, "kabinet.render"):
-                result = await service.receipt(900, seeded.ids["debtor"], None, ReceiptKind.DUE)
+                result = await service.render(
+                    await service.draft(900, seeded.ids["debtor"], None, ReceiptKind.DUE)
+                )
         assert result.file is not None
         assert result.file.payload is None and result.file.qr_png is None
         text = _text(result.file.pdf)

@@ -44,7 +44,7 @@ async def test_the_receipt_of_an_organisation_names_it_and_its_inn(
     async with UnitOfWork(db.session_maker) as uow:
         renderer = Renderer(workers=0)
         service = ReceiptService(uow, clock, renderer, BalanceService(uow, clock, renderer))
-        result = await service.receipt(900, account_id, None, ReceiptKind.DUE)
+        result = await service.render(await service.draft(900, account_id, None, ReceiptKind.DUE))
     assert result.file is not None and result.file.payload is not None
     assert "|PayerINN=7707083893" in result.file.payload
     image = pypdfium2.PdfDocument(result.file.pdf)[0].render(scale=3).to_pil()

@@ -190,22 +190,6 @@ class ReceiptService:
         self.renderer = renderer
         self.balance = balance
 
-    async def receipt(
-        self,
-        user_id: int,
-        account_id: int,
-        period: str | None,
-        kind: ReceiptKind,
-        *,
-        charge_id: int | None = None,
-        amount: Decimal | None = None,
-    ) -> ReceiptResult:
-        """`draft`, then `render` when the draft is ready."""
-        draft = await self.draft(
-            user_id, account_id, period, kind, charge_id=charge_id, amount=amount
-        )
-        return await self.render(draft)
-
     async def draft(
         self,
         user_id: int,
