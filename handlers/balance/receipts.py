@@ -76,13 +76,12 @@ async def _make(
     if draft.outcome is ReceiptOutcome.UNAVAILABLE:  # a forged or stale button
         await query.answer(not_available(), show_alert=True)
         return
-    if draft.outcome is not ReceiptOutcome.READY:
+    if draft.outcome is ReceiptOutcome.READY:
+        await query.answer(texts.preparing_text())  # before the PDF is drawn
+        if message.bot is not None:
+            await message.bot.send_chat_action(message.chat.id, ChatAction.UPLOAD_DOCUMENT)
+    else:  # no charges, nothing due: said in a message by `send`
         await query.answer()
-        await send(message, ReceiptResult(draft.outcome))
-        return
-    await query.answer(texts.preparing_text())  # before the PDF is drawn
-    if message.bot is not None:
-        await message.bot.send_chat_action(message.chat.id, ChatAction.UPLOAD_DOCUMENT)
     await send(message, await receipts.render(draft))
 
 

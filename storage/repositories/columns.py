@@ -55,7 +55,7 @@ def _plan(statement: Select[*tuple[Any, ...]], dialect: Dialect) -> _Plan | None
     if (
         compiled.positional
         and compiled.positiontup is not None
-        and "POSTCOMPILE" not in (compiled.string)
+        and "POSTCOMPILE" not in compiled.string
     ):
         names = tuple(compiled.positiontup)
         binds = tuple(compiled.binds[n].type.dialect_impl(dialect).bind_processor(dialect)
