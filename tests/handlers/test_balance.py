@@ -134,6 +134,20 @@ async def test_another_residents_account_is_not_shown(
     assert answers(await harness.press(EVE, forged))[0].params["text"] == "Недоступно."
 
 
+async def test_a_stale_amount_due_button_of_a_paid_account_says_nothing_is_due(
+    harness: BotHarness, db: Database, clock: FrozenClock
+) -> None:
+    seeded = await seed_linked(db, clock, ANNA.id, ("overpaid",))
+    stale = BalanceCb(action=BalanceAction.RECEIPT_DUE, account_id=seeded.ids["overpaid"])
+    calls = await harness.press(ANNA, stale.pack())
+    [answer] = answers(calls)
+    assert "text" not in answer.params  # no "preparing the receipt" for a receipt not coming
+    assert texts(calls) == [
+        "За этот месяц платить нечего. Можно сформировать квитанцию на свою сумму."
+    ]
+    assert not [c for c in calls if c.method in ("sendDocument", "sendChatAction")]
+
+
 async def test_a_receipt_for_the_amount_due(
     harness: BotHarness, db: Database, clock: FrozenClock
 ) -> None:
